@@ -1,0 +1,104 @@
+/**
+ * The one place the harness runs host programs (apt-get, mmdebstrap, mkfs, make, git...).
+ * Every call can tee its output to a log file in the results or cache dir, and a failure
+ * becomes a HarnessError carrying argv, exit code, signal, timing and the output tail.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { createWriteStream } from 'node:fs';
+import { HarnessError, tail } from './errors.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Kill the program after this long (SIGTERM, then SIGKILL 5 s later). */
+  timeoutMs?: number;
+  /** Append stdout and stderr to this file as they arrive. */
+  logFile?: string;
+  input?: string;
+  /** Do not throw on a non-zero exit; the caller inspects exitCode. */
+  reject?: boolean;
+  /** Error code used when the command fails (default COMMAND_FAILED). */
+  errorCode?: string;
+  /** Hint attached to the error when the command fails. */
+  hint?: string;
+}
+
+export interface RunResult {
+  argv: string[];
+  exitCode: number;
+  signal: string | undefined;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const argv = [file, ...args];
+  let child: ResultPromise;
+  try {
+    child = execa(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: true,
+      timeout: options.timeoutMs,
+      forceKillAfterDelay: 5000,
+      input: options.input,
+      reject: false,
+      all: false,
+      stripFinalNewline: false,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+  } catch (cause) {
+    throw new HarnessError('COMMAND_NOT_STARTED', `could not start ${file}: ${String(cause)}`, { cause, context: { argv } });
+  }
+  if (options.logFile) {
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    log.write(`$ ${argv.map(shellQuote).join(' ')}\n`);
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.finally(() => log.end()).catch(() => undefined);
+  }
+  const r = await child;
+  const result: RunResult = {
+    argv,
+    exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,
+    signal: r.signal ?? undefined,
+    timedOut: r.timedOut,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    durationMs: Date.now() - started,
+  };
+  if ((r as { code?: string }).code === 'ENOENT') {
+    throw new HarnessError('TOOL_MISSING', `${file} is not installed (or not on PATH)`, {
+      hint: options.hint ?? 'run `cxl-harness doctor --fix` as root to install the host tools',
+      context: { argv },
+    });
+  }
+  if (options.reject !== false && (result.exitCode !== 0 || result.timedOut || result.signal)) {
+    const how = result.timedOut
+      ? `timed out after ${options.timeoutMs} ms`
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : `exited with code ${result.exitCode}`;
+    throw new HarnessError(
+      options.errorCode ?? 'COMMAND_FAILED',
+      `${argv.map(shellQuote).join(' ')} ${how}:\n${tail(result.stderr || result.stdout, 15)}`,
+      { hint: options.hint, context: { ...result, stdout: tail(result.stdout, 50), stderr: tail(result.stderr, 50) } },
+    );
+  }
+  return result;
+}
+
+/** Quote one word for a POSIX shell, so that it is never interpreted. */
+export function shellQuote(word: string): string {
+  if (word === '') return "''";
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Build one shell command line from an argv, every word quoted. */
+export function shellCommand(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}

@@ -35,8 +35,10 @@ export interface ConsoleFinding {
   title: string;
   /** The report's lines, call trace included. */
   lines: string[];
-  /** 1-based line number in console.log. */
+  /** 1-based line number in console.log (or in `log` when set). */
   line: number;
+  /** The console log the line number refers to, relative to the results dir; console.log when absent. */
+  log?: string;
   /** The step that was running when it appeared, when known. */
   step?: string;
   /** True when the suite declared this finding expected (it then does not fail the run). */

@@ -1,0 +1,94 @@
+/**
+ * Runs one probe operation in a child node process, so that what the kernel does to it
+ * (SIGBUS, the OOM killer, a write that never returns) becomes a result instead of a dead
+ * runner. The child is the same program (child.ts/child.js next to this file, with the
+ * parent's execArgv so a TypeScript loader carries over) and answers over the IPC channel.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { readKeyValue } from './sysfs.js';
+
+export interface IsolationOptions {
+  timeoutMs?: number;
+  /** cgroup v2 directory the child joins before running (writes 0 to its cgroup.procs). */
+  cgroup?: string;
+  /** uid (and gid) the child switches to before running. */
+  asUid?: number;
+}
+
+/** The probe child died or misbehaved: what we know about how. */
+export interface ProbeFailure {
+  probe: string;
+  ok: false;
+  errno: 0;
+  failure: true;
+  code: 'SIGNALED' | 'TIMED_OUT' | 'CHILD_ERROR' | 'BAD_OUTPUT' | 'EXEC_FAILED';
+  message: string;
+  signal?: string;
+  /** True when the kernel's oom_kill counter rose while the child ran and it died of SIGKILL. */
+  oom?: boolean;
+  timedOut?: boolean;
+  exitCode?: number | null;
+  stdout?: string;
+  stderr: string;
+}
+
+export function isProbeFailure(r: unknown): r is ProbeFailure {
+  return typeof r === 'object' && r !== null && (r as { failure?: unknown }).failure === true;
+}
+
+/** What the parent sends; child.ts reads it. */
+export interface ChildRequest {
+  op: string;
+  args: unknown;
+  cgroup?: string;
+  asUid?: number;
+}
+
+export type ChildReply = { result: unknown } | { error: string };
+
+const childPath = fileURLToPath(new URL(`./child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+
+/** oom_kill counters: global (/proc/vmstat) and, when given, the cgroup's memory.events. */
+function oomKills(cgroup: string | undefined): number {
+  const global = readKeyValue('/proc/vmstat', 'oom_kill') ?? 0;
+  const local = cgroup ? (readKeyValue(`${cgroup}/memory.events`, 'oom_kill') ?? 0) : 0;
+  return global + local;
+}
+
+export function runIsolated<R>(op: string, args: unknown, options: IsolationOptions = {}): Promise<R | ProbeFailure> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const oomBefore = oomKills(options.cgroup);
+  return new Promise((resolve) => {
+    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    let stdout = '';
+    let stderr = '';
+    let reply: ChildReply | undefined;
+    let timedOut = false;
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('message', (m) => (reply = m as ChildReply));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const fail = (code: ProbeFailure['code'], message: string, extra: Partial<ProbeFailure> = {}): void =>
+      resolve({ probe: op, ok: false, errno: 0, failure: true, code, message, stderr, ...(stdout ? { stdout } : {}), ...extra });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      fail('EXEC_FAILED', `could not start the probe child ${childPath}: ${error.message}`);
+    });
+    child.on('exit', (exitCode, signal) => {
+      clearTimeout(timer);
+      if (timedOut) return fail('TIMED_OUT', `probe ${op} did not finish within ${timeoutMs} ms; killed`, { timedOut: true, signal: 'SIGKILL' });
+      if (reply && 'result' in reply) return resolve(reply.result as R);
+      if (signal) {
+        const oom = signal === 'SIGKILL' && oomKills(options.cgroup) > oomBefore;
+        return fail('SIGNALED', `probe ${op} was killed by ${signal}${oom ? ' (OOM killer)' : ''}`, { signal, oom });
+      }
+      const why = reply && 'error' in reply ? reply.error : `exited with code ${exitCode} without a result`;
+      fail('CHILD_ERROR', `probe ${op} failed in its child: ${why}`, { exitCode });
+    });
+    child.send({ op, args, cgroup: options.cgroup, asUid: options.asUid } satisfies ChildRequest);
+  });
+}

@@ -92,7 +92,7 @@ export const probeReadFile = (args: ProbeArgs['read-file']): Promise<ProbeOutput
 export const probeWriteFile = (args: ProbeArgs['write-file']): Promise<ProbeOutput<'write-file'>> => runProbe('write-file', args);
 
 export { isProbeFailure, type ProbeFailure, type IsolationOptions } from './isolate.js';
-export { ProbeArgumentError, describeProbes, formatProbeArgv, isProbeName, parseProbeArgv, probeNames, probeSpecs, type ProbeName } from './spec.js';
+export { ProbeArgumentError, describeProbes, formatProbeArgv, isProbeName, parseProbeArgv, probeNames, probeSpecs, resolveArgs, type ProbeName } from './spec.js';
 export { formatNodeList, parseHexMask, parseNodeList } from './nodelist.js';
 export { modes, modeFlags, moveFlags, type Mode, type ModeName, type ModeFlagName, type MoveFlagName } from './policy.js';
 export { findCgroup2Root } from './cpuset.js';
@@ -100,3 +100,4 @@ export type { Outcome } from './errno.js';
 export type { CpusetResult, ProcStatusNodes, NodesResult, MempolicyResult, PlacementResult, MovePagesResult, MigratePagesResult, ZswapResult, WriteFileResult };
 export type { PageCounts } from './placement.js';
 export type { ZswapSnapshot, ZswapConsumerResult } from './zswap.js';
+export { createRemoteProber, parseRemoteOutput, type Exec, type ExecResult, type RemoteProber } from './remote.js';

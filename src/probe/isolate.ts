@@ -22,6 +22,7 @@ export interface ProbeFailure {
   ok: false;
   errno: 0;
   failure: true;
+  /** SIGNALED/TIMED_OUT/CHILD_ERROR: the child (or remote command) died or failed; BAD_OUTPUT: unparseable answer. */
   code: 'SIGNALED' | 'TIMED_OUT' | 'CHILD_ERROR' | 'BAD_OUTPUT' | 'EXEC_FAILED';
   message: string;
   signal?: string;

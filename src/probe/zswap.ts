@@ -226,6 +226,8 @@ export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
   if (swapSetup?.ok && !args.keepSwap) {
     swapTeardown = outcome(native().swapoff(swapSetup.path));
     if (swapTeardown.ok && swapSetup.kind === 'file') rmSync(swapSetup.path, { force: true });
+    // reset frees the zram device's memory; the device itself stays for the next probe.
+    if (swapTeardown.ok && swapSetup.kind === 'zram') swapTeardown = writeText(`/sys/block/${swapSetup.path.slice('/dev/'.length)}/reset`, '1');
   }
   // A dead consumer has no errno; its code (SIGNALED, TIMED_OUT...) says what happened.
   const consumerOutcome = isProbeFailure(consumer) ? { ok: false, errno: 0, code: consumer.code } : consumer;

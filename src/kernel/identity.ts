@@ -1,20 +1,10 @@
-/**
- * What names a built kernel: source version, commit, patches, patchset hash.
- * patchsetHash follows KCIDB's definition; src/report/kcidb.ts is meant to own it in the end
- * (one implementation), this one stands in until it exists.
- */
-import { createHash } from 'node:crypto';
+/** What names a built kernel: source version, commit, patches, patchset hash. */
 
 /**
- * KCIDB patchset_hash: sha256 over the patches' sha256 hex digests, each followed by "\n",
- * concatenated in order; the empty string when there are no patches.
+ * KCIDB patchset_hash (sha256 over each patch's sha256 hex digest plus "\n", '' for none):
+ * one implementation, in report/kcidb.ts; re-exported so kernel code names it from here.
  */
-export function patchsetHash(shas: readonly string[]): string {
-  if (shas.length === 0) return '';
-  return createHash('sha256')
-    .update(shas.map((s) => `${s}\n`).join(''))
-    .digest('hex');
-}
+export { patchsetHash } from '../report/kcidb.js';
 
 /**
  * "VERSION.PATCHLEVEL.SUBLEVEL" plus EXTRAVERSION from a top-level kernel Makefile, e.g. "7.2.13"

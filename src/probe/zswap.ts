@@ -75,6 +75,7 @@ export interface ZswapResult extends Outcome {
   swapsBefore: string[];
   swapSetup?: SwapSetup;
   memcg?: Outcome & { path: string };
+  memcgRemove?: Outcome;
   before: ZswapSnapshot;
   /** Absent when the memcg it needed could not be set up. */
   consumer?: ZswapConsumerResult | ProbeFailure;
@@ -221,7 +222,15 @@ export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
           { timeoutMs: args.timeoutMs, ...(memcg ? { cgroup: memcg.path } : {}) },
         );
   const after = zswapSnapshot(memcg?.path);
-  if (memcg?.ok) rmdirSync(memcg.path);
+  let memcgRemove: Outcome | undefined;
+  if (memcg?.ok) {
+    try {
+      rmdirSync(memcg.path);
+      memcgRemove = outcome(0);
+    } catch (error) {
+      memcgRemove = outcomeOfError(error);
+    }
+  }
   let swapTeardown: Outcome | undefined;
   if (swapSetup?.ok && !args.keepSwap) {
     swapTeardown = outcome(native().swapoff(swapSetup.path));
@@ -233,9 +242,9 @@ export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
   const consumerOutcome = isProbeFailure(consumer) ? { ok: false, errno: 0, code: consumer.code } : consumer;
   return {
     probe: 'zswap',
-    ...firstFailure([...Object.values(config), debugfsMount, swapSetup, memcg, consumerOutcome, swapTeardown]),
+    ...firstFailure([...Object.values(config), debugfsMount, swapSetup, memcg, consumerOutcome, memcgRemove, swapTeardown]),
     config, parameters, ...(debugfsMount ? { debugfsMount } : {}), swapsBefore,
-    ...(swapSetup ? { swapSetup } : {}), ...(memcg ? { memcg } : {}),
+    ...(swapSetup ? { swapSetup } : {}), ...(memcg ? { memcg } : {}), ...(memcgRemove ? { memcgRemove } : {}),
     before, ...(consumer ? { consumer } : {}), after, ...(swapTeardown ? { swapTeardown } : {}),
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * Topology + run settings -> QEMU argv. Pure: no files, no processes, fully unit-tested.
+ * The measured facts from DESIGN.md are encoded here and nowhere else:
+ * - `-cpu max,hypervisor=off`: with the hypervisor CPUID bit, CXL region commit fails.
+ * - an SRAT (memory-backend + -numa node) so each fixed window gets its own NUMA node.
+ * - every virtio device with disable-legacy/iommu_platform/x-max-bounce-buffer-size,
+ *   or DMA into CXL pages hangs the guest.
+ */
+import type { Topology } from './topology.js';
+
+export type Accel = 'tcg' | 'kvm';
+
+export interface VmSpec {
+  topology: Topology;
+  kernel: string;
+  initrd?: string;
+  /** Kernel command line (see kernelCmdline). */
+  append: string;
+  /** Root disk image (ext4, raw); attached with snapshot=on so the cached image is never written. */
+  rootImage?: string;
+  consoleLog: string;
+  qmpSocket: string;
+  /** Host port forwarded (on 127.0.0.1 only) to the guest's sshd. */
+  sshPort: number;
+  accel: Accel;
+}
+
+/** Options every virtio device needs so that device DMA into CXL pages does not hang the guest. */
+export const VIRTIO_SAFE_DMA = 'disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M';
+
+export function topologyToArgv(spec: VmSpec): string[] {
+  const { topology: t } = spec;
+  const machine = ['q35', 'cxl=on'];
+  t.windows.forEach((w, i) => {
+    w.targets.forEach((target, k) => machine.push(`cxl-fmw.${i}.targets.${k}=${target}`));
+    machine.push(`cxl-fmw.${i}.size=${w.sizeMiB}M`);
+    if (w.granularity !== undefined) machine.push(`cxl-fmw.${i}.interleave-granularity=${w.granularity}`);
+  });
+
+  const argv: string[] = [
+    '-nodefaults',
+    '-no-user-config',
+    '-display', 'none',
+    '-machine', machine.join(','),
+    '-accel', spec.accel,
+    '-cpu', spec.accel === 'kvm' ? 'host,hypervisor=off' : 'max,hypervisor=off',
+    '-smp', String(t.cpus),
+    '-m', `${t.ramMiB}M`,
+    // The SRAT: node 0 holds all RAM and CPUs; windows without an SRAT entry get nodes 1, 2, ...
+    '-object', `memory-backend-ram,id=ram-node0,size=${t.ramMiB}M`,
+    '-numa', `node,nodeid=0,cpus=0-${t.cpus - 1},memdev=ram-node0`,
+  ];
+
+  for (const hb of t.hostBridges) {
+    argv.push('-device', `pxb-cxl,bus_nr=${hb.busNr},bus=pcie.0,id=${hb.id}`);
+    for (const rp of hb.rootPorts) {
+      const d = rp.device;
+      argv.push('-device', `cxl-rp,port=${rp.port},bus=${hb.id},id=${rp.id},chassis=${rp.chassis},slot=${rp.slot}`);
+      argv.push('-object', `memory-backend-ram,id=${d.id}-mem,share=on,size=${d.sizeMiB}M`);
+      if (d.kind === 'dcd') {
+        argv.push('-device', `cxl-type3,bus=${rp.id},volatile-dc-memdev=${d.id}-mem,num-dc-regions=${d.dcRegions ?? 1},id=${d.id}`);
+      } else {
+        argv.push('-device', `cxl-type3,bus=${rp.id},volatile-memdev=${d.id}-mem,id=${d.id}`);
+      }
+    }
+  }
+
+  argv.push('-kernel', spec.kernel);
+  if (spec.initrd) argv.push('-initrd', spec.initrd);
+  argv.push('-append', spec.append);
+  if (spec.rootImage) {
+    argv.push(
+      '-drive', `file=${spec.rootImage},if=none,id=root,format=raw,snapshot=on,cache=unsafe`,
+      '-device', `virtio-blk-pci,bus=pcie.0,drive=root,${VIRTIO_SAFE_DMA}`,
+    );
+  }
+  argv.push(
+    '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    '-device', `virtio-net-pci,bus=pcie.0,netdev=net0,${VIRTIO_SAFE_DMA}`,
+    '-chardev', `file,id=console0,path=${spec.consoleLog}`,
+    '-serial', 'chardev:console0',
+    '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
+    '-no-reboot',
+  );
+  return argv;
+}
+
+export interface CmdlineOptions {
+  /** Path of init inside the root filesystem. */
+  init?: string;
+  extra?: string[];
+}
+
+/**
+ * The kernel command line: serial console, panic=-1 with -no-reboot (a panic ends QEMU
+ * instead of hanging), hot-added memory onlined Movable (so offline never hits EBUSY
+ * from pinned slab pages).
+ */
+export function kernelCmdline(options: CmdlineOptions = {}): string {
+  return [
+    'console=ttyS0,115200',
+    'root=/dev/vda',
+    'rootfstype=ext4',
+    'rw',
+    `init=${options.init ?? '/sbin/cxl-init'}`,
+    'panic=-1',
+    'memhp_default_state=online_movable',
+    'net.ifnames=0',
+    'printk.time=1',
+    ...(options.extra ?? []),
+  ].join(' ');
+}

@@ -1,0 +1,199 @@
+/**
+ * CXL topologies as data: the JSON files in qemu/ (or a user's file) are parsed and
+ * validated here into a Topology. Every error names the file, the field and what is allowed.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HarnessError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+
+export interface Type3Device {
+  id: string;
+  /** volatile: a plain Type-3 RAM device; dcd: volatile dynamic-capacity device. */
+  kind: 'volatile' | 'dcd';
+  sizeMiB: number;
+  /** Dynamic capacity regions (dcd only). */
+  dcRegions?: number;
+}
+
+export interface RootPort {
+  id: string;
+  port: number;
+  chassis: number;
+  slot: number;
+  device: Type3Device;
+}
+
+export interface HostBridge {
+  id: string;
+  busNr: number;
+  rootPorts: RootPort[];
+}
+
+export interface FixedWindow {
+  /** Host bridge ids this window interleaves across (1 = no interleave). */
+  targets: string[];
+  sizeMiB: number;
+  /** Interleave granularity in bytes (256..16384, power of two). */
+  granularity?: number;
+}
+
+export interface Topology {
+  name: string;
+  description: string;
+  /** Where it was read from. */
+  file: string;
+  ramMiB: number;
+  cpus: number;
+  hostBridges: HostBridge[];
+  windows: FixedWindow[];
+}
+
+const TOPOLOGY_DIR = join(packageRoot, 'qemu');
+
+export function builtinTopologies(): string[] {
+  if (!existsSync(TOPOLOGY_DIR)) return [];
+  return readdirSync(TOPOLOGY_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+/** Load a topology by built-in name (qemu/NAME.json) or by path to a JSON file. */
+export function loadTopology(nameOrPath: string): Topology {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = isPath ? nameOrPath : join(TOPOLOGY_DIR, `${nameOrPath}.json`);
+  if (!existsSync(file)) {
+    throw new HarnessError(
+      'TOPOLOGY_UNKNOWN',
+      isPath ? `topology file ${file} does not exist` : `unknown topology "${nameOrPath}"`,
+      { hint: `use one of: ${builtinTopologies().join(', ')}, or a path to a topology JSON file`, context: { file } },
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new HarnessError('TOPOLOGY_INVALID', `topology file ${file} is not valid JSON: ${(cause as Error).message}`, {
+      hint: 'fix the JSON syntax',
+      cause,
+      context: { file },
+    });
+  }
+  return parseTopology(data, file);
+}
+
+class FieldError extends Error {}
+
+/** Validate parsed JSON into a Topology. Pure; throws HarnessError naming file and field. */
+export function parseTopology(data: unknown, file: string): Topology {
+  try {
+    return parse(data, file);
+  } catch (e) {
+    if (e instanceof FieldError) {
+      throw new HarnessError('TOPOLOGY_INVALID', `topology file ${file}: ${e.message}`, {
+        hint: 'see qemu/README.md for the topology format',
+        context: { file },
+      });
+    }
+    throw e;
+  }
+}
+
+function parse(data: unknown, file: string): Topology {
+  const o = obj(data, '(top level)');
+  const ids = new Set<string>();
+  const uniqueId = (v: unknown, field: string): string => {
+    const id = str(v, field);
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id)) throw new FieldError(`${field} must start with a letter and hold only letters, digits, _ . - (got "${id}")`);
+    if (ids.has(id)) throw new FieldError(`${field}: id "${id}" is used twice`);
+    ids.add(id);
+    return id;
+  };
+  const busNrs = new Set<number>();
+  const hostBridges = arr(o.hostBridges, 'hostBridges', 1).map((hbv, i): HostBridge => {
+    const f = `hostBridges[${i}]`;
+    const hb = obj(hbv, f);
+    const busNr = int(hb.busNr, `${f}.busNr`, 1, 254);
+    if (busNrs.has(busNr)) throw new FieldError(`${f}.busNr ${busNr} is used by another host bridge`);
+    busNrs.add(busNr);
+    return {
+      id: uniqueId(hb.id, `${f}.id`),
+      busNr,
+      rootPorts: arr(hb.rootPorts, `${f}.rootPorts`, 1).map((rpv, j): RootPort => {
+        const g = `${f}.rootPorts[${j}]`;
+        const rp = obj(rpv, g);
+        const dv = obj(rp.device, `${g}.device`);
+        const kind = oneOf(dv.kind ?? 'volatile', `${g}.device.kind`, ['volatile', 'dcd'] as const);
+        const device: Type3Device = {
+          id: uniqueId(dv.id, `${g}.device.id`),
+          kind,
+          sizeMiB: int(dv.sizeMiB, `${g}.device.sizeMiB`, 256, 64 * 1024, 256),
+        };
+        if (kind === 'dcd') device.dcRegions = int(dv.dcRegions ?? 1, `${g}.device.dcRegions`, 1, 8);
+        return {
+          id: uniqueId(rp.id, `${g}.id`),
+          port: int(rp.port ?? j, `${g}.port`, 0, 255),
+          chassis: int(rp.chassis ?? i, `${g}.chassis`, 0, 255),
+          slot: int(rp.slot ?? j + 2, `${g}.slot`, 0, 255),
+          device,
+        };
+      }),
+    };
+  });
+  const bridgeIds = new Set(hostBridges.map((h) => h.id));
+  const windows = arr(o.windows, 'windows', 1).map((wv, i): FixedWindow => {
+    const f = `windows[${i}]`;
+    const w = obj(wv, f);
+    const targets = arr(w.targets, `${f}.targets`, 1).map((t, k) => {
+      const id = str(t, `${f}.targets[${k}]`);
+      if (!bridgeIds.has(id)) throw new FieldError(`${f}.targets[${k}] "${id}" is not a host bridge id (have: ${[...bridgeIds].join(', ')})`);
+      return id;
+    });
+    if (![1, 2, 4, 8, 16, 3, 6, 12].includes(targets.length)) {
+      throw new FieldError(`${f}.targets has ${targets.length} entries; CXL interleave ways are 1, 2, 3, 4, 6, 8, 12 or 16`);
+    }
+    const window: FixedWindow = { targets, sizeMiB: int(w.sizeMiB, `${f}.sizeMiB`, 256, 1024 * 1024, 256) };
+    if (w.granularity !== undefined) {
+      const g = int(w.granularity, `${f}.granularity`, 256, 16384);
+      if ((g & (g - 1)) !== 0) throw new FieldError(`${f}.granularity must be a power of two between 256 and 16384 (got ${g})`);
+      window.granularity = g;
+    }
+    return window;
+  });
+  return {
+    name: str(o.name, 'name'),
+    description: o.description === undefined ? '' : str(o.description, 'description'),
+    file,
+    ramMiB: int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024),
+    cpus: int(o.cpus ?? 2, 'cpus', 1, 64),
+    hostBridges,
+    windows,
+  };
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FieldError(`${field} must be an object`);
+  return v as Record<string, unknown>;
+}
+function arr(v: unknown, field: string, min: number): unknown[] {
+  if (!Array.isArray(v)) throw new FieldError(`${field} must be an array`);
+  if (v.length < min) throw new FieldError(`${field} needs at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
+  return v;
+}
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v === '') throw new FieldError(`${field} must be a non-empty string`);
+  return v;
+}
+function int(v: unknown, field: string, min: number, max: number, multipleOf = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${field} must be an integer (got ${JSON.stringify(v)})`);
+  if (v < min || v > max) throw new FieldError(`${field} must be between ${min} and ${max} (got ${v})`);
+  if (v % multipleOf !== 0) throw new FieldError(`${field} must be a multiple of ${multipleOf} (got ${v})`);
+  return v;
+}
+function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new FieldError(`${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  }
+  return v as T;
+}

@@ -1,0 +1,139 @@
+/**
+ * The guest image: the cached Debian root tree plus the kernel's modules, the probe addon,
+ * guest-scripts/ and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
+ * (no loop mounts). Cached by a hash of every input; QEMU attaches it with snapshot=on,
+ * so the cached file is never modified and parallel runs can share it.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { cached, hashParts } from '../cache.js';
+import { HarnessError } from '../errors.js';
+import type { KernelArtifact } from '../kernel/artifact.js';
+import { packageRoot } from '../paths.js';
+import { run } from '../proc.js';
+import { DEFAULT_RECIPE, type RootfsRecipe } from './recipe.js';
+import { rootTree } from './rootfs.js';
+import { buildInitramfs } from './initramfs.js';
+import { sshKeys, type SshKeys } from './keys.js';
+
+export interface GuestImage {
+  /** ext4 root image. */
+  image: string;
+  /** First-stage initramfs for this kernel. */
+  initramfs: string;
+  keys: SshKeys;
+  /** Cache key of the image (hash of its recipe and inputs). */
+  key: string;
+  /** True when nothing had to be built. */
+  hit: boolean;
+}
+
+/** Files of the harness that go into the guest, relative to the package root. */
+const ADDON = join('build', 'Release', 'cxl_probe.node');
+const PROBE_JS = join('dist', 'probe');
+const GUEST_SCRIPTS = 'guest-scripts';
+
+export async function guestImage(
+  kernel: KernelArtifact,
+  options: { recipe?: RootfsRecipe; log?: (line: string) => void } = {},
+): Promise<GuestImage> {
+  const recipe = options.recipe ?? DEFAULT_RECIPE;
+  for (const need of [ADDON, PROBE_JS]) {
+    if (!existsSync(join(packageRoot, need))) {
+      throw new HarnessError('ADDON_NOT_BUILT', `${need} is missing: the probe addon has not been built`, {
+        hint: 'run `npm run build` in the cxl-harness directory',
+        context: { path: join(packageRoot, need) },
+      });
+    }
+  }
+  const tree = await rootTree(recipe, options.log);
+  const keys = await sshKeys();
+  const initramfs = await buildInitramfs(kernel, join(tree.tree, 'usr', 'bin', 'busybox'));
+  const key = hashParts({
+    version: '1',
+    tree: tree.key,
+    release: kernel.release ?? '',
+    modulesDir: kernel.modulesDir ?? '',
+    modulesDep: kernel.modulesDir ? await readFile(join(kernel.modulesDir, 'modules.dep')).catch(() => '') : '',
+    addon: await readFile(join(packageRoot, ADDON)),
+    probe: await hashTree(join(packageRoot, PROBE_JS)),
+    scripts: await hashTree(join(packageRoot, GUEST_SCRIPTS)),
+    keys: keys.clientPub + keys.hostPub,
+  });
+  const entry = await cached('images', key, async (dir) => {
+    options.log?.('assembling the guest image (ext4)');
+    const stage = join(dir, 'stage');
+    await run('cp', ['-a', tree.tree, stage]);
+    try {
+      await populate(stage, kernel, keys);
+      const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);
+      const sizeMiB = Math.ceil(usedMiB * 1.3) + 512; // room for swap files and logs in the guest
+      await run('mkfs.ext4', ['-q', '-F', '-L', 'cxlroot', '-E', 'root_owner=0:0', '-d', stage, join(dir, 'root.ext4'), `${sizeMiB}M`], {
+        errorCode: 'IMAGE_BUILD_FAILED',
+        hint: 'install e2fsprogs >= 1.43 (mkfs.ext4 -d)',
+        logFile: join(dir, 'mkfs.log'),
+      });
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  }, { tree: tree.key, release: kernel.release });
+  return { image: join(entry.dir, 'root.ext4'), initramfs, keys, key, hit: entry.hit && tree.hit };
+}
+
+async function populate(root: string, kernel: KernelArtifact, keys: SshKeys): Promise<void> {
+  if (kernel.modulesDir && kernel.release) {
+    const dest = join(root, 'usr', 'lib', 'modules', kernel.release);
+    await mkdir(dest, { recursive: true });
+    await run('cp', ['-a', '--no-preserve=ownership', `${kernel.modulesDir}/.`, dest]);
+  }
+  const opt = join(root, 'opt', 'cxl-harness');
+  await mkdir(join(opt, 'build', 'Release'), { recursive: true });
+  await cp(join(packageRoot, ADDON), join(opt, ADDON));
+  await cp(join(packageRoot, PROBE_JS), join(opt, PROBE_JS), { recursive: true });
+  await cp(join(packageRoot, GUEST_SCRIPTS), join(opt, GUEST_SCRIPTS), { recursive: true });
+  await writeFile(join(opt, 'package.json'), '{"type":"module"}\n');
+  await writeFile(join(root, 'usr', 'local', 'bin', 'cxl-harness'), '#!/bin/sh\nexec node /opt/cxl-harness/guest-scripts/cxl-harness-guest.mjs "$@"\n', { mode: 0o755 });
+  await cp(join(packageRoot, GUEST_SCRIPTS, 'init.sh'), join(root, 'sbin', 'cxl-init'));
+  await chmod(join(root, 'sbin', 'cxl-init'), 0o755);
+
+  // Key-only root login with the harness's key; the host key is the one the harness pins.
+  const ssh = join(root, 'root', '.ssh');
+  await mkdir(ssh, { recursive: true, mode: 0o700 });
+  await writeFile(join(ssh, 'authorized_keys'), keys.clientPub + '\n', { mode: 0o600 });
+  const etcSsh = join(root, 'etc', 'ssh');
+  for (const f of await readdir(etcSsh)) if (f.startsWith('ssh_host_')) await rm(join(etcSsh, f));
+  await cp(keys.hostKey, join(etcSsh, 'ssh_host_ed25519_key'));
+  await chmod(join(etcSsh, 'ssh_host_ed25519_key'), 0o600);
+  await writeFile(join(etcSsh, 'ssh_host_ed25519_key.pub'), keys.hostPub + '\n');
+  await mkdir(join(etcSsh, 'sshd_config.d'), { recursive: true });
+  await writeFile(
+    join(etcSsh, 'sshd_config.d', 'cxl-harness.conf'),
+    [
+      'HostKey /etc/ssh/ssh_host_ed25519_key',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UseDNS no',
+      'MaxSessions 64',
+      'MaxStartups 64',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(root, 'etc', 'hostname'), 'cxl-guest\n');
+  await writeFile(join(root, 'etc', 'fstab'), '# the harness mounts everything in /sbin/cxl-init\n');
+}
+
+/** Hash of every file below a directory (relative paths and contents). */
+async function hashTree(dir: string): Promise<string> {
+  const parts: Record<string, Buffer> = {};
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if ((await stat(p)).isFile()) parts[relative(dir, p)] = await readFile(p);
+    }
+  };
+  await walk(dir);
+  return hashParts(parts);
+}

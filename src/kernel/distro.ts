@@ -1,0 +1,108 @@
+/**
+ * The default kernel: a Debian kernel package (sid's linux-image-amd64 by default), fetched
+ * with a private apt configuration, unpacked and depmod'ed in the cache. Zero build.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cached } from '../cache.js';
+import { HarnessError } from '../errors.js';
+import { run } from '../proc.js';
+import { dependsNames, downloadPackages, privateApt, showPackage } from './apt.js';
+import type { KernelArtifact } from './artifact.js';
+
+export interface DistroKernelOptions {
+  suite?: string;
+  /** A linux-image package or metapackage, e.g. linux-image-amd64 or linux-image-7.2.13+deb14-amd64. */
+  package?: string;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_KERNEL_SUITE = 'sid';
+export const DEFAULT_KERNEL_PACKAGE = 'linux-image-amd64';
+
+export async function distroKernel(options: DistroKernelOptions = {}): Promise<KernelArtifact> {
+  const suite = options.suite ?? DEFAULT_KERNEL_SUITE;
+  const wanted = options.package ?? DEFAULT_KERNEL_PACKAGE;
+  const apt = await privateApt(suite);
+  const image = await resolveImagePackage(apt, wanted);
+  const entry = await cached(
+    'kernels',
+    `debian-${suite}-${image.name}-${image.version}`.replace(/[^A-Za-z0-9.+_-]/g, '_'),
+    async (dir) => {
+      options.log?.(`downloading ${image.name} ${image.version} from Debian ${suite}`);
+      const debs = join(dir, 'debs');
+      await downloadPackages(apt, image.packages, debs);
+      const root = join(dir, 'root');
+      await mkdir(root, { recursive: true });
+      for (const deb of await readdir(debs)) await run('dpkg-deb', ['-x', join(debs, deb), root]);
+      const release = await findRelease(root);
+      // depmod -b looks below <base>/lib/modules; Debian ships /usr/lib/modules.
+      if (!existsSync(join(root, 'lib'))) await symlink('usr/lib', join(root, 'lib'));
+      await run('depmod', ['-b', root, release], { hint: 'install kmod (apt-get install kmod)' });
+    },
+    { suite, package: image.name, version: image.version },
+  );
+  const root = join(entry.dir, 'root');
+  const release = await findRelease(root);
+  const modulesDir = join(root, 'usr', 'lib', 'modules', release);
+  const imagePath = [join(modulesDir, 'vmlinuz'), join(root, 'boot', `vmlinuz-${release}`)].find((p) => existsSync(p));
+  if (!imagePath) {
+    throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `package ${image.name} ${image.version} holds no vmlinuz for ${release}`, {
+      hint: 'choose another package with --kernel-package, or pass a kernel with --kernel PATH',
+      context: { dir: entry.dir },
+    });
+  }
+  const config = [join(modulesDir, 'config'), join(root, 'boot', `config-${release}`)].find((p) => existsSync(p));
+  return {
+    image: imagePath,
+    release,
+    modulesDir,
+    config,
+    identity: { origin: 'distro', release, package: `${image.name}=${image.version}`, imagePath, patches: [], patchsetHash: '' },
+  };
+}
+
+interface ResolvedImage {
+  name: string;
+  version: string;
+  /** The packages to download: the image and, on newer Debian kernels, its split-out binary/modules/base packages. */
+  packages: string[];
+}
+
+async function resolveImagePackage(apt: Awaited<ReturnType<typeof privateApt>>, wanted: string): Promise<ResolvedImage> {
+  let name = wanted;
+  for (let depth = 0; depth < 3; depth++) {
+    const fields = await showPackage(apt, name);
+    if (!fields) {
+      throw new HarnessError('KERNEL_PACKAGE_UNKNOWN', `Debian ${apt.suite} has no package "${name}"`, {
+        hint: 'check the name with `apt-cache search linux-image` for that suite, or choose another --kernel-suite',
+        context: { suite: apt.suite, wanted },
+      });
+    }
+    const deps = dependsNames(fields.Depends);
+    // A metapackage (linux-image-amd64) depends on the versioned image package.
+    const versioned = deps.find((d) => /^linux-image-\d/.test(d));
+    if (/^linux-image-\d/.test(name) || !versioned) {
+      const version = fields.Version ?? 'unknown';
+      const parts = deps.filter((d) => /^linux-(binary|modules|base)-\d/.test(d));
+      return { name, version, packages: [name, ...parts] };
+    }
+    name = versioned;
+  }
+  throw new HarnessError('KERNEL_PACKAGE_UNKNOWN', `could not resolve ${wanted} to a versioned linux-image package`, {
+    hint: 'name a versioned package, e.g. linux-image-7.2.13+deb14-amd64',
+  });
+}
+
+async function findRelease(root: string): Promise<string> {
+  for (const base of [join(root, 'usr', 'lib', 'modules'), join(root, 'lib', 'modules')]) {
+    if (!existsSync(base)) continue;
+    const releases = (await readdir(base)).filter((r) => /^\d/.test(r));
+    if (releases.length === 1) return releases[0]!;
+  }
+  throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `unpacked kernel package in ${root} has no single modules directory`, {
+    hint: 'pass a kernel with --kernel PATH and --modules DIR instead',
+    context: { root },
+  });
+}

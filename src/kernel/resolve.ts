@@ -1,0 +1,32 @@
+/** Turn what the user asked for (distro package, prebuilt image, source tree) into a KernelArtifact. */
+import type { KernelArtifact } from './artifact.js';
+import { buildKernel, printProgress, type BuildOptions } from './build.js';
+import { distroKernel, type DistroKernelOptions } from './distro.js';
+import { prebuiltKernel } from './prebuilt.js';
+
+export type KernelSpec =
+  | ({ kind: 'distro' } & Omit<DistroKernelOptions, 'log'>)
+  | { kind: 'prebuilt'; image: string; modules?: string }
+  | ({ kind: 'source' } & Omit<BuildOptions, 'onProgress'>);
+
+export async function resolveKernel(spec: KernelSpec, log: (line: string) => void): Promise<KernelArtifact> {
+  switch (spec.kind) {
+    case 'distro':
+      return distroKernel({ ...spec, log });
+    case 'prebuilt':
+      return prebuiltKernel(spec.image, spec.modules);
+    case 'source':
+      return buildKernel({ ...spec, onProgress: printProgress((l) => log(l.trimEnd())) });
+  }
+}
+
+export function describeKernelSpec(spec: KernelSpec): string {
+  switch (spec.kind) {
+    case 'distro':
+      return `Debian ${spec.suite ?? 'sid'} ${spec.package ?? 'linux-image-amd64'}`;
+    case 'prebuilt':
+      return spec.image;
+    case 'source':
+      return `source ${'dir' in spec.source ? spec.source.dir : spec.source.debianPackage}${spec.patches ? ` + ${spec.patches}` : ''}`;
+  }
+}

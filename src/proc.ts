@@ -6,6 +6,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { HarnessError, tail } from './errors.js';
+import { interruptSignal } from './run/interrupt.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -40,7 +41,6 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   try {
     child = execa(file, args, {
       cwd: options.cwd,
-      env: options.env,
       extendEnv: true,
       timeout: options.timeoutMs,
       forceKillAfterDelay: 5000,
@@ -49,6 +49,8 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       all: false,
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
+      cancelSignal: interruptSignal,
+      env: { PATH: `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`, ...options.env },
     });
   } catch (cause) {
     throw new HarnessError('COMMAND_NOT_STARTED', `could not start ${file}: ${String(cause)}`, { cause, context: { argv } });
@@ -61,6 +63,9 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     child.finally(() => log.end()).catch(() => undefined);
   }
   const r = await child;
+  if (r.isCanceled) {
+    throw new HarnessError('INTERRUPTED', `${file} was stopped: the harness was interrupted`, { context: { argv } });
+  }
   const result: RunResult = {
     argv,
     exitCode: typeof r.exitCode === 'number' ? r.exitCode : -1,

@@ -1,0 +1,94 @@
+/**
+ * How a suite runs one check: the body gathers evidence through the guest session and
+ * states what it expected and observed; the verdict comes from report/verdict.ts, so a
+ * skipped, unmet or crashed check can never come out as a pass.
+ */
+import { HarnessError } from '../errors.js';
+import type { GuestSession } from '../guest/session.js';
+import type { KernelArtifact } from '../kernel/artifact.js';
+import type { Topology } from '../qemu/topology.js';
+import type { CheckResult, Observation } from '../report/model.js';
+import { checkFromAttempt, type CheckAttempt } from '../report/verdict.js';
+import type { Results } from '../run/results.js';
+
+class SkipSignal extends Error {
+  constructor(readonly reason: string) { super(reason); }
+}
+class UnmetSignal extends Error {
+  constructor(readonly precondition: string, readonly detail?: string) { super(precondition); }
+}
+
+export interface CheckApi {
+  readonly guest: GuestSession;
+  /** The check does not apply here: stop with `skip` and this reason. */
+  skip(reason: string): never;
+  /** A precondition: when not met, the check stops as `error` naming it. */
+  require(name: string, met: boolean, detail?: string): asserts met;
+  /** Save a value as an evidence file of this check. */
+  evidence(name: string, value: unknown): Promise<void>;
+}
+
+export interface CheckOutcome {
+  passed: boolean;
+  expected: unknown;
+  observed: unknown;
+  reason?: string;
+}
+
+export type CheckBody = (c: CheckApi) => Promise<CheckOutcome>;
+
+export interface SuiteContext {
+  readonly guest: GuestSession;
+  readonly results: Results;
+  readonly topology: Topology;
+  readonly kernel: KernelArtifact;
+  log(line: string): void;
+  check(id: string, title: string, body: CheckBody): Promise<CheckResult>;
+  observe(observation: Observation): Promise<void>;
+  /** Record the detected kernel generation and its evidence in the summary. */
+  setGeneration(name: string, evidence: string[]): Promise<void>;
+  /** Power the guest off and boot it again (fresh NUMA node types); the session is replaced. */
+  reboot(reason: string): Promise<void>;
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  /** Topology used when the user names none. */
+  defaultTopology: string;
+  run(ctx: SuiteContext): Promise<void>;
+}
+
+export async function runCheck(guest: GuestSession, results: Results, id: string, title: string, body: CheckBody): Promise<CheckResult> {
+  const started = Date.now();
+  const evidence: string[] = [];
+  const api: CheckApi = {
+    guest,
+    skip(reason) { throw new SkipSignal(reason); },
+    require(name, met, detail) { if (!met) throw new UnmetSignal(name, detail); },
+    async evidence(name, value) {
+      const rel = `evidence/${id}/${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.json`;
+      await results.writeText(rel, JSON.stringify(value, null, 2) + '\n');
+      evidence.push(rel);
+    },
+  };
+  await guest.mark(id).catch(() => undefined);
+  const outcome = await guest.collect(() => body(api));
+  const attempt: CheckAttempt = { id, title, durationMs: Date.now() - started, evidence: [...outcome.logs, ...evidence] };
+  if ('value' in outcome) {
+    Object.assign(attempt, { passed: outcome.value.passed, expected: outcome.value.expected, observed: outcome.value.observed });
+    if (outcome.value.reason) attempt.reason = outcome.value.reason;
+  } else if (outcome.error instanceof SkipSignal) {
+    attempt.skip = outcome.error.reason;
+  } else if (outcome.error instanceof UnmetSignal) {
+    attempt.preconditions = [{ name: outcome.error.precondition, met: false, ...(outcome.error.detail ? { detail: outcome.error.detail } : {}) }];
+  } else {
+    const e = outcome.error;
+    attempt.reason = !guest.connected
+      ? 'the guest connection was lost during the check (crash or hang?)'
+      : e instanceof HarnessError ? e.message : `harness error: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  const result = checkFromAttempt(attempt);
+  await results.addCheck(result);
+  return result;
+}

@@ -1,0 +1,74 @@
+/**
+ * The spine suite: CXL memory comes online as a new NUMA node, takes pages, gives them
+ * back, and goes away again. Every later suite builds on these steps working.
+ */
+import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
+import type { CheckApi, Suite, SuiteContext } from './check.js';
+
+const PAGES = 256; // 1 MiB: CXL memory is ~100x slower than RAM under TCG
+
+export const hotplugSuite: Suite = {
+  name: 'hotplug',
+  description: 'online a CXL region as a NUMA node (region -> dax -> kmem), place and move pages on it, offline and remove it',
+  defaultTopology: 'default',
+  async run(ctx: SuiteContext) {
+    const expectedDevices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
+    await ctx.check('hotplug.enumerate', 'the guest sees every CXL Type-3 device and root decoder of the topology', async (c: CheckApi) => {
+      const r = await listCxl(c.guest);
+      c.require('cxl-region.mjs list answered', r.ok, r.ok ? undefined : r.error);
+      const observed = { memdevs: r.value.memdevs.map((m) => m.memdev), rootDecoders: r.value.rootDecoders.map((d) => d.decoder) };
+      return {
+        passed: observed.memdevs.length === expectedDevices && observed.rootDecoders.length === ctx.topology.windows.length,
+        expected: { memdevs: expectedDevices, rootDecoders: ctx.topology.windows.length },
+        observed,
+      };
+    });
+
+    let online: OnlineResult | undefined;
+    await ctx.check('hotplug.online', 'cxl create-region onlines the device as a new NUMA node with all its memory, Movable', async (c: CheckApi) => {
+      const r = await onlineRegion(c.guest, { method: 'ndctl' });
+      c.require('cxl-region.mjs online answered', r.ok, r.ok ? undefined : r.error);
+      online = r.value;
+      const f = r.value.nodeFacts;
+      const sizeKiB = (ctx.topology.hostBridges[0]?.rootPorts[0]?.device.sizeMiB ?? 0) * 1024;
+      return {
+        passed: r.value.ok && r.value.driver === 'kmem' && !!f && f.node > 0 && f.memTotalKiB === sizeKiB && f.onlineBlocks === f.blocks && f.zones.every((z) => z === 'Movable'),
+        expected: { driver: 'kmem', nodeAbove: 0, memTotalKiB: sizeKiB, allBlocksOnline: true, zones: ['Movable'] },
+        observed: { ok: r.value.ok, error: r.value.error, region: r.value.region, dax: r.value.dax, driver: r.value.driver, node: f?.node, memTotalKiB: f?.memTotalKiB, blocks: f?.blocks, onlineBlocks: f?.onlineBlocks, zones: f?.zones },
+        ...(r.value.error ? { reason: r.value.error } : {}),
+      };
+    });
+
+    const node = online?.ok ? online.node : undefined;
+    await ctx.check('hotplug.place', `${PAGES} pages bound (mbind MPOL_BIND) to the CXL node land there, per move_pages`, async (c: CheckApi) => {
+      c.require('the CXL node is online', node !== undefined, 'hotplug.online did not pass');
+      const r = await c.guest.probe.run('place', { pages: PAGES, mbind: 'bind', mbindNodes: [node] });
+      c.require('the place probe ran', !('failure' in r), 'failure' in r ? r.message : undefined);
+      const onNode = r.placed?.nodes[String(node)] ?? 0;
+      return { passed: r.ok && onNode === PAGES, expected: { [`node${node}`]: PAGES }, observed: r.placed ?? r };
+    });
+
+    await ctx.check('hotplug.move-pages', 'move_pages moves pages from the CXL node back to node 0', async (c: CheckApi) => {
+      c.require('the CXL node is online', node !== undefined, 'hotplug.online did not pass');
+      const r = await c.guest.probe.run('move-pages', { pages: PAGES, mbind: 'bind', mbindNodes: [node], to: 0 });
+      c.require('the move-pages probe ran', !('failure' in r), 'failure' in r ? r.message : undefined);
+      const before = r.placed?.nodes[String(node)] ?? 0;
+      const after = r.after?.nodes['0'] ?? 0;
+      c.require(`the pages started on node ${node}`, before === PAGES, JSON.stringify(r.placed));
+      return { passed: r.ok && r.move?.ok === true && after === PAGES, expected: { before: { [`node${node}`]: PAGES }, after: { node0: PAGES } }, observed: { before: r.placed, move: r.move && { ok: r.move.ok, code: r.move.code, counts: r.move.counts }, after: r.after } };
+    });
+
+    await ctx.check('hotplug.offline', 'offline + devdax + destroy-region removes the memory: the node has none left and the region is gone', async (c: CheckApi) => {
+      c.require('a region was created', !!online?.region, 'hotplug.online created no region');
+      const r = await offlineRegion(c.guest, online!.region!);
+      c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
+      const f = r.value.nodeFacts;
+      return {
+        passed: r.value.ok && !!f && !f.hasMemory && !(Number(f.memTotalKiB) > 0),
+        expected: { hasMemory: false, memTotalKiB: 0, regionGone: true },
+        observed: { ok: r.value.ok, error: r.value.error, node: r.value.node, nodeFacts: f },
+        ...(r.value.error ? { reason: r.value.error } : {}),
+      };
+    });
+  },
+};

@@ -1,0 +1,16 @@
+/** The suites `cxl-harness run --suite` knows. */
+import { HarnessError } from '../errors.js';
+import type { Suite } from './check.js';
+import { hotplugSuite } from './hotplug.js';
+
+const SUITES: Suite[] = [hotplugSuite];
+
+export function suiteNames(): string[] {
+  return SUITES.map((s) => s.name);
+}
+
+export function findSuite(name: string): Suite {
+  const suite = SUITES.find((s) => s.name === name);
+  if (!suite) throw new HarnessError('SUITE_UNKNOWN', `unknown suite "${name}"`, { hint: `use one of: ${suiteNames().join(', ')}` });
+  return suite;
+}

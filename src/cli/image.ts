@@ -1,0 +1,22 @@
+/** `cxl-harness image`: build the guest image for a kernel ahead of a run (or find it cached). */
+import { guestImage } from '../image/image.js';
+import { resolveKernel } from '../kernel/resolve.js';
+import { parse } from './args.js';
+import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+
+export const IMAGE_HELP = `cxl-harness image [kernel options]
+
+Build the guest image (Debian trixie root with ndctl/cxl/daxctl, numactl, Node, sshd, the
+probe addon and guest-scripts/, plus the kernel's modules) and the first-stage initramfs,
+or report the cached ones. Prints their paths.
+
+${KERNEL_HELP}`;
+
+export async function imageCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, kernelOptions, IMAGE_HELP);
+  const kernel = await resolveKernel(kernelSpecFrom(values), log);
+  const t = Date.now();
+  const image = await guestImage(kernel, { log });
+  process.stdout.write(JSON.stringify({ kernel: kernel.image, release: kernel.release, image: image.image, initramfs: image.initramfs, cached: image.hit, ms: Date.now() - t }, null, 2) + '\n');
+  return 0;
+}

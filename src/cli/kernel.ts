@@ -1,0 +1,27 @@
+/** `cxl-harness kernel fetch | build`: get a kernel without running anything. */
+import { resolveKernel } from '../kernel/resolve.js';
+import { HarnessError } from '../errors.js';
+import { parse } from './args.js';
+import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+
+export const KERNEL_CMD_HELP = `cxl-harness kernel fetch [--kernel-suite S] [--kernel-package P]
+cxl-harness kernel build (--kernel-src DIR | --kernel-debian-source PKG) [--patches SERIES] [--config-fragment F]... [--debug-config]
+
+fetch downloads and unpacks a Debian kernel package into the cache; build applies the
+patch series in a harness-owned copy of the tree (yours is never touched), configures it
+with kernel-config/cxl.config plus your fragments, verifies every option landed, and
+builds it (cached by source, patches, fragments and toolchain). Both print the artifact.
+
+${KERNEL_HELP}`;
+
+export async function kernelCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb !== 'fetch' && verb !== 'build') throw new HarnessError('USAGE', `usage:\n${KERNEL_CMD_HELP}`);
+  const { values } = parse(rest, kernelOptions, KERNEL_CMD_HELP);
+  const spec = kernelSpecFrom(values);
+  if (verb === 'build' && spec.kind !== 'source') throw new HarnessError('USAGE', 'kernel build needs --kernel-src DIR or --kernel-debian-source PKG');
+  if (verb === 'fetch' && spec.kind !== 'distro') throw new HarnessError('USAGE', 'kernel fetch takes only --kernel-suite and --kernel-package');
+  const artifact = await resolveKernel(spec, log);
+  process.stdout.write(JSON.stringify(artifact, null, 2) + '\n');
+  return 0;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * cxl-harness: the command dispatcher. Each command lives in its own module; this file only
+ * routes, prints errors the same way for all of them, and turns Ctrl-C/SIGTERM into a clean
+ * stop (QEMU and ssh ended, results dir closed, exit 130/143).
+ */
+import { ExitCode, isHarnessError } from '../errors.js';
+import { doctor } from '../host/doctor.js';
+import { stopAll } from '../qemu/vm.js';
+import { interrupt, interruptedBy } from '../run/interrupt.js';
+import { parse } from './args.js';
+import { imageCommand, IMAGE_HELP } from './image.js';
+import { kernelCommand, KERNEL_CMD_HELP } from './kernel.js';
+import { RUN_HELP, runCommand } from './run.js';
+import { SSH_HELP, sshCommand } from './ssh.js';
+import { topologyCommand, TOPOLOGY_HELP } from './topology.js';
+import { reportCommands } from './report.js';
+
+const log = (line: string): void => {
+  process.stderr.write(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+interface Command {
+  summary: string;
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const DOCTOR_HELP = `cxl-harness doctor [--fix]
+
+Check the host tools the harness needs (QEMU >= 8 with CXL, mmdebstrap, e2fsprogs, cpio,
+kmod, xz, zstd, ssh-keygen, setpriv, dpkg) and the kernel build tools, with versions.
+--fix (as root) installs what is missing with apt-get; on Debian 12 it takes
+qemu-system-x86 from bookworm-backports through a private sources list, without
+changing /etc/apt.`;
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'boot a CXL guest on a kernel and run a suite (default: spm); prints TAP', help: RUN_HELP, run: (a) => runCommand(a, log) },
+  doctor: {
+    summary: 'check (and with --fix, install) the host tools',
+    help: DOCTOR_HELP,
+    run: async (a) => {
+      const { values } = parse(a, { fix: { type: 'boolean' } }, DOCTOR_HELP);
+      return doctor(Boolean(values.fix), (l) => process.stdout.write(l + '\n'));
+    },
+  },
+  ssh: { summary: 'boot a guest and run a command in it (--exec) or open a shell', help: SSH_HELP, run: (a) => sshCommand(a, log) },
+  kernel: { summary: 'fetch the distro kernel, or build a source tree with patches and config fragments', help: KERNEL_CMD_HELP, run: (a) => kernelCommand(a, log) },
+  image: { summary: 'build (or find cached) the guest image for a kernel', help: IMAGE_HELP, run: (a) => imageCommand(a, log) },
+  topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP, run: (a) => topologyCommand(a) },
+  ...reportCommands(log),
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'cxl-harness: validate Linux memory-management work on emulated CXL memory under QEMU',
+    '',
+    'usage: cxl-harness <command> [options]     (cxl-harness <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Start with:  cxl-harness doctor --fix && cxl-harness run',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`cxl-harness: unknown command "${name}"\n\n${usage()}\n`);
+    return ExitCode.infrastructure;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+let signals = 0;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    signals++;
+    if (signals > 1) process.exit(sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint);
+    log(`${sig}: stopping the guest and closing the results dir (again to force)`);
+    interrupt(sig);
+    void stopAll();
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    const sig = interruptedBy();
+    process.exitCode = sig ? (sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint) : code;
+  },
+  async (e: unknown) => {
+    await stopAll();
+    const sig = interruptedBy();
+    if (isHarnessError(e)) {
+      process.stderr.write(`cxl-harness: error [${e.code}]: ${e.describe()}\n`);
+      process.exitCode = sig ? (sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint) : e.exitCode;
+    } else {
+      process.stderr.write(`cxl-harness: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = ExitCode.infrastructure;
+    }
+  },
+);

@@ -1,0 +1,58 @@
+/**
+ * `cxl-harness ssh`: boot a guest and run one command in it (its exit code becomes ours),
+ * or open an interactive shell. The way to call probes by hand:
+ *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
+ */
+import { resolve } from 'node:path';
+import { guestImage } from '../image/image.js';
+import { resolveKernel } from '../kernel/resolve.js';
+import { loadTopology } from '../qemu/topology.js';
+import { bootGuest } from '../run/boot.js';
+import { Results } from '../run/results.js';
+import { parse, seconds } from './args.js';
+import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+
+export const SSH_HELP = `cxl-harness ssh [--exec CMD] [--topology NAME|FILE] [kernel options]
+
+Boot a guest (default topology: default) and run CMD in it, printing its output and
+exiting with its exit code; without --exec, open an interactive root shell. The guest is
+powered off when the command or shell ends. Console and command logs go to a results dir.
+
+  --exec CMD                 command line to run in the guest (sh -c)
+  --topology NAME|FILE       CXL topology (default: default)
+  --kvm                      KVM instead of TCG
+  --boot-timeout S           seconds to wait for SSH (default 180)
+  --results DIR              where to keep the console log (default results/<timestamp>-<id>)
+
+${KERNEL_HELP}`;
+
+export async function sshCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parse(argv, {
+    ...kernelOptions,
+    exec: { type: 'string' },
+    topology: { type: 'string', default: 'default' },
+    kvm: { type: 'boolean' },
+    'boot-timeout': { type: 'string' },
+    results: { type: 'string' },
+  }, SSH_HELP);
+  const results = await Results.create(values.results ? { dir: values.results } : {});
+  log(`results: ${results.dir}`);
+  const topology = loadTopology(values.topology!.includes('/') ? resolve(values.topology!) : values.topology!);
+  const kernel = await resolveKernel(kernelSpecFrom(values), log);
+  const image = await guestImage(kernel, { log });
+  const { vm, ssh } = await bootGuest({ kernel, image, topology, dir: results.dir, accel: values.kvm ? 'kvm' : 'tcg', timeoutMs: seconds(values['boot-timeout'], '--boot-timeout', 180) });
+  log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);
+  try {
+    if (values.exec !== undefined) {
+      const r = await ssh.exec(values.exec, { timeoutMs: 24 * 3600 * 1000 });
+      await results.saveCommand('exec', r);
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      return r.exitCode ?? 2;
+    }
+    return await ssh.shell();
+  } finally {
+    ssh.close();
+    await vm.stop();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `cxl-harness doctor [--fix]`: what the host needs, what it has, and (as root, with --fix)
+ * installing what is missing. QEMU >= 8 is needed for volatile-memdev; on Debian 12 that
+ * means bookworm-backports, which --fix adds for its own apt-get calls only (a private
+ * sources list passed with -o), never by writing /etc/apt.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HarnessError } from '../errors.js';
+import { HOST_PACKAGES } from '../kernel/toolchain.js';
+import { DEBIAN_MIRROR } from '../kernel/apt.js';
+import { cacheDir } from '../paths.js';
+import { run } from '../proc.js';
+
+export const MIN_QEMU: [number, number] = [8, 0];
+
+export interface ToolCheck {
+  name: string;
+  /** Debian package that provides it. */
+  package: string;
+  ok: boolean;
+  version?: string;
+  problem?: string;
+}
+
+/** What the run path needs (the kernel build tools come from kernel/toolchain.ts). */
+const RUN_TOOLS: { name: string; package: string; versionArgs?: string[] }[] = [
+  { name: 'qemu-system-x86_64', package: 'qemu-system-x86', versionArgs: ['--version'] },
+  { name: 'mmdebstrap', package: 'mmdebstrap', versionArgs: ['--version'] },
+  { name: 'mkfs.ext4', package: 'e2fsprogs', versionArgs: ['-V'] },
+  { name: 'cpio', package: 'cpio', versionArgs: ['--version'] },
+  { name: 'depmod', package: 'kmod', versionArgs: ['--version'] },
+  { name: 'xz', package: 'xz-utils', versionArgs: ['--version'] },
+  { name: 'zstd', package: 'zstd', versionArgs: ['--version'] },
+  { name: 'ssh-keygen', package: 'openssh-client' },
+  { name: 'setpriv', package: 'util-linux', versionArgs: ['--version'] },
+  { name: 'dpkg-deb', package: 'dpkg', versionArgs: ['--version'] },
+];
+
+/** Parse "QEMU emulator version 10.0.2 (Debian ...)" -> [10, 0]. */
+export function parseQemuVersion(text: string): [number, number] | undefined {
+  const m = /version (\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export function versionAtLeast(v: [number, number], min: [number, number]): boolean {
+  return v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
+}
+
+export async function checkHost(): Promise<ToolCheck[]> {
+  const checks: ToolCheck[] = [];
+  for (const tool of RUN_TOOLS) {
+    const r = await run(tool.name, tool.versionArgs ?? [], { reject: false }).catch(() => undefined);
+    if (!r) {
+      checks.push({ name: tool.name, package: tool.package, ok: false, problem: 'not installed' });
+      continue;
+    }
+    const version = (r.stdout + r.stderr).split('\n').find((l) => /\d+\.\d+/.test(l))?.trim();
+    const check: ToolCheck = { name: tool.name, package: tool.package, ok: true, ...(version ? { version } : {}) };
+    if (tool.name === 'qemu-system-x86_64') {
+      const v = parseQemuVersion(r.stdout);
+      if (!v || !versionAtLeast(v, MIN_QEMU)) {
+        check.ok = false;
+        check.problem = `QEMU ${v ? v.join('.') : '?'} is too old: CXL volatile-memdev needs >= ${MIN_QEMU.join('.')}`;
+      }
+    }
+    checks.push(check);
+  }
+  if (!existsSync('/usr/share/keyrings/debian-archive-keyring.gpg')) {
+    checks.push({ name: 'debian-archive-keyring', package: 'debian-archive-keyring', ok: false, problem: 'not installed (needed to verify Debian packages)' });
+  }
+  return checks;
+}
+
+function osRelease(): Record<string, string> {
+  const text = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
+}
+
+/** The apt-get commands --fix runs (exported so the README and tests say the same). */
+export async function fixCommands(missingPackages: string[], needNewQemu: boolean): Promise<string[][]> {
+  const codename = osRelease().VERSION_CODENAME ?? 'bookworm';
+  const commands: string[][] = [];
+  const others = missingPackages.filter((p) => p !== 'qemu-system-x86' || !needNewQemu);
+  let aptOptions: string[] = [];
+  if (needNewQemu && codename === 'bookworm') {
+    // bookworm's QEMU 7.2 lacks volatile-memdev: take qemu-system-x86 from bookworm-backports (10.0).
+    const dir = join(cacheDir('apt'), 'host');
+    await mkdir(dir, { recursive: true });
+    const list = join(dir, 'sources.list');
+    const system = existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '';
+    await writeFile(list, `${system}\ndeb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${DEBIAN_MIRROR} bookworm-backports main\n`);
+    aptOptions = ['-o', `Dir::Etc::SourceList=${list}`];
+    commands.push(['apt-get', ...aptOptions, 'update', '-q']);
+    commands.push(['apt-get', ...aptOptions, 'install', '-y', '-q', '-t', 'bookworm-backports', 'qemu-system-x86']);
+  } else {
+    commands.push(['apt-get', 'update', '-q']);
+    if (needNewQemu) others.push('qemu-system-x86');
+  }
+  if (others.length) commands.push(['apt-get', ...aptOptions, 'install', '-y', '-q', '--no-install-recommends', ...new Set(others)]);
+  return commands;
+}
+
+export async function doctor(fix: boolean, print: (line: string) => void): Promise<number> {
+  let checks = await checkHost();
+  const buildMissing = HOST_PACKAGES.filter((p) => !dpkgInstalled(p));
+  for (const c of checks) print(`${c.ok ? 'ok     ' : 'MISSING'} ${c.name.padEnd(22)} ${c.ok ? c.version ?? '' : `${c.problem} (package ${c.package})`}`);
+  print(`${buildMissing.length ? 'MISSING' : 'ok     '} kernel build tools      ${buildMissing.length ? buildMissing.join(' ') : HOST_PACKAGES.length + ' packages'} (only for --kernel-src builds)`);
+  print(`kvm: ${existsSync('/dev/kvm') ? '/dev/kvm exists (TCG is still the default: CXL memory faults under KVM)' : 'absent (TCG is used)'}`);
+  const bad = checks.filter((c) => !c.ok);
+  if (!bad.length && !buildMissing.length) return 0;
+  const needNewQemu = bad.some((c) => c.package === 'qemu-system-x86');
+  const commands = await fixCommands([...bad.map((c) => c.package), ...buildMissing], needNewQemu);
+  if (!fix) {
+    print('\nto install what is missing, run as root:  cxl-harness doctor --fix');
+    print('which runs:');
+    for (const c of commands) print(`  ${c.join(' ')}`);
+    return bad.length ? 2 : 0;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new HarnessError('NOT_ROOT', 'doctor --fix installs packages and needs root', { hint: `run as root, or run these yourself:\n${commands.map((c) => '  ' + c.join(' ')).join('\n')}` });
+  }
+  for (const c of commands) {
+    print(`$ ${c.join(' ')}`);
+    await run(c[0]!, c.slice(1), { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 30 * 60 * 1000, errorCode: 'HOST_INSTALL_FAILED', hint: 'check that the Debian archive is reachable' });
+  }
+  checks = await checkHost();
+  const still = checks.filter((c) => !c.ok);
+  for (const c of still) print(`still missing: ${c.name}: ${c.problem}`);
+  return still.length ? 2 : 0;
+}
+
+function dpkgInstalled(pkg: string): boolean {
+  return existsSync(`/var/lib/dpkg/info/${pkg}.list`) || existsSync(`/var/lib/dpkg/info/${pkg}:amd64.list`);
+}

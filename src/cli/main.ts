@@ -14,17 +14,14 @@ import { kernelCommand, KERNEL_CMD_HELP } from './kernel.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { SSH_HELP, sshCommand } from './ssh.js';
 import { topologyCommand, TOPOLOGY_HELP } from './topology.js';
+import type { CommandTable } from './command.js';
 import { reportCommands } from './report.js';
+import { reproCommands } from './repro.js';
 
 const log = (line: string): void => {
   process.stderr.write(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
 
-interface Command {
-  summary: string;
-  help: string;
-  run(argv: string[]): Promise<number>;
-}
 
 const DOCTOR_HELP = `cxl-harness doctor [--fix]
 
@@ -34,7 +31,7 @@ kmod, xz, zstd, ssh-keygen, setpriv, dpkg) and the kernel build tools, with vers
 qemu-system-x86 from bookworm-backports through a private sources list, without
 changing /etc/apt.`;
 
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: CommandTable = {
   run: { summary: 'boot a CXL guest on a kernel and run a suite (default: spm); prints TAP', help: RUN_HELP, run: (a) => runCommand(a, log) },
   doctor: {
     summary: 'check (and with --fix, install) the host tools',
@@ -49,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   image: { summary: 'build (or find cached) the guest image for a kernel', help: IMAGE_HELP, run: (a) => imageCommand(a, log) },
   topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP, run: (a) => topologyCommand(a) },
   ...reportCommands(log),
+  ...reproCommands(log),
 };
 
 function usage(): string {

@@ -8,6 +8,7 @@ import type { RunSummary } from '../report/model.js';
 import { renderSummary } from '../report/render.js';
 import { toTap } from '../report/tap.js';
 import { parse } from './args.js';
+import type { CommandTable } from './command.js';
 
 export const REPORT_HELP = `cxl-harness report RESULTS_DIR [--tap | --junit | --kcidb | --json | --table]
 
@@ -29,7 +30,7 @@ export async function readSummary(dir: string): Promise<RunSummary> {
   }
 }
 
-export function reportCommands(_log: (line: string) => void) {
+export function reportCommands(_log: (line: string) => void): CommandTable {
   return {
     report: {
       summary: 'render a results dir again as TAP, JUnit, KCIDB or a table',

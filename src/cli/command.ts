@@ -1,0 +1,8 @@
+/** The shape of one CLI command, shared by the modules that register commands in main.ts. */
+export interface Command {
+  summary: string;
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export type CommandTable = Record<string, Command>;

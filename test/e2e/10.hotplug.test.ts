@@ -1,0 +1,52 @@
+/**
+ * The spine, for real: boot the Debian kernel under QEMU (TCG) with one CXL Type-3 device,
+ * online it as a NUMA node, place and move pages, offline and remove it, shut down.
+ */
+import t from 'tap';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Parser as TapParser } from 'tap-parser';
+import type { RunSummary } from '../../src/report/model.js';
+import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
+
+const dir = join(mkdtempSync(join(tmpdir(), 'cxlh-e2e-')), 'hotplug');
+
+t.test('cxl-harness run --suite hotplug on the Debian kernel', async (t) => {
+  const r = await runCli(['run', '--suite', 'hotplug', '--results', dir]);
+  t.comment(r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR|SKIP|guest up|kernel:/.test(l)).join('\n'));
+  t.equal(r.exitCode, 0, 'exit code 0: every check passed');
+
+  const summary = readJson<RunSummary>(join(dir, 'summary.json'));
+  t.equal(summary.outcome, 'pass');
+  t.same(summary.checks.map((c) => [c.id, c.verdict]), [
+    ['hotplug.enumerate', 'pass'],
+    ['hotplug.online', 'pass'],
+    ['hotplug.place', 'pass'],
+    ['hotplug.move-pages', 'pass'],
+    ['hotplug.offline', 'pass'],
+  ]);
+  t.match(summary.kernel, { origin: 'distro', release: /^\d+\.\d+/ });
+  t.match(summary.qemu?.version ?? '', /^\d+\.\d+/);
+
+  const online = summary.checks.find((c) => c.id === 'hotplug.online')!.observed as { node: number; memTotalKiB: number; zones: string[] };
+  const offline = summary.checks.find((c) => c.id === 'hotplug.offline')!.observed as { nodeFacts: { hasMemory: boolean; memTotalKiB: number | null } };
+  t.comment(`node ${online.node} gained ${online.memTotalKiB} KiB (${online.zones.join(',')}), then has_memory=${offline.nodeFacts.hasMemory} MemTotal=${offline.nodeFacts.memTotalKiB ?? 'gone'}`);
+  t.ok(online.node >= 1, 'the CXL memory became its own NUMA node');
+  t.equal(online.memTotalKiB, 512 * 1024, 'with all 512 MiB of the device');
+  t.equal(offline.nodeFacts.hasMemory, false, 'and lost it again');
+
+  // The TAP on stdout is the same as results.tap and parses as TAP.
+  const tap = readFileSync(join(dir, 'results.tap'), 'utf8');
+  t.equal(r.stdout, tap, 'stdout carries results.tap');
+  const parsed = await new Promise<{ ok: boolean; count: number }>((resolve) => {
+    const p = new TapParser((results: { ok: boolean; count: number }) => resolve(results));
+    p.end(tap);
+  });
+  t.ok(parsed.ok, 'the TAP report says ok');
+
+  for (const f of ['console.log', 'dmesg.txt', 'junit.xml', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} kept`);
+  t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /cxl-harness: guest ready/, 'the console shows the guest init');
+  t.match(readFileSync(join(dir, 'dmesg.txt'), 'utf8'), /cxl/i, 'dmesg was collected');
+  t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');
+});

@@ -1,0 +1,38 @@
+/** Helpers for tests that run the real CLI (dist/cli/main.js) and inspect what it left. */
+import { execa } from 'execa';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+
+export interface CliResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI; never throws for a non-zero exit. */
+export async function runCli(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const r = await execa('node', [CLI, ...args], { reject: false, timeout: options.timeoutMs ?? 20 * 60 * 1000, env: options.env ?? {}, cwd: ROOT });
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** QEMU processes whose command line mentions `needle` (e.g. a results dir). */
+export function qemuProcesses(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes('qemu-system') && cmd.includes(needle)) found.push(`${pid} ${cmd.slice(0, 160)}`);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}

@@ -15,7 +15,7 @@ export interface CliResult {
 
 /** Run the built CLI; never throws for a non-zero exit. */
 export async function runCli(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const r = await execa('node', [CLI, ...args], { reject: false, timeout: options.timeoutMs ?? 20 * 60 * 1000, env: options.env ?? {}, cwd: ROOT });
+  const r = await execa('node', [CLI, ...args], { reject: false, stripFinalNewline: false, timeout: options.timeoutMs ?? 20 * 60 * 1000, env: options.env ?? {}, cwd: ROOT });
   return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 

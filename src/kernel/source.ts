@@ -6,7 +6,7 @@
  *   the private apt and unpacked once into the cache.
  * The user's directory is only ever read.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cached, hashParts, sha256 } from '../cache.js';
@@ -62,7 +62,9 @@ export async function resolveSourceDir(dirArg: string, gitRef?: string): Promise
   const dir = resolve(dirArg);
   const version = await assertKernelTree(dir);
   const top = await run('git', ['-C', dir, 'rev-parse', '--show-toplevel'], { reject: false });
-  if (top.exitCode === 0 && resolve(top.stdout.trim()) === dir) {
+  // Only a tree that is the top of its own repository is built from git (a kernel tarball
+  // unpacked somewhere inside another repository is a plain tree).
+  if (top.exitCode === 0 && realpathSync(top.stdout.trim()) === realpathSync(dir)) {
     const ref = gitRef ?? 'HEAD';
     const rev = await run('git', ['-C', dir, 'rev-parse', '--verify', `${ref}^{commit}`], {
       reject: false,

@@ -1,0 +1,613 @@
+#!/usr/bin/env node
+// The repro loop inside the guest: runs a scenario's steps for K iterations in ONE process
+// (a `node` start costs 1.5-2 s under TCG, more than a whole online/offline cycle), and
+// prints one JSON line per step and per iteration on stdout as they finish, so whatever
+// ran before a kernel crash reaches the host.
+//
+//   node repro-loop.mjs < spec.json
+//   spec: { scenario: {name, setup, steps, teardown, requires}, start, iterations, seed,
+//           stopOnFail, crashAt, syncTimeoutMs }
+//
+// It also writes to /dev/kmsg (so the host sees it live on the serial console):
+//   "### cxl-harness step: repro.<name>.iter.NNN"  at the start of each iteration
+//   "cxl-harness repro: sync <token>"              when a step needs the host (QMP fault);
+//                                                  it then waits for /run/cxl-repro/<token>
+//   "cxl-harness repro: iter NNN ok|FAIL <ms> ms"  at the end of each iteration
+// Kernel refusals are data ({ok:false, code:'EBUSY'}); waits poll sysfs, no fixed sleeps.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const CXL = '/sys/bus/cxl/devices';
+const DAX = '/sys/bus/dax/devices';
+const NODES = '/sys/devices/system/node';
+const MEMORY = '/sys/devices/system/memory';
+const SYNC_DIR = '/run/cxl-repro';
+const ADDON = new URL('../build/Release/cxl_probe.node', import.meta.url).pathname;
+const MPOL_BIND = 2;
+const FILL_PATTERN = 1;
+const FILL_RANDOM = 2;
+
+const ERRNO = { 1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC' };
+const errnoName = (n) => ERRNO[Math.abs(n)] ?? `errno${Math.abs(n)}`;
+const addon = () => createRequire(import.meta.url)(ADDON);
+
+// ---------- small helpers ----------
+function read(path) {
+  try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
+}
+function ls(dir) {
+  try { return readdirSync(dir); } catch { return []; }
+}
+function write(path, value) {
+  try {
+    writeFileSync(path, String(value));
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, code: e.code ?? 'EIO', errno: -(e.errno ?? 5) };
+  }
+}
+function sleepMs(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+function waitFor(predicate, timeoutMs, everyMs = 20) {
+  const t = Date.now();
+  for (;;) {
+    const v = predicate();
+    if (v) return v;
+    if (Date.now() - t > timeoutMs) return undefined;
+    sleepMs(everyMs);
+  }
+}
+function run(argv) {
+  const t = Date.now();
+  try {
+    const stdout = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    return { ok: true, run: argv, exitCode: 0, stdout: stdout.slice(0, 2000), ms: Date.now() - t };
+  } catch (e) {
+    return { ok: false, run: argv, exitCode: e.status ?? null, stdout: String(e.stdout ?? '').slice(0, 2000), stderr: String(e.stderr ?? e.message).slice(0, 2000), ms: Date.now() - t };
+  }
+}
+function kmsg(line) {
+  try { writeFileSync('/dev/kmsg', `${line}\n`); } catch { /* not fatal */ }
+}
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+function expandList(list) {
+  const out = [];
+  for (const part of (list ?? '').split(',').filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number);
+    for (let i = a; i <= (b ?? a); i++) out.push(i);
+  }
+  return out;
+}
+function driverOf(path) {
+  try { return basename(realpathSync(join(path, 'driver'))); } catch { return undefined; }
+}
+/** mulberry32: a small seeded PRNG, so --seed makes random choices repeatable. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function pick(value, rand) {
+  // A number, or [min, max] to draw from with the seeded PRNG.
+  if (Array.isArray(value)) return Math.floor(value[0] + rand() * (value[1] - value[0] + 1));
+  return value;
+}
+
+// ---------- facts: kernel generation and features ----------
+function facts() {
+  const status = read('/proc/self/status') ?? '';
+  const spmFiles = ls(DAX).filter((d) => existsSync(join(DAX, d, 'spm_node'))).length + ls(CXL).filter((d) => existsSync(join(CXL, d, 'spm_node'))).length;
+  let generation = 'stock';
+  const evidence = [];
+  if (existsSync(join(NODES, 'has_public_memory'))) { generation = 'private-latest'; evidence.push(`${NODES}/has_public_memory exists`); }
+  else if (existsSync(join(NODES, 'has_private_memory'))) { generation = 'private-v4'; evidence.push(`${NODES}/has_private_memory exists`); }
+  else if (existsSync('/sys/fs/cgroup/cpuset.mems.sysram') || /^Sysram_nodes:/m.test(status) || spmFiles > 0) {
+    generation = 'spm-v2';
+    if (existsSync('/sys/fs/cgroup/cpuset.mems.sysram')) evidence.push('/sys/fs/cgroup/cpuset.mems.sysram exists');
+    if (/^Sysram_nodes:/m.test(status)) evidence.push('/proc/self/status has Sysram_nodes:');
+    if (spmFiles > 0) evidence.push(`${spmFiles} spm_node attribute(s) under /sys/bus/dax or /sys/bus/cxl`);
+  } else if (existsSync('/sys/fs/cgroup/cpuset.mems.default')) { generation = 'protected-v1'; evidence.push('/sys/fs/cgroup/cpuset.mems.default exists'); }
+  else evidence.push('no cpuset.mems.sysram, no Sysram_nodes:, no spm_node, no has_private_memory');
+  const memdevs = ls(CXL).filter((d) => /^mem\d+$/.test(d));
+  const features = {
+    spm_node: generation === 'spm-v2',
+    zswap: existsSync('/sys/module/zswap/parameters/enabled'),
+    poison_list: memdevs.some((m) => existsSync(join(CXL, m, 'trigger_poison_list'))),
+    dcd: memdevs.some((m) => ls(join(CXL, m)).some((e) => /^dynamic_ram|^dc\d*$/.test(e))),
+    sysrq: existsSync('/proc/sysrq-trigger'),
+  };
+  return { generation, evidence, features, memdevs, blockSize: parseInt(read(join(MEMORY, 'block_size_bytes')) ?? '0', 16), release: read('/proc/sys/kernel/osrelease') };
+}
+
+// ---------- region flows ----------
+const rootDecoderCache = new Map();
+function memdevsBelow(decoder) {
+  if (!rootDecoderCache.has(decoder)) {
+    const r = run(['cxl', 'list', '-M', '-d', decoder]);
+    let list = [];
+    try { list = JSON.parse(r.stdout || '[]').map((m) => m.memdev); } catch { /* none */ }
+    rootDecoderCache.set(decoder, list);
+  }
+  return rootDecoderCache.get(decoder);
+}
+function endpointOf(memdev) {
+  for (const e of ls(CXL).filter((d) => /^endpoint\d+$/.test(d))) {
+    try { if (basename(realpathSync(join(CXL, e, 'uport'))) === memdev) return e; } catch { /* not this one */ }
+  }
+  return undefined;
+}
+function endpointDecoders(memdev) {
+  const ep = endpointOf(memdev);
+  return ep ? ls(CXL).filter((d) => d.startsWith(`decoder${ep.slice(8)}.`)).sort() : [];
+}
+function memdevFree(memdev) {
+  const decs = endpointDecoders(memdev);
+  return decs.length > 0 && decs.every((d) => Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
+}
+function pickTarget(want) {
+  const decoders = ls(CXL).filter((d) => /^decoder0\.\d+$/.test(d)).sort();
+  for (const decoder of decoders) {
+    for (const m of memdevsBelow(decoder)) {
+      if ((want && m !== want) || !memdevFree(m)) continue;
+      return { decoder, memdev: m };
+    }
+  }
+  return {};
+}
+function daxOfRegion(region) {
+  const dr = ls(join(CXL, region)).find((e) => e.startsWith('dax_region'));
+  return dr ? ls(join(CXL, region, dr)).find((e) => /^dax\d+\.\d+$/.test(e)) : undefined;
+}
+function blocksOfDax(dax, blockSize) {
+  const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
+  const size = Number(read(join(DAX, dax, 'size')) ?? 0);
+  const out = [];
+  if (!blockSize || !size) return out;
+  for (let b = Math.floor(start / blockSize); b < Math.floor((start + size) / blockSize); b++) {
+    if (existsSync(join(MEMORY, `memory${b}`))) out.push(b);
+  }
+  return out;
+}
+function nodeFacts(node) {
+  const meminfo = read(join(NODES, `node${node}`, 'meminfo')) ?? '';
+  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? NaN);
+  return { node, memTotalKiB: kb('MemTotal'), memFreeKiB: kb('MemFree'), hasMemory: expandList(read(join(NODES, 'has_memory'))).includes(node) };
+}
+function blockStates(blocks) {
+  return blocks.map((b) => read(join(MEMORY, `memory${b}`, 'state')));
+}
+
+function createRegion(step, st, ctx) {
+  const sub = [];
+  const { decoder, memdev } = pickTarget(step.memdev);
+  if (!decoder) return { ok: false, code: 'NO_TARGET', error: `no free memdev below a root decoder${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
+  let region;
+  if ((step.method ?? 'ndctl') === 'ndctl') {
+    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', '1', memdev]);
+    sub.push(r);
+    try { region = JSON.parse(r.stdout).region; } catch { /* below */ }
+    if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region failed: ${(r.stderr ?? '').trim().split('\n').pop()}`, sub };
+  } else {
+    const size = Number(read(join(CXL, memdev, 'ram', 'size')) ?? 0);
+    const epDecoder = endpointDecoders(memdev).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode'))) && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
+    if (!size || !epDecoder) return { ok: false, code: 'NO_TARGET', error: `no ram size or free endpoint decoder for ${memdev}` };
+    region = read(join(CXL, decoder, 'create_ram_region'));
+    const hex = `0x${size.toString(16)}`;
+    const writes = [
+      [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), 256],
+      [join(CXL, region, 'interleave_ways'), 1], [join(CXL, epDecoder, 'mode'), 'ram'], [join(CXL, epDecoder, 'dpa_size'), hex],
+      [join(CXL, region, 'size'), hex], [join(CXL, region, 'target0'), epDecoder], [join(CXL, region, 'commit'), 1],
+      ...(step.spm === undefined ? [] : [[join(CXL, region, 'spm_node'), step.spm]]),
+      ['/sys/bus/cxl/drivers/cxl_region/bind', region],
+    ];
+    for (const [path, value] of writes) {
+      const w = write(path, value);
+      sub.push({ write: path, value: String(value), ...w });
+      if (!w.ok) {
+        st.region = existsSync(join(CXL, region)) ? region : undefined;
+        return { ok: false, code: w.code, error: `writing ${value} to ${path}: ${w.code}`, region, sub };
+      }
+    }
+  }
+  st.region = region;
+  const dax = waitFor(() => daxOfRegion(region), ctx.timeoutMs);
+  if (!dax) return { ok: false, code: 'NO_DAX', error: `${region} got no dax device`, region, sub };
+  st.dax = dax;
+  // Probing is synchronous with the bind: a dax device still without a driver after a few
+  // seconds was refused (e.g. kmem's "memory add failed" on a node-type conflict).
+  const driver = waitFor(() => driverOf(join(DAX, dax)), Math.min(ctx.timeoutMs, 5000));
+  st.node = Number(read(join(DAX, dax, 'target_node')));
+  if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, region, dax, node: st.node, sub };
+  // The driver link appears before kmem's probe has added the memory: wait for every block.
+  const expected = Math.floor(Number(read(join(DAX, dax, 'size')) ?? 0) / ctx.blockSize);
+  const online = waitFor(() => {
+    st.blocks = blocksOfDax(dax, ctx.blockSize);
+    return expected > 0 && st.blocks.length === expected && blockStates(st.blocks).every((s) => s === 'online');
+  }, ctx.timeoutMs);
+  return { ok: Boolean(online), ...(online ? {} : { code: 'NOT_ONLINE', error: `blocks of ${dax} did not all come online` }), region, dax, node: st.node, blocks: st.blocks.length, spmNode: read(join(DAX, dax, 'spm_node')), nodeFacts: nodeFacts(st.node), sub };
+}
+
+function setBlocks(blocks, state, order, rand) {
+  const list = [...blocks];
+  if (order === 'reverse') list.reverse();
+  if (order === 'random') for (let i = list.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [list[i], list[j]] = [list[j], list[i]]; }
+  const results = [];
+  for (const b of list) {
+    const path = join(MEMORY, `memory${b}`, 'state');
+    if (read(path) === (state === 'offline' ? 'offline' : 'online')) continue;
+    const t = Date.now();
+    const w = write(path, state);
+    results.push({ block: b, ms: Date.now() - t, ...w });
+  }
+  return results;
+}
+
+function offlineMemory(step, st, ctx) {
+  if (!st.blocks?.length) return { ok: false, code: 'NO_REGION', error: 'no online region: run create-region first' };
+  const results = setBlocks(st.blocks, 'offline', step.order, ctx.rand);
+  const failed = results.filter((r) => !r.ok);
+  const states = blockStates(st.blocks);
+  return {
+    ok: failed.length === 0 && states.every((s) => s === 'offline'),
+    ...(failed.length ? { code: failed[0].code, error: `${failed.length} block(s) refused offline: ${[...new Set(failed.map((f) => f.code))].join(',')}` } : {}),
+    node: st.node, blocks: results, nodeFacts: nodeFacts(st.node),
+  };
+}
+
+function onlineMemory(step, st, ctx) {
+  if (!st.blocks?.length) return { ok: false, code: 'NO_REGION', error: 'no region: run create-region first' };
+  const results = setBlocks(st.blocks, step.zone ?? 'online_movable', step.order, ctx.rand);
+  const failed = results.filter((r) => !r.ok);
+  const states = blockStates(st.blocks);
+  return {
+    ok: failed.length === 0 && states.every((s) => s === 'online'),
+    ...(failed.length ? { code: failed[0].code, error: `${failed.length} block(s) refused online: ${failed[0].code}` } : {}),
+    node: st.node, blocks: results, zones: [...new Set(st.blocks.map((b) => read(join(MEMORY, `memory${b}`, 'valid_zones'))))], nodeFacts: nodeFacts(st.node),
+  };
+}
+
+function destroyRegion(step, st, ctx) {
+  const region = st.region;
+  if (!region) return { ok: false, code: 'NO_REGION', error: 'no region to destroy' };
+  const sub = [];
+  if (st.dax && driverOf(join(DAX, st.dax)) === 'kmem') {
+    const off = setBlocks(st.blocks ?? [], 'offline', 'reverse', ctx.rand);
+    sub.push(...off.map((o) => ({ write: `memory${o.block}/state`, value: 'offline', ...o })));
+    const bad = off.find((o) => !o.ok);
+    if (bad) return { ok: false, code: bad.code, error: `offlining memory${bad.block} failed: ${bad.code}`, region, sub };
+  }
+  // A failed step may leave the region half made: disable it only when it is enabled.
+  if (driverOf(join(CXL, region))) {
+    const r = run(['cxl', 'disable-region', region]);
+    sub.push(r);
+    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}`, region, sub };
+  }
+  const r = run(['cxl', 'destroy-region', '-f', region]);
+  sub.push(r);
+  const gone = waitFor(() => !existsSync(join(CXL, region)), ctx.timeoutMs);
+  const node = st.node;
+  Object.assign(st, { region: undefined, dax: undefined, blocks: undefined });
+  const nf = node === undefined ? undefined : nodeFacts(node);
+  const empty = !nf || (!nf.hasMemory && !(nf.memTotalKiB > 0));
+  return { ok: r.ok && Boolean(gone) && empty, ...(r.ok && gone && empty ? {} : { code: 'DESTROY_FAILED', error: !gone ? `${region} still exists` : !empty ? `node ${node} still has memory` : 'cxl destroy-region failed' }), region, node, nodeFacts: nf, sub };
+}
+
+// ---------- pages ----------
+function counts(status) {
+  const c = {};
+  for (const s of status) { const k = s >= 0 ? `node${s}` : errnoName(s); c[k] = (c[k] ?? 0) + 1; }
+  return c;
+}
+function hold(step, st, ctx) {
+  if (st.node === undefined) return { ok: false, code: 'NO_REGION', error: 'no CXL node: run create-region first' };
+  const a = addon();
+  const pages = pick(step.pages ?? 256, ctx.rand);
+  const m = a.mapPages(pages, 0, '/tmp');
+  if (m.errno) return { ok: false, code: errnoName(m.errno), error: 'mmap failed' };
+  const mb = a.mbind(m.map, MPOL_BIND, [st.node], 0);
+  if (mb) { a.unmap(m.map); return { ok: false, code: errnoName(mb), error: `mbind to node ${st.node} failed: ${errnoName(mb)}` }; }
+  const seed = Math.floor(ctx.rand() * 2 ** 31);
+  const f = a.fill(m.map, FILL_PATTERN, seed);
+  const where = counts(a.locate(m.map).status);
+  st.holds.push({ map: m.map, pages, seed, node: st.node });
+  const onNode = where[`node${st.node}`] ?? 0;
+  return { ok: f === 0 && onNode === pages, ...(onNode === pages ? {} : { code: 'NOT_PLACED', error: `${onNode}/${pages} pages landed on node ${st.node}` }), pages, node: st.node, placed: where };
+}
+function release(step, st) {
+  if (!st.holds.length) return { ok: false, code: 'NOTHING_HELD', error: 'no held pages: run hold first' };
+  const a = addon();
+  const out = [];
+  let ok = true;
+  let error;
+  for (const h of st.holds.splice(0)) {
+    const where = counts(a.locate(h.map).status);
+    const corrupt = a.verify(h.map, FILL_PATTERN, h.seed);
+    a.unmap(h.map);
+    out.push({ pages: h.pages, boundTo: h.node, placed: where, corruptPages: corrupt });
+    if (corrupt !== 0) { ok = false; error = `${corrupt} page(s) corrupt after the offline`; }
+    const stillOnNode = where[`node${h.node}`] ?? 0;
+    if (step.expectMoved && stillOnNode > 0) { ok = false; error ??= `${stillOnNode} page(s) still on node ${h.node}`; }
+  }
+  return { ok, ...(ok ? {} : { code: 'PAGES_BAD', error }), holds: out };
+}
+
+// Concurrent page moves in a worker thread (same process: no node start-up per cycle).
+function churnWorker() {
+  const { kind, pages, node, stop } = workerData;
+  const a = addon();
+  const flag = new Int32Array(stop);
+  const m = a.mapPages(pages, 0, '/tmp');
+  a.fill(m.map, FILL_PATTERN, 7);
+  const stats = { rounds: 0, moves: 0, errors: {}, pageErrors: {} };
+  const err = (table, key) => { table[key] = (table[key] ?? 0) + 1; };
+  while (Atomics.load(flag, 0) === 0) {
+    const to = a.move(m.map, node, 2);
+    if (to.errno) err(stats.errors, `move_pages:${errnoName(to.errno)}`);
+    for (const s of to.status) if (s < 0) err(stats.pageErrors, errnoName(s));
+    if (kind === 'migrate_pages') {
+      const back = a.migrate(process.pid, [node], [0]);
+      if (back.errno) err(stats.errors, `migrate_pages:${errnoName(back.errno)}`);
+    } else {
+      const back = a.move(m.map, 0, 2);
+      if (back.errno) err(stats.errors, `move_pages:${errnoName(back.errno)}`);
+    }
+    stats.rounds++;
+    stats.moves += 2;
+    Atomics.store(flag, 1, stats.rounds);
+    Atomics.notify(flag, 1);
+  }
+  stats.corruptPages = a.verify(m.map, FILL_PATTERN, 7);
+  stats.placed = counts(a.locate(m.map).status);
+  a.unmap(m.map);
+  parentPort.postMessage(stats);
+}
+function churnStart(step, st, ctx) {
+  if (st.node === undefined) return { ok: false, code: 'NO_REGION', error: 'no CXL node: run create-region first' };
+  const stop = new SharedArrayBuffer(8);
+  const worker = new Worker(new URL(import.meta.url), { workerData: { kind: step.kind ?? 'move_pages', pages: step.pages ?? 64, node: st.node, stop } });
+  const done = new Promise((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', (e) => resolve({ crashed: String(e) }));
+    worker.once('exit', (code) => resolve({ exited: code }));
+  });
+  st.churn = { worker, stop, done, kind: step.kind ?? 'move_pages' };
+  // Concurrent means concurrent: return only once the mover has finished a first round.
+  const shared = new Int32Array(stop);
+  const started = Date.now();
+  while (Atomics.load(shared, 1) === 0 && Date.now() - started < ctx.timeoutMs) Atomics.wait(shared, 1, 0, 50);
+  const rounds = Atomics.load(shared, 1);
+  return { ok: rounds > 0, ...(rounds > 0 ? {} : { code: 'NOT_STARTED', error: 'the mover thread did not complete a round' }), kind: st.churn.kind, pages: step.pages ?? 64, node: st.node, startMs: Date.now() - started };
+}
+async function churnStop(step, st) {
+  if (!st.churn) return { ok: false, code: 'NO_CHURN', error: 'no churn running: run churn-start first' };
+  Atomics.store(new Int32Array(st.churn.stop), 0, 1);
+  const stats = await st.churn.done;
+  const kind = st.churn.kind;
+  st.churn = undefined;
+  const ok = !stats.crashed && stats.exited === undefined && stats.corruptPages === 0 && stats.rounds > 0;
+  return { ok, ...(ok ? {} : { code: 'CHURN_BAD', error: stats.crashed ?? (stats.corruptPages ? `${stats.corruptPages} corrupt page(s)` : 'the mover made no round') }), kind, ...stats };
+}
+
+// Memory pressure on node 0 from a child process, the OOM killer's first choice.
+function pressureStart(step, st, ctx) {
+  const free = Number(/MemFree:\s+(\d+)/.exec(read(join(NODES, 'node0', 'meminfo')) ?? '')?.[1] ?? 0);
+  const mib = step.mib ?? Math.floor((free / 1024) * (step.percent ?? 80) / 100);
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--pressure-child', String(mib)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  write(`/proc/${child.pid}/oom_score_adj`, 1000);
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  st.pressure = child;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, code: 'TIMEOUT', error: `pressure child did not fill ${mib} MiB in time`, mib }), ctx.timeoutMs * 4);
+    child.stdout.on('data', () => {
+      if (out.includes('\n')) { clearTimeout(timer); resolve({ ok: true, mib, node0Before: free, node0After: nodeFacts(0) }); }
+    });
+    child.once('exit', (code, signal) => { clearTimeout(timer); resolve({ ok: false, code: 'CHILD_DIED', error: `pressure child ended (${code ?? signal}); OOM?`, mib }); });
+  });
+}
+function pressureChild(mib) {
+  const a = addon();
+  const pages = Math.floor((mib * 1024 * 1024) / 4096);
+  const m = a.mapPages(pages, 0, '/tmp');
+  a.mbind(m.map, MPOL_BIND, [0], 0);
+  a.fill(m.map, FILL_PATTERN, 3);
+  process.stdout.write('ready\n');
+  setInterval(() => {}, 1 << 30);
+}
+function pressureStop(step, st) {
+  if (!st.pressure) return { ok: false, code: 'NO_PRESSURE', error: 'no pressure child: run pressure-start first' };
+  const alive = st.pressure.exitCode === null && st.pressure.signalCode === null;
+  st.pressure.kill('SIGKILL');
+  st.pressure = undefined;
+  return { ok: alive, ...(alive ? {} : { code: 'CHILD_DIED', error: 'the pressure child had died (OOM-killed?)' }) };
+}
+
+// zswap: random pages paged out (MADV_PAGEOUT) while zswap is on; on an SPM kernel the
+// entries land on the SPM node, which the scenario then offlines.
+function zswapStart(step, st, ctx) {
+  const a = addon();
+  const sub = [];
+  for (const [p, v] of [['/sys/module/zswap/parameters/enabled', 'Y']]) { const w = write(p, v); sub.push({ write: p, value: v, ...w }); }
+  if (!read('/proc/swaps')?.split('\n').slice(1).some(Boolean)) {
+    const file = '/var/tmp/cxl-repro.swap';
+    if (!existsSync(file)) sub.push(run(['fallocate', '-l', `${step.swapMiB ?? 64}M`, file]), run(['chmod', '600', file]), run(['mkswap', file]));
+    const sw = a.swapon(file, 0);
+    sub.push({ swapon: file, errno: sw });
+  }
+  const pages = pick(step.pages ?? 512, ctx.rand);
+  const m = a.mapPages(pages, 0, '/tmp');
+  a.mbind(m.map, MPOL_BIND, [0], 0);
+  const seed = Math.floor(ctx.rand() * 2 ** 31);
+  a.fill(m.map, FILL_RANDOM, seed);
+  const before = nodeFacts(st.node ?? 0);
+  const po = a.pageout(m.map);
+  const swapped = counts(a.locate(m.map).status);
+  st.zswap = { map: m.map, seed, pages };
+  const out = swapped.ENOENT ?? 0; // not resident any more
+  return { ok: po === 0 && out > 0, ...(out > 0 ? {} : { code: 'NOT_SWAPPED', error: 'no page left memory after MADV_PAGEOUT' }), pages, swappedOut: out, spmNodeFreeBefore: before.memFreeKiB, spmNodeFreeAfter: nodeFacts(st.node ?? 0).memFreeKiB, stored: read('/sys/kernel/debug/zswap/stored_pages'), sub };
+}
+function zswapStop(step, st) {
+  if (!st.zswap) return { ok: false, code: 'NO_ZSWAP', error: 'run zswap-start first' };
+  const a = addon();
+  const corrupt = a.verify(st.zswap.map, FILL_RANDOM, st.zswap.seed);
+  a.unmap(st.zswap.map);
+  st.zswap = undefined;
+  return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), corruptPages: corrupt, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeFacts(st.node) };
+}
+
+// ---------- host sync (QMP faults) and logs ----------
+function sync(step, st, ctx) {
+  const token = `${ctx.iteration}-${ctx.index}-${Math.floor(ctx.rand() * 1e9)}`;
+  mkdirSync(SYNC_DIR, { recursive: true });
+  const file = join(SYNC_DIR, token);
+  kmsg(`cxl-harness repro: sync ${token} ${ctx.phase} ${ctx.index}`);
+  const got = waitFor(() => existsSync(file), ctx.syncTimeoutMs, 20);
+  if (!got) return { ok: false, code: 'NO_HOST', error: `the host did not answer sync ${token} within ${ctx.syncTimeoutMs} ms` };
+  let answer = {};
+  try { answer = JSON.parse(readFileSync(file, 'utf8')); } catch { /* empty answer */ }
+  rmSync(file, { force: true });
+  return { ok: answer.ok !== false, ...(answer.ok === false ? { code: answer.code ?? 'HOST_FAILED', error: answer.error } : {}), host: answer };
+}
+function bindKmem(step, st) {
+  if (!st.dax) return { ok: false, code: 'NO_REGION', error: 'no dax device: run create-region first' };
+  const w = write('/sys/bus/dax/drivers/kmem/bind', st.dax);
+  return { ...w, ...(w.ok ? {} : { error: `binding ${st.dax} to kmem: ${w.code}` }), dax: st.dax, driver: driverOf(join(DAX, st.dax)), spmNode: read(join(DAX, st.dax, 'spm_node')) };
+}
+function triggerPoisonList(step, st) {
+  const memdevs = ls(CXL).filter((d) => /^mem\d+$/.test(d));
+  const tracing = '/sys/kernel/tracing';
+  write(join(tracing, 'events/cxl/cxl_poison/enable'), 1);
+  write(join(tracing, 'trace'), '');
+  const writes = memdevs.map((m) => ({ memdev: m, ...write(join(CXL, m, 'trigger_poison_list'), 1) }));
+  const trace = (read(join(tracing, 'trace')) ?? '').split('\n').filter((l) => l.includes('cxl_poison'));
+  const ok = writes.some((w) => w.ok);
+  return { ok, ...(ok ? {} : { code: writes[0]?.code ?? 'NO_MEMDEV', error: 'trigger_poison_list refused on every memdev' }), writes, poisonRecords: trace.length, trace: trace.slice(0, 20) };
+}
+function expectLog(step, st, ctx) {
+  const text = run(['dmesg']).stdout ?? '';
+  const since = text.lastIndexOf(ctx.marker);
+  const lines = text.slice(since < 0 ? 0 : since).split('\n');
+  const re = new RegExp(step.pattern);
+  const hits = lines.filter((l) => re.test(l));
+  const want = step.present !== false;
+  const ok = want ? hits.length > 0 : hits.length === 0;
+  return { ok, ...(ok ? {} : { code: 'LOG', error: want ? `no kernel log line matches /${step.pattern}/ in this iteration` : `${hits.length} kernel log line(s) match /${step.pattern}/` }), hits: hits.slice(0, 20) };
+}
+
+const STEPS = {
+  'create-region': createRegion,
+  'destroy-region': destroyRegion,
+  'offline-memory': offlineMemory,
+  'online-memory': onlineMemory,
+  hold,
+  release,
+  'churn-start': churnStart,
+  'churn-stop': churnStop,
+  'pressure-start': pressureStart,
+  'pressure-stop': pressureStop,
+  'zswap-start': zswapStart,
+  'zswap-stop': zswapStop,
+  fault: sync,
+  'trigger-poison-list': triggerPoisonList,
+  'bind-kmem': bindKmem,
+  'expect-log': expectLog,
+};
+
+/** Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, or an errno code. */
+function meets(result, expect = 'ok') {
+  if (expect === 'any') return true;
+  if (expect === 'ok') return result.ok;
+  if (expect === 'fail') return !result.ok;
+  return !result.ok && result.code === expect;
+}
+
+async function runStep(step, st, ctx) {
+  const t = Date.now();
+  let result;
+  try {
+    result = await STEPS[step.do](step, st, ctx);
+  } catch (e) {
+    result = { ok: false, code: 'SCRIPT_ERROR', error: e instanceof Error ? e.message : String(e) };
+  }
+  const passed = meets(result, step.expect);
+  return { do: step.do, ...(step.expect ? { expect: step.expect } : {}), passed, ms: Date.now() - t, ...result };
+}
+
+async function main() {
+  const spec = JSON.parse(readFileSync(0, 'utf8'));
+  const { scenario } = spec;
+  const f = facts();
+  emit({ type: 'facts', ...f });
+  const missing = (scenario.requires ?? []).filter((r) => !f.features[r]);
+  if (missing.length) {
+    emit({ type: 'skip', reason: `the guest kernel lacks ${missing.join(', ')} (generation ${f.generation}: ${f.evidence.join('; ')})` });
+    return;
+  }
+  const st = { holds: [] };
+  const base = { blockSize: f.blockSize, timeoutMs: spec.stepTimeoutMs ?? 60_000, syncTimeoutMs: spec.syncTimeoutMs ?? 60_000 };
+  const phase = async (name, steps, iteration) => {
+    const rand = prng((spec.seed ?? 1) * 1_000_003 + iteration);
+    const marker = `### cxl-harness step: repro.${scenario.name}.${name}`;
+    const records = [];
+    for (let index = 0; index < steps.length; index++) {
+      const r = await runStep(steps[index], st, { ...base, rand, iteration, index, marker, phase: name });
+      records.push(r);
+      emit({ type: 'step', phase: name, iteration, index, ...r });
+      if (!r.passed) break;
+    }
+    return records;
+  };
+  const setup = await phase('setup', scenario.setup ?? [], 0);
+  if (setup.some((r) => !r.passed)) {
+    emit({ type: 'setup-failed', error: setup.find((r) => !r.passed).error ?? 'a setup step did not turn out as expected' });
+    return;
+  }
+  let failures = 0;
+  let ran = 0;
+  for (let i = spec.start; i < spec.start + spec.iterations; i++) {
+    const name = `iter.${String(i).padStart(3, '0')}`;
+    kmsg(`### cxl-harness step: repro.${scenario.name}.${name}`);
+    const t = Date.now();
+    const rand = prng((spec.seed ?? 1) * 1_000_003 + i);
+    const records = [];
+    for (let index = 0; index < scenario.steps.length; index++) {
+      const r = await runStep(scenario.steps[index], st, { ...base, rand, iteration: i, index, phase: 'iteration', marker: `### cxl-harness step: repro.${scenario.name}.${name}` });
+      records.push(r);
+      emit({ type: 'step', phase: 'iteration', iteration: i, index, ...r });
+      if (spec.crashAt === i && index === 0) {
+        // Test aid (--inject-crash-at): a real kernel crash in the middle of an iteration.
+        kmsg(`cxl-harness repro: crashing the kernel on purpose at iteration ${i} (--inject-crash-at)`);
+        writeFileSync('/proc/sysrq-trigger', 'c');
+      }
+      if (!r.passed) break;
+    }
+    const failed = records.find((r) => !r.passed);
+    const ms = Date.now() - t;
+    ran++;
+    if (failed) failures++;
+    kmsg(`cxl-harness repro: iter ${String(i).padStart(3, '0')} ${failed ? 'FAIL' : 'ok'} ${ms} ms`);
+    emit({ type: 'iteration', iteration: i, ok: !failed, ms, ...(failed ? { failedStep: failed.do, error: failed.error ?? `${failed.do} did not turn out as expected (${failed.expect ?? 'ok'})` } : {}) });
+    if (failed) {
+      // Leave the next iteration a clean slate: the scenario's cleanup steps, best effort.
+      for (const [index, step] of (scenario.cleanup ?? []).entries()) emit({ type: 'cleanup', iteration: i, index, ...(await runStep(step, st, { ...base, rand, iteration: i, index, phase: 'cleanup', marker: '' })) });
+      if (spec.stopOnFail) break;
+    }
+  }
+  await phase('teardown', scenario.teardown ?? [], spec.start + spec.iterations);
+  emit({ type: 'done', ran, failures });
+}
+
+if (!isMainThread) churnWorker();
+else if (process.argv[2] === '--pressure-child') pressureChild(Number(process.argv[3]));
+else main().then(() => process.exit(0), (e) => { emit({ type: 'error', error: e instanceof Error ? e.stack : String(e) }); process.exit(1); });

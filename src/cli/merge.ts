@@ -16,7 +16,7 @@ import { parse } from './args.js';
 import { worstExitCode } from './matrix.js';
 import { kcidbOptionsFrom, processIo, readSummary, writeAtomic, writeReports, type Io } from './report.js';
 
-export const MERGE_HELP = `cxl-harness merge DIR... --out OUT [--run-id ID] [--origin NAME] [--artifacts-url URL] [--json]
+export const MERGE_HELP = `cxl-harness merge DIR... --out OUT [--run-id ID] [--origin NAME] [--artifacts-url URL [--artifacts-root ROOT]] [--json]
 
 Join shard results into one report. Each DIR is a results dir (it holds summary.json) or a
 directory holding results dirs up to 3 levels down (a shard's --results-base, or a CI
@@ -35,7 +35,10 @@ and log paths are rewritten relative to the merged dir so they still resolve.
   --run-id ID            the merged run's id (default: the shard run ids joined with +);
                          with several groups, ID-<group>
   --origin NAME          KCIDB origin (default cxl_harness)
-  --artifacts-url URL    where OUT is published; KCIDB output_files become URLs under it
+  --artifacts-url URL    where ROOT is published: KCIDB output_files become URLs under it
+  --artifacts-root ROOT  the directory published at URL (default: the deepest directory holding
+                         OUT and every results dir, e.g. the CI download dir); evidence paths of
+                         each merged report are resolved against it, so upload all of ROOT
   --json                 print merge.json on stdout instead of the summary table(s)
 
 A check id found in two shards of one group is an error (a shard ran twice or the split is wrong).
@@ -151,8 +154,10 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
     'run-id': { type: 'string' },
     origin: { type: 'string' },
     'artifacts-url': { type: 'string' },
+    'artifacts-root': { type: 'string' },
     json: { type: 'boolean' },
   }, MERGE_HELP);
+  if (values['artifacts-root'] && !values['artifacts-url']) throw new HarnessError('USAGE', '--artifacts-root only goes with --artifacts-url');
   if (!values.out) throw new HarnessError('USAGE', `merge needs --out DIR\n\n${MERGE_HELP}`);
   if (positionals.length === 0) throw new HarnessError('USAGE', `merge needs at least one results dir\n\n${MERGE_HELP}`);
   const out = resolve(values.out);
@@ -160,12 +165,12 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
   const shards = await loadShards(positionals, out);
   const groups = mergeGroups(shards, out, values['run-id'] ? { runId: values['run-id'] } : {});
 
+  const root = values['artifacts-root'] ? resolve(values['artifacts-root']) : commonAncestor([out, ...shards.map((s) => s.dir)]);
   const combined: KcidbData = { version: { major: 5, minor: 0 }, checkouts: [], builds: [], tests: [] };
   for (const g of groups) {
-    const artifacts = kcidbBase.artifactsBaseUrl && g.name !== '.' ? `${kcidbBase.artifactsBaseUrl.replace(/\/+$/, '')}/${g.name}` : kcidbBase.artifactsBaseUrl;
-    const kcidb = { ...kcidbBase, ...(artifacts ? { artifactsBaseUrl: artifacts } : {}) };
-    await writeReports(g.dir, g.summary, { summary: true, kcidb });
-    const data = toKcidb(g.summary, kcidb);
+    const kcidb = { ...kcidbBase, ...(kcidbBase.artifactsBaseUrl ? { artifactsBaseUrl: urlOf(kcidbBase.artifactsBaseUrl, root, g.dir) } : {}) };
+    await writeReports(g.dir, g.summary, { summary: true, kcidb, transformKcidb: normalizeUrls });
+    const data = normalizeUrls(toKcidb(g.summary, kcidb));
     combined.checkouts.push(...data.checkouts);
     combined.builds.push(...data.builds);
     combined.tests.push(...data.tests);
@@ -201,4 +206,34 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
   }
   io.err(`merged ${shards.length} results dir(s) into ${out} (exit ${exitCode})\n`);
   return exitCode;
+}
+
+/** The deepest directory holding every path. */
+export function commonAncestor(paths: readonly string[]): string {
+  const split = paths.map((p) => resolve(p).split(sep));
+  const first = split[0] ?? [sep];
+  let n = 0;
+  while (n < first.length && split.every((parts) => parts[n] === first[n])) n++;
+  return first.slice(0, n).join(sep) || sep;
+}
+
+/** The URL of `dir` when `root` is published at `url`. */
+function urlOf(url: string, root: string, dir: string): string {
+  const rel = relative(root, dir).split(sep).filter(Boolean);
+  if (rel[0] === '..') {
+    throw new HarnessError('USAGE', `--artifacts-root ${root} does not hold ${dir}`, { hint: 'choose a root above --out and every results dir' });
+  }
+  return [url.replace(/\/+$/, ''), ...rel.map(encodeURIComponent)].join('/');
+}
+
+/** Resolve the ../ of evidence paths in output_files URLs (they stay under the published root). */
+function normalizeUrls(data: KcidbData): KcidbData {
+  const fix = (u: string): string => {
+    try {
+      return new URL(u).href;
+    } catch {
+      return u;
+    }
+  };
+  return { ...data, tests: data.tests.map((x) => (x.output_files ? { ...x, output_files: x.output_files.map((f) => ({ ...f, url: fix(f.url) })) } : x)) };
 }

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { toJUnit } from '../report/junit.js';
-import { toKcidb, type KcidbOptions } from '../report/kcidb.js';
+import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
 import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { toTap } from '../report/tap.js';
@@ -107,10 +107,15 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
 }
 
 /** Write summary.json (when asked) and the report files for `summary` into `dir`; returns the paths written. */
-export async function writeReports(dir: string, summary: RunSummary, options: { kcidb?: KcidbOptions; summary?: boolean } = {}): Promise<string[]> {
+export async function writeReports(
+  dir: string,
+  summary: RunSummary,
+  options: { kcidb?: KcidbOptions; summary?: boolean; transformKcidb?: (data: KcidbData) => KcidbData } = {},
+): Promise<string[]> {
   const files: [string, string][] = [];
   if (options.summary) files.push(['summary.json', JSON.stringify(summary, null, 2) + '\n']);
-  files.push(['results.tap', toTap(summary)], ['junit.xml', toJUnit(summary)], ['kcidb.json', kcidbJson(summary, options.kcidb)]);
+  const kcidb = options.transformKcidb ? JSON.stringify(options.transformKcidb(JSON.parse(kcidbJson(summary, options.kcidb)) as KcidbData), null, 2) + '\n' : kcidbJson(summary, options.kcidb);
+  files.push(['results.tap', toTap(summary)], ['junit.xml', toJUnit(summary)], ['kcidb.json', kcidb]);
   const written: string[] = [];
   for (const [name, text] of files) {
     const path = join(dir, name);

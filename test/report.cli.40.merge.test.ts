@@ -10,6 +10,7 @@ import type { RunExecutor } from '../src/cli/nightly.js';
 import { reportCommand } from '../src/cli/report.js';
 import type { KcidbData } from '../src/report/kcidb.js';
 import type { RunSummary } from '../src/report/model.js';
+import { HarnessError } from '../src/errors.js';
 import { check, finding, summary } from './fixtures/report/summaries.js';
 import { capture, scratch, writeResultsDir } from './fixtures/report/dirs.js';
 
@@ -118,4 +119,21 @@ t.test('30 shards that do not fit together, and inputs without results, exit 2 w
   await t.rejects(merge([a]), { code: 'USAGE', message: /--out/ });
   await t.rejects(merge(['--out', join(root, 'o4')]), { code: 'USAGE' });
   t.equal((await merge([a, a, '--out', join(root, 'o5')])).code, 0, 'the same dir twice counts once');
+});
+
+t.test('40 a matrix job that could not start is not lost: merge lists it and exits 2', async (t) => {
+  const root = scratch(t);
+  const execute: RunExecutor = async (argv, dir) => {
+    const suite = argv[argv.indexOf('--suite') + 1]!;
+    if (suite === 'zswap') throw new HarnessError('TOPOLOGY_UNKNOWN', 'unknown topology');
+    writeResultsDir(dir, summary({ runId: suite, suite, checks: [check(`${suite}.x`, 'pass')] }));
+    return 0;
+  };
+  const c = capture();
+  t.equal(await matrixCommand(['--kernels', 'distro', '--topologies', 'default', '--suites', 'hotplug,zswap', '--run', '--results-base', join(root, 's1')], { io: c.io, log: () => {}, execute, checkSuites: async () => {} }), 2);
+  const r = await merge([join(root, 's1'), '--out', join(root, 'merged'), '--json']);
+  t.equal(r.code, 2, 'the passing job alone would have been 0');
+  const index = JSON.parse(r.stdout) as { exitCode: number; groups: { checks: number }[]; notRun: string[] };
+  t.same([index.exitCode, index.groups.map((g) => g.checks), index.notRun], [2, [1], ['../s1/distro__default__zswap']]);
+  t.match(r.stderr, /distro__default__zswap has no summary\.json/);
 });

@@ -6,7 +6,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { HarnessError } from '../errors.js';
+import { ExitCode, HarnessError } from '../errors.js';
 import { toKcidb, type KcidbData } from '../report/kcidb.js';
 import { jobId } from '../report/matrix.js';
 import { mergeShards } from '../report/merge.js';
@@ -42,6 +42,8 @@ and log paths are rewritten relative to the merged dir so they still resolve.
   --json                 print merge.json on stdout instead of the summary table(s)
 
 A check id found in two shards of one group is an error (a shard ran twice or the split is wrong).
+A matrix job dir with matrix-job.json but no summary.json (the job could not start) is listed
+in merge.json's notRun and makes the exit code at least 2.
 Exit codes: the merged run's exit code, the worst over groups (0 pass, 1 a check failed or a
 console finding, 2 infrastructure error or hang, 3 kernel crash, 130/143 interrupted);
 2 also when a DIR has no results dir, shards do not fit together, or on bad options.`;
@@ -52,11 +54,18 @@ async function isFile(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isFile(), () => false);
 }
 
-/** Results dirs at or under `path` (itself when it holds summary.json), in name order. */
-export async function findResultsDirs(path: string, skip: readonly string[] = [], depth = MAX_DEPTH): Promise<string[]> {
+/**
+ * Results dirs at or under `path` (itself when it holds summary.json), in name order.
+ * Matrix job dirs without a summary (the job could not start) are added to `notRun`.
+ */
+export async function findResultsDirs(path: string, skip: readonly string[] = [], depth = MAX_DEPTH, notRun: string[] = []): Promise<string[]> {
   const abs = resolve(path);
   if (skip.includes(abs)) return [];
   if (await isFile(join(abs, 'summary.json'))) return [abs];
+  if (await isFile(join(abs, 'matrix-job.json'))) {
+    notRun.push(abs);
+    return [];
+  }
   if (depth === 0) return [];
   const entries = await readdir(abs, { withFileTypes: true }).catch(() => []);
   const found: string[] = [];
@@ -65,7 +74,7 @@ export async function findResultsDirs(path: string, skip: readonly string[] = []
     const sub = join(abs, e.name);
     if (!(await stat(sub).then((s) => s.isDirectory(), () => false))) continue;
     if (await isFile(join(sub, 'merge.json'))) continue;
-    found.push(...(await findResultsDirs(sub, skip, depth - 1)));
+    found.push(...(await findResultsDirs(sub, skip, depth - 1, notRun)));
   }
   return found;
 }
@@ -95,15 +104,15 @@ async function groupOf(dir: string, s: RunSummary): Promise<{ key: string; name:
   return { key: `summary\u0000${JSON.stringify(fields)}\u0000${topology}`, name: jobId(kernel, topology, '_').replace(/___$/, '') };
 }
 
-export async function loadShards(inputs: readonly string[], out: string): Promise<Shard[]> {
+export async function loadShards(inputs: readonly string[], out: string, notRun: string[] = []): Promise<Shard[]> {
   const skip = [resolve(out)];
   const shards: Shard[] = [];
   const seen = new Set<string>();
   for (const input of inputs) {
     const exists = await stat(input).then((s) => s.isDirectory(), () => false);
     if (!exists) throw new HarnessError('RESULTS_MISSING', `${input} is not a directory`, { hint: 'pass results dirs (or dirs holding them) made by cxl-harness run or matrix --run' });
-    const dirs = await findResultsDirs(input, skip);
-    if (dirs.length === 0) {
+    const dirs = await findResultsDirs(input, skip, MAX_DEPTH, notRun);
+    if (dirs.length === 0 && notRun.length === 0) {
       throw new HarnessError('RESULTS_MISSING', `${input} holds no results dir: no summary.json in it or up to ${MAX_DEPTH} levels below`, {
         hint: 'pass results dirs made by cxl-harness run or matrix --run (did the shard artifacts download?)',
       });
@@ -162,7 +171,8 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
   if (positionals.length === 0) throw new HarnessError('USAGE', `merge needs at least one results dir\n\n${MERGE_HELP}`);
   const out = resolve(values.out);
   const kcidbBase = kcidbOptionsFrom(values);
-  const shards = await loadShards(positionals, out);
+  const notRun: string[] = [];
+  const shards = await loadShards(positionals, out, notRun);
   const groups = mergeGroups(shards, out, values['run-id'] ? { runId: values['run-id'] } : {});
 
   const root = values['artifacts-root'] ? resolve(values['artifacts-root']) : commonAncestor([out, ...shards.map((s) => s.dir)]);
@@ -175,7 +185,9 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
     combined.builds.push(...data.builds);
     combined.tests.push(...data.tests);
   }
-  const exitCode = worstExitCode(groups.map((g) => g.summary.exitCode));
+  // A matrix job that never started has no summary to merge; it still makes the merge an infrastructure error.
+  const exitCode = worstExitCode([...groups.map((g) => g.summary.exitCode), ...(notRun.length > 0 ? [ExitCode.infrastructure] : [])]);
+  for (const d of notRun) io.err(`merge: matrix job ${d} has no summary.json (it did not start; see its matrix-job.json)\n`);
   const index = {
     schema: 1,
     exitCode,
@@ -188,6 +200,7 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
       checks: g.summary.checks.length,
       inputs: g.inputs.map((d) => relative(out, d).split(sep).join('/')),
     })),
+    notRun: notRun.map((d) => relative(out, d).split(sep).join('/')),
   };
   await writeAtomic(join(out, 'merge.json'), JSON.stringify(index, null, 2) + '\n');
   if (groups.length > 1) await writeAtomic(join(out, 'kcidb.json'), JSON.stringify(combined, null, 2) + '\n');

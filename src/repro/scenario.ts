@@ -1,0 +1,321 @@
+/**
+ * Repro scenarios as data: scenarios/*.json (or a user's file) are parsed and validated here.
+ * A scenario is a list of guest steps run once per iteration (plus setup/teardown once per
+ * guest process and cleanup after a failed iteration); guest-scripts/repro-loop.mjs runs
+ * them. Every error names the file, the field and the allowed values.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { HarnessError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';
+import type { Topology } from '../qemu/topology.js';
+
+export const SCENARIO_DIR = join(packageRoot, 'scenarios');
+
+/** Guest kernel features a scenario can require (detected by the guest script). */
+export const FEATURES = ['spm_node', 'zswap', 'poison_list', 'dcd', 'sysrq'] as const;
+export type Feature = (typeof FEATURES)[number];
+
+export const STEP_KINDS = [
+  'create-region', 'destroy-region', 'offline-memory', 'online-memory', 'bind-kmem',
+  'hold', 'release', 'churn-start', 'churn-stop', 'pressure-start', 'pressure-stop',
+  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** A guest step, passed to the guest script as is (after validation). */
+export interface Step {
+  do: StepKind;
+  /** ok (default), fail, any, or the code the step must fail with (EBUSY, NOT_KMEM...). */
+  expect?: string;
+  [field: string]: unknown;
+}
+
+export interface FaultStep extends Step {
+  do: 'fault';
+  fault: FaultKind;
+  /** Topology device id (default: the topology's first device). */
+  device?: string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  file: string;
+  /** Topology used when the user names none. */
+  topology: string;
+  requires: Feature[];
+  /** Boot a fresh guest after this many iterations (1: every iteration starts with unlatched nodes); 0 = never. */
+  rebootEvery: number;
+  /** Bound on one iteration; longer is a hang. */
+  iterationTimeoutS: number;
+  setup: Step[];
+  steps: Step[];
+  cleanup: Step[];
+  teardown: Step[];
+}
+
+const PAGES_MAX = 65536;
+
+export function builtinScenarios(): string[] {
+  if (!existsSync(SCENARIO_DIR)) return [];
+  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+}
+
+/** Load a scenario by built-in name (scenarios/NAME.json) or by path to a JSON file. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const file = isPath ? nameOrPath : join(SCENARIO_DIR, `${nameOrPath}.json`);
+  if (!existsSync(file)) {
+    throw new HarnessError('SCENARIO_UNKNOWN', isPath ? `scenario file ${file} does not exist` : `unknown scenario "${nameOrPath}"`, {
+      hint: `use one of: ${builtinScenarios().join(', ')}, or a path to a scenario JSON file (./my.json)`,
+      context: { file },
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new HarnessError('SCENARIO_INVALID', `scenario file ${file} is not valid JSON: ${(cause as Error).message}`, { hint: 'fix the JSON syntax', cause, context: { file } });
+  }
+  return parseScenario(data, file);
+}
+
+class FieldError extends Error {}
+
+/** Validate parsed JSON into a Scenario. Pure; throws HarnessError naming file and field. */
+export function parseScenario(data: unknown, file: string): Scenario {
+  try {
+    return parse(data, file);
+  } catch (e) {
+    if (e instanceof FieldError) {
+      throw new HarnessError('SCENARIO_INVALID', `scenario file ${file}: ${e.message}`, {
+        hint: 'see scenarios/README.md for the scenario format and the step types',
+        context: { file },
+      });
+    }
+    throw e;
+  }
+}
+
+function parse(data: unknown, file: string): Scenario {
+  const o = obj(data, '(top level)');
+  known(o, '(top level)', ['name', 'description', 'topology', 'requires', 'rebootEvery', 'iterationTimeoutS', 'setup', 'steps', 'cleanup', 'teardown', '$comment']);
+  const name = str(o.name, 'name');
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new FieldError(`name must be lower-case letters, digits, . _ - (got "${name}")`);
+  const requires = o.requires === undefined ? [] : arr(o.requires, 'requires', 0).map((r, i) => oneOf(r, `requires[${i}]`, FEATURES));
+  const steps = (field: 'setup' | 'steps' | 'cleanup' | 'teardown', min: number): Step[] =>
+    o[field] === undefined && min === 0 ? [] : arr(o[field], field, min).map((s, i) => parseStep(s, `${field}[${i}]`));
+  return {
+    name,
+    description: o.description === undefined ? '' : str(o.description, 'description'),
+    file,
+    topology: o.topology === undefined ? 'default' : str(o.topology, 'topology'),
+    requires,
+    rebootEvery: o.rebootEvery === undefined ? 0 : int(o.rebootEvery, 'rebootEvery', 0, 1_000_000),
+    iterationTimeoutS: o.iterationTimeoutS === undefined ? 300 : int(o.iterationTimeoutS, 'iterationTimeoutS', 10, 86_400),
+    setup: steps('setup', 0),
+    steps: steps('steps', 1),
+    cleanup: steps('cleanup', 0),
+    teardown: steps('teardown', 0),
+  };
+}
+
+const COMMON = ['do', 'expect', '$comment'];
+
+function parseStep(v: unknown, f: string): Step {
+  const s = obj(v, f);
+  const kind = oneOf(s.do, `${f}.do`, STEP_KINDS);
+  const step: Step = { do: kind };
+  if (s.expect !== undefined) {
+    const e = str(s.expect, `${f}.expect`);
+    if (!['ok', 'fail', 'any'].includes(e) && !/^[A-Z][A-Z0-9_]*$/.test(e)) {
+      throw new FieldError(`${f}.expect must be one of ok, fail, any, or an error code such as EBUSY or NOT_KMEM (got "${e}")`);
+    }
+    step.expect = e;
+  }
+  const allow = (...fields: string[]): void => known(s, f, [...COMMON, ...fields]);
+  switch (kind) {
+    case 'create-region':
+      allow('method', 'spm', 'memdev');
+      if (s.method !== undefined) step.method = oneOf(s.method, `${f}.method`, ['ndctl', 'sysfs'] as const);
+      if (s.spm !== undefined) {
+        step.spm = int(s.spm, `${f}.spm`, 0, 1);
+        if (step.method !== 'sysfs') throw new FieldError(`${f}.spm needs "method": "sysfs" (cxl create-region cannot set spm_node between commit and bind)`);
+      }
+      if (s.memdev !== undefined) {
+        step.memdev = str(s.memdev, `${f}.memdev`);
+        if (!/^mem\d+$/.test(step.memdev as string)) throw new FieldError(`${f}.memdev must be a guest memdev name like mem0 (got "${String(step.memdev)}")`);
+      }
+      break;
+    case 'offline-memory':
+    case 'online-memory':
+      allow('order', ...(kind === 'online-memory' ? ['zone'] : []));
+      if (s.order !== undefined) step.order = oneOf(s.order, `${f}.order`, ['forward', 'reverse', 'random'] as const);
+      if (kind === 'online-memory' && s.zone !== undefined) step.zone = oneOf(s.zone, `${f}.zone`, ['online_movable', 'online_kernel', 'online'] as const);
+      break;
+    case 'hold':
+    case 'zswap-start':
+      allow('pages', ...(kind === 'zswap-start' ? ['swapMiB'] : []));
+      if (s.pages !== undefined) step.pages = pagesField(s.pages, `${f}.pages`);
+      if (kind === 'zswap-start' && s.swapMiB !== undefined) step.swapMiB = int(s.swapMiB, `${f}.swapMiB`, 16, 4096);
+      break;
+    case 'release':
+      allow('expectMoved');
+      if (s.expectMoved !== undefined) step.expectMoved = bool(s.expectMoved, `${f}.expectMoved`);
+      break;
+    case 'churn-start':
+      allow('kind', 'pages');
+      if (s.kind !== undefined) step.kind = oneOf(s.kind, `${f}.kind`, ['move_pages', 'migrate_pages'] as const);
+      if (s.pages !== undefined) step.pages = int(s.pages, `${f}.pages`, 1, 4096);
+      break;
+    case 'pressure-start':
+      allow('percent', 'mib');
+      if (s.percent !== undefined && s.mib !== undefined) throw new FieldError(`${f}: give percent or mib, not both`);
+      if (s.percent !== undefined) step.percent = int(s.percent, `${f}.percent`, 1, 95);
+      if (s.mib !== undefined) step.mib = int(s.mib, `${f}.mib`, 1, 1024 * 1024);
+      break;
+    case 'expect-log': {
+      allow('pattern', 'present');
+      const pattern = str(s.pattern, `${f}.pattern`);
+      try {
+        new RegExp(pattern);
+      } catch (e) {
+        throw new FieldError(`${f}.pattern is not a valid regular expression: ${(e as Error).message}`);
+      }
+      step.pattern = pattern;
+      if (s.present !== undefined) step.present = bool(s.present, `${f}.present`);
+      break;
+    }
+    case 'fault':
+      Object.assign(step, parseFault(s, f));
+      break;
+    default:
+      allow();
+  }
+  return step;
+}
+
+function parseFault(s: Record<string, unknown>, f: string): Partial<FaultStep> {
+  const fault = oneOf(s.fault, `${f}.fault`, FAULT_KINDS);
+  const out: Partial<FaultStep> = { fault };
+  if (s.device !== undefined) out.device = str(s.device, `${f}.device`);
+  switch (fault) {
+    case 'poison':
+      known(s, f, [...COMMON, 'fault', 'device', 'offset', 'length']);
+      out.offset = int(s.offset ?? 0, `${f}.offset`, 0, Number.MAX_SAFE_INTEGER, 64);
+      out.length = int(s.length ?? 64, `${f}.length`, 64, 1 << 30, 64);
+      break;
+    case 'correctable-error':
+      known(s, f, [...COMMON, 'fault', 'device', 'type']);
+      out.type = oneOf(s.type ?? 'mem-data-ecc', `${f}.type`, CORRECTABLE_TYPES);
+      break;
+    case 'uncorrectable-error':
+      known(s, f, [...COMMON, 'fault', 'device', 'type']);
+      out.type = oneOf(s.type ?? 'mem-data-ecc', `${f}.type`, UNCORRECTABLE_TYPES);
+      break;
+    case 'dc-add':
+    case 'dc-release':
+      known(s, f, [...COMMON, 'fault', 'device', 'region', 'offset', 'length']);
+      out.region = int(s.region ?? 0, `${f}.region`, 0, 7);
+      out.offset = int(s.offset ?? 0, `${f}.offset`, 0, Number.MAX_SAFE_INTEGER, 2 * 1024 * 1024);
+      out.length = int(s.length ?? 128 * 1024 * 1024, `${f}.length`, 2 * 1024 * 1024, Number.MAX_SAFE_INTEGER, 2 * 1024 * 1024);
+      break;
+  }
+  return out;
+}
+
+/** Every step of a scenario, with where it sits. */
+export function allSteps(s: Scenario): { phase: 'setup' | 'iteration' | 'cleanup' | 'teardown'; index: number; step: Step }[] {
+  return [
+    ...s.setup.map((step, index) => ({ phase: 'setup' as const, index, step })),
+    ...s.steps.map((step, index) => ({ phase: 'iteration' as const, index, step })),
+    ...s.cleanup.map((step, index) => ({ phase: 'cleanup' as const, index, step })),
+    ...s.teardown.map((step, index) => ({ phase: 'teardown' as const, index, step })),
+  ];
+}
+
+export function faultSteps(s: Scenario): FaultStep[] {
+  return allSteps(s).map((x) => x.step).filter((x): x is FaultStep => x.do === 'fault');
+}
+
+/**
+ * Check a scenario's fault steps against the topology it runs on: the device must exist, and
+ * dynamic capacity needs a dcd device. Returns the fault steps with their device filled in.
+ */
+export function bindScenarioToTopology(s: Scenario, t: Topology): Scenario {
+  const devices = t.hostBridges.flatMap((h) => h.rootPorts.map((r) => r.device));
+  const fix = (step: Step, where: string): Step => {
+    if (step.do !== 'fault') return step;
+    const fs = step as FaultStep;
+    const id = fs.device ?? devices[0]?.id;
+    const device = devices.find((d) => d.id === id);
+    if (!device) {
+      throw new HarnessError('SCENARIO_TOPOLOGY', `scenario ${s.name} (${s.file}): ${where}.device "${id}" is not a device of topology ${t.name}`, {
+        hint: `use one of: ${devices.map((d) => d.id).join(', ')}`,
+        context: { scenario: s.file, topology: t.file },
+      });
+    }
+    if ((fs.fault === 'dc-add' || fs.fault === 'dc-release') && device.kind !== 'dcd') {
+      throw new HarnessError('SCENARIO_TOPOLOGY', `scenario ${s.name}: ${where} (${fs.fault}) needs a dynamic-capacity device, but ${device.id} in topology ${t.name} is ${device.kind}`, {
+        hint: 'run it with --topology dcd (or a topology whose device has "kind": "dcd")',
+        context: { scenario: s.file, topology: t.file },
+      });
+    }
+    return { ...fs, device: device.id };
+  };
+  return {
+    ...s,
+    setup: s.setup.map((x, i) => fix(x, `setup[${i}]`)),
+    steps: s.steps.map((x, i) => fix(x, `steps[${i}]`)),
+    cleanup: s.cleanup.map((x, i) => fix(x, `cleanup[${i}]`)),
+    teardown: s.teardown.map((x, i) => fix(x, `teardown[${i}]`)),
+  };
+}
+
+function pagesField(v: unknown, field: string): number | [number, number] {
+  if (Array.isArray(v)) {
+    if (v.length !== 2) throw new FieldError(`${field} must be a number of pages or [min, max] (got ${JSON.stringify(v)})`);
+    const a = int(v[0], `${field}[0]`, 1, PAGES_MAX);
+    const b = int(v[1], `${field}[1]`, 1, PAGES_MAX);
+    if (a > b) throw new FieldError(`${field}: min ${a} is above max ${b}`);
+    return [a, b];
+  }
+  return int(v, field, 1, PAGES_MAX);
+}
+
+function known(o: Record<string, unknown>, field: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new FieldError(`${field} has unknown field "${k}" (allowed: ${allowed.filter((a) => a !== '$comment').join(', ')})`);
+  }
+}
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FieldError(`${field} must be an object`);
+  return v as Record<string, unknown>;
+}
+function arr(v: unknown, field: string, min: number): unknown[] {
+  if (!Array.isArray(v)) throw new FieldError(`${field} must be an array`);
+  if (v.length < min) throw new FieldError(`${field} needs at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
+  return v;
+}
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v === '') throw new FieldError(`${field} must be a non-empty string`);
+  return v;
+}
+function bool(v: unknown, field: string): boolean {
+  if (typeof v !== 'boolean') throw new FieldError(`${field} must be true or false (got ${JSON.stringify(v)})`);
+  return v;
+}
+function int(v: unknown, field: string, min: number, max: number, multipleOf = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${field} must be an integer (got ${JSON.stringify(v)})`);
+  if (v < min || v > max) throw new FieldError(`${field} must be between ${min} and ${max} (got ${v})`);
+  if (v % multipleOf !== 0) throw new FieldError(`${field} must be a multiple of ${multipleOf} (got ${v})`);
+  return v;
+}
+function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new FieldError(`${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  }
+  return v as T;
+}

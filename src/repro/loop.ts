@@ -1,0 +1,473 @@
+/**
+ * The repro loop: boot the guest once (src/run/boot.ts), run the scenario's iterations in
+ * chunks through one guest process each (guest-scripts/repro-loop.mjs), and when the kernel
+ * crashes or hangs, record the iteration that was running as a failure with its console
+ * trace, boot a fresh guest and go on. repro.json and repro.tap are rewritten after every
+ * chunk, so nothing gathered is lost if the harness itself dies.
+ */
+import { readFile } from 'node:fs/promises';
+import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
+import { GuestSession } from '../guest/session.js';
+import type { GuestSsh } from '../guest/ssh.js';
+import { guestImage, type GuestImage } from '../image/image.js';
+import type { KernelArtifact } from '../kernel/artifact.js';
+import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
+import { run as runProgram } from '../proc.js';
+import type { Accel } from '../qemu/argv.js';
+import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
+import { loadTopology, type Topology } from '../qemu/topology.js';
+import { stopAll, type Vm } from '../qemu/vm.js';
+import { parseStepMarker, scanConsole } from '../report/console-scan.js';
+import { toJUnit } from '../report/junit.js';
+import type { ConsoleFinding } from '../report/model.js';
+import { findingFailsRun, settleSummary } from '../report/verdict.js';
+import { bootGuest } from '../run/boot.js';
+import { interruptedBy } from '../run/interrupt.js';
+import { writeReproducer } from '../run/reproducer.js';
+import { Results } from '../run/results.js';
+import {
+  iterationId, parseLoopOutput, settleRepro, stats, toReproTap,
+  type IterationRecord, type LoopLine, type ReproSummary, type StepLine,
+} from './report.js';
+import { allSteps, bindScenarioToTopology, faultSteps, type FaultStep, type Scenario } from './scenario.js';
+
+export const LOOP_SCRIPT = '/opt/cxl-harness/guest-scripts/repro-loop.mjs';
+
+export interface ReproOptions {
+  scenario: Scenario;
+  /** Topology name or file; default: the scenario's. */
+  topology?: string;
+  kernel: KernelSpec | { kind: 'artifact'; artifact: KernelArtifact };
+  resultsDir?: string;
+  resultsBase?: string;
+  accel: Accel;
+  bootTimeoutMs: number;
+  /** Run exactly this many iterations (default 10), unless untilFail. */
+  iterations?: number;
+  /** Run until the first failing iteration, at most maxIterations. */
+  untilFail?: boolean;
+  maxIterations?: number;
+  seed: number;
+  /** Boot a fresh guest after this many iterations (overrides the scenario's rebootEvery). */
+  rebootEvery?: number;
+  stopOnFail: boolean;
+  /** Test aid: crash the guest kernel (sysrq c) after the first step of this iteration. */
+  injectCrashAt?: number;
+  /** Override the scenario's iteration bound. */
+  iterationTimeoutMs?: number;
+  /** Iterations per guest process (default 25). */
+  chunkSize?: number;
+  extraCmdline?: string[];
+  log: (line: string) => void;
+  /** The command line that started this repro, for reproducer.sh. */
+  argv?: string[];
+}
+
+export interface ReproHandle {
+  results: Results;
+  repro: ReproSummary;
+}
+
+interface BootState {
+  n: number;
+  vm: Vm;
+  ssh: GuestSsh;
+  guest: GuestSession;
+  /** Iteration whose marker was seen last on this boot's console. */
+  current?: number;
+  lastProgress: number;
+  hang: boolean;
+  ranOnBoot: number;
+}
+
+export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
+  const results = await Results.create({ ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) });
+  const log = o.log;
+  const wallStart = Date.now();
+  log(`results: ${results.dir}`);
+  results.summary.suite = `repro:${o.scenario.name}`;
+  await writeReproducer(results, o.argv ?? ['repro', o.scenario.file, '--seed', String(o.seed)]);
+  const rebootEvery = o.rebootEvery ?? o.scenario.rebootEvery;
+  const maxIterations = o.untilFail ? (o.maxIterations ?? 1000) : (o.iterations ?? 10);
+  let repro: ReproSummary = {
+    schema: 1,
+    kind: 'repro',
+    scenario: { name: o.scenario.name, file: o.scenario.file, description: o.scenario.description },
+    seed: o.seed,
+    requested: {
+      ...(o.untilFail ? { untilFail: true } : { iterations: maxIterations }),
+      maxIterations, rebootEvery, stopOnFail: o.stopOnFail,
+      ...(o.injectCrashAt !== undefined ? { injectCrashAt: o.injectCrashAt } : {}),
+    },
+    startedAt: new Date().toISOString(),
+    outcome: 'pass',
+    exitCode: 0,
+    iterationsRun: 0,
+    failures: 0,
+    crashes: 0,
+    boots: 0,
+    timings: { stepMs: {} },
+    iterations: [],
+  };
+  const bootTimes: number[] = [];
+  const consoles: { file: string; boot: number }[] = [];
+  let boot: BootState | undefined;
+  const save = async (): Promise<void> => {
+    repro = settleRepro({ ...repro, timings: { ...repro.timings, ...(stats(bootTimes) ? { bootMs: stats(bootTimes)! } : {}), wallMs: Date.now() - wallStart } });
+    await results.writeText('repro.json', JSON.stringify(repro, null, 2) + '\n');
+    await results.writeText('repro.tap', toReproTap(repro));
+  };
+
+  try {
+    const topology = loadTopology(o.topology ?? o.scenario.topology);
+    repro.topology = topology.name;
+    results.summary.topology = { name: topology.name, file: topology.file };
+    const scenario = bindScenarioToTopology(o.scenario, topology);
+    const kernel = await results.step('kernel', () => ('artifact' in o.kernel ? Promise.resolve(o.kernel.artifact) : resolveKernel(o.kernel, log)));
+    results.summary.kernel = kernel.identity;
+    repro.kernel = {
+      ...(kernel.release ? { release: kernel.release } : {}),
+      origin: kernel.identity.origin,
+      ...(kernel.identity.gitCommit ? { gitCommit: kernel.identity.gitCommit } : {}),
+      ...(kernel.identity.patchsetHash ? { patchsetHash: kernel.identity.patchsetHash } : {}),
+    };
+    log(`kernel: ${kernel.release ?? kernel.image}`);
+    const image = await results.step('image', () => guestImage(kernel, { log }));
+    repro.qemu = await qemuVersion();
+    results.summary.qemu = { ...(repro.qemu ? { version: repro.qemu } : {}), accel: o.accel };
+    const iterationTimeoutMs = o.iterationTimeoutMs ?? scenario.iterationTimeoutS * 1000;
+    let next = 1;
+    let stop = false;
+
+    while (next <= maxIterations && !stop && !interruptedBy()) {
+      boot = await startBoot(results, { kernel, image, topology, o, n: repro.boots + 1, log });
+      repro.boots++;
+      bootTimes.push(results.summary.timings[`boot${boot.n}ToSshMs`] ?? 0);
+      consoles.push({ file: boot.vm.consoleLog, boot: boot.n });
+      if (boot.n === 1 && faultSteps(scenario).length > 0) {
+        const why = await faultSupportProblem(boot.vm, scenario);
+        if (why) {
+          repro.outcome = 'skip';
+          repro.skipReason = why;
+          log(`SKIP ${scenario.name}: ${why}`);
+          break;
+        }
+      }
+      const b = boot;
+      watchConsole(b, scenario, log, (token, phase, index) => answerSync(b, scenario, token, phase, index, log));
+      const watchdog = setInterval(() => {
+        if (!b.hang && Date.now() - b.lastProgress > iterationTimeoutMs) {
+          b.hang = true;
+          log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; stopping the guest`);
+          void b.vm.stop(2000);
+        }
+      }, 1000);
+      try {
+        while (next <= maxIterations && !stop && !interruptedBy()) {
+          const room = rebootEvery > 0 ? rebootEvery - b.ranOnBoot : Number.POSITIVE_INFINITY;
+          if (room <= 0) break;
+          const count = Math.min(maxIterations - next + 1, room, o.chunkSize ?? 25);
+          const chunk = await runChunk(b, results, scenario, {
+            start: next, count, seed: o.seed, stopOnFail: o.stopOnFail || Boolean(o.untilFail),
+            ...(o.injectCrashAt !== undefined ? { crashAt: o.injectCrashAt } : {}),
+            iterationTimeoutMs, log,
+          });
+          if (chunk.facts && !repro.generation) {
+            repro.generation = { name: chunk.facts.generation, evidence: chunk.facts.evidence };
+            results.summary.generation = repro.generation;
+            log(`kernel generation: ${chunk.facts.generation}`);
+          }
+          if (chunk.skip) {
+            repro.outcome = 'skip';
+            repro.skipReason = chunk.skip;
+            log(`SKIP ${scenario.name}: ${chunk.skip}`);
+            stop = true;
+            break;
+          }
+          repro.iterations.push(...chunk.records);
+          b.ranOnBoot += chunk.records.length;
+          next = Math.max(next, ...chunk.records.map((r) => r.iteration + 1));
+          await save();
+          if (chunk.records.some((r) => !r.ok) && (o.stopOnFail || o.untilFail)) stop = true;
+          if (chunk.needsReboot) break;
+          if (chunk.records.length === 0) throw new HarnessError('REPRO_NO_PROGRESS', 'a loop chunk ran no iteration and did not say why', { context: { start: next } });
+        }
+      } finally {
+        clearInterval(watchdog);
+        await endBoot(b, results);
+        boot = undefined;
+      }
+    }
+    if (interruptedBy()) repro.outcome = 'interrupted';
+  } catch (e) {
+    const err = isHarnessError(e) ? e : new HarnessError('HARNESS_BUG', `unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { cause: e });
+    repro.outcome = interruptedBy() ? 'interrupted' : 'error';
+    repro.error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    results.summary.error = repro.error;
+  } finally {
+    if (boot) await endBoot(boot, results).catch(() => undefined);
+    await stopAll();
+  }
+  repro.finishedAt = new Date().toISOString();
+  await save();
+  await writeRunSummary(results, repro, consoles);
+  return { results, repro };
+}
+
+async function startBoot(
+  results: Results,
+  a: { kernel: KernelArtifact; image: GuestImage; topology: Topology; o: ReproOptions; n: number; log: (l: string) => void },
+): Promise<BootState> {
+  const name = a.n === 1 ? undefined : `boot${a.n}`;
+  const b = await results.step(name ?? 'boot', () =>
+    bootGuest({ kernel: a.kernel, image: a.image, topology: a.topology, dir: results.dir, accel: a.o.accel, timeoutMs: a.o.bootTimeoutMs, extraCmdline: a.o.extraCmdline ?? [], ...(name ? { name } : {}) }),
+  );
+  results.summary.timings[`boot${a.n}ToSshMs`] = b.bootMs;
+  results.summary.qemu = { ...results.summary.qemu, argv: b.vm.argv };
+  a.log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s (boot ${a.n})`);
+  return { n: a.n, vm: b.vm, ssh: b.ssh, guest: new GuestSession(b.ssh, results), lastProgress: Date.now(), hang: false, ranOnBoot: 0 };
+}
+
+async function endBoot(b: BootState, results: Results): Promise<void> {
+  if (!b.vm.exited && !b.ssh.isClosed) {
+    const d = await b.ssh.exec(['dmesg'], { timeoutMs: 15_000 });
+    if (d.exitCode === 0) await results.writeText(b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`, d.stdout);
+    await b.ssh.exec(['busybox', 'poweroff', '-f'], { timeoutMs: 5000 });
+  }
+  b.ssh.close();
+  await b.vm.stop(10_000);
+}
+
+const MARKER = /### cxl-harness step: repro\.\S+\.iter\.(\d+)/;
+const ITER_END = /cxl-harness repro: iter (\d+) (ok|FAIL) (\d+) ms/;
+const SYNC = /cxl-harness repro: sync (\S+) (\S+) (\d+)/;
+
+function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void, onSync: (token: string, phase: string, index: number) => void): void {
+  b.vm.console.onLine((line) => {
+    let m = MARKER.exec(line);
+    if (m) {
+      b.current = Number(m[1]);
+      b.lastProgress = Date.now();
+      return;
+    }
+    m = ITER_END.exec(line);
+    if (m) {
+      b.lastProgress = Date.now();
+      log(`${m[2] === 'ok' ? 'ok  ' : 'FAIL'} ${iterationId(scenario.name, Number(m[1]))} ${m[3]} ms`);
+      return;
+    }
+    m = SYNC.exec(line);
+    if (m) onSync(m[1]!, m[2]!, Number(m[3]));
+  });
+}
+
+async function faultSupportProblem(vm: Vm, scenario: Scenario): Promise<string | undefined> {
+  const support = await queryFaultSupport(await vm.qmp());
+  for (const f of faultSteps(scenario)) {
+    const why = unsupportedFault(f.fault, support);
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/** A guest step asked for a host action (a QMP fault): do it and hand the result back. */
+async function answerSync(b: BootState, scenario: Scenario, token: string, phase: string, index: number, log: (l: string) => void): Promise<void> {
+  const where = allSteps(scenario).find((s) => s.phase === phase && s.index === index);
+  let answer: Record<string, unknown>;
+  if (!where || where.step.do !== 'fault') {
+    answer = { ok: false, code: 'BAD_SYNC', error: `no fault step at ${phase}[${index}]` };
+  } else {
+    const r = await injectFault(await b.vm.qmp(), where.step as FaultStep as unknown as FaultSpec);
+    log(`fault ${(where.step as FaultStep).fault} on ${String((where.step as FaultStep).device)}: ${r.ok ? 'injected' : r.error}`);
+    answer = r.ok ? { ...r } : { ...r, code: 'QMP_ERROR' };
+  }
+  b.lastProgress = Date.now();
+  if (!/^[0-9-]+$/.test(token)) return;
+  const dir = '/run/cxl-repro';
+  await b.guest.run('repro-sync', ['sh', '-c', `mkdir -p ${dir} && cat > ${dir}/.${token} && mv ${dir}/.${token} ${dir}/${token}`], { input: JSON.stringify(answer), timeoutMs: 30_000 });
+}
+
+interface ChunkResult {
+  facts?: Extract<LoopLine, { type: 'facts' }>;
+  skip?: string;
+  records: IterationRecord[];
+  needsReboot: boolean;
+}
+
+async function runChunk(
+  b: BootState,
+  results: Results,
+  scenario: Scenario,
+  c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; log: (l: string) => void },
+): Promise<ChunkResult> {
+  const last = c.start + c.count - 1;
+  const spec = {
+    scenario: { name: scenario.name, requires: scenario.requires, setup: scenario.setup, steps: scenario.steps, cleanup: scenario.cleanup, teardown: scenario.teardown },
+    start: c.start,
+    iterations: c.count,
+    seed: c.seed,
+    stopOnFail: c.stopOnFail,
+    ...(c.crashAt !== undefined && c.crashAt >= c.start && c.crashAt <= last ? { crashAt: c.crashAt } : {}),
+    stepTimeoutMs: Math.min(c.iterationTimeoutMs, 120_000),
+    syncTimeoutMs: 60_000,
+  };
+  b.lastProgress = Date.now();
+  const rec = await b.guest.run(`repro-${scenario.name}-${c.start}-${last}`, ['node', LOOP_SCRIPT], {
+    input: JSON.stringify(spec),
+    // A backstop only: the watchdog ends a hang long before this.
+    timeoutMs: c.count * c.iterationTimeoutMs + 10 * 60_000,
+  });
+  const { lines } = parseLoopOutput(rec.stdout);
+  const facts = lines.find((l): l is Extract<LoopLine, { type: 'facts' }> => l.type === 'facts');
+  const skip = lines.find((l): l is Extract<LoopLine, { type: 'skip' }> => l.type === 'skip');
+  if (skip) return { ...(facts ? { facts } : {}), skip: skip.reason, records: [], needsReboot: false };
+  const done = lines.some((l) => l.type === 'done');
+  const steps = new Map<number, StepLine[]>();
+  for (const l of lines) {
+    if (l.type === 'step' && l.phase === 'iteration') (steps.get(l.iteration) ?? steps.set(l.iteration, []).get(l.iteration)!).push(stepOf(l));
+    if (l.type === 'cleanup') (steps.get(l.iteration) ?? steps.set(l.iteration, []).get(l.iteration)!).push({ ...stepOf(l), do: `cleanup:${l.do}` });
+  }
+  const records: IterationRecord[] = [];
+  for (const l of lines) {
+    if (l.type !== 'iteration') continue;
+    records.push({
+      iteration: l.iteration, ok: l.ok, ms: l.ms, boot: b.n, steps: steps.get(l.iteration) ?? [],
+      ...(l.ok ? {} : { failure: { kind: 'step' as const, reason: l.error ?? 'a step did not turn out as expected', ...(l.failedStep ? { step: l.failedStep } : {}) } }),
+    });
+  }
+  const setupFailed = lines.find((l): l is Extract<LoopLine, { type: 'setup-failed' }> => l.type === 'setup-failed');
+  let needsReboot = false;
+  if (setupFailed) {
+    // The scenario could not even be set up on this boot: that is a failure of the first iteration it was for.
+    records.push({ iteration: c.start, ok: false, boot: b.n, steps: setupSteps(lines), failure: { kind: 'step', reason: `setup: ${setupFailed.error}` } });
+    needsReboot = true;
+  } else if (!done) {
+    // The guest process did not finish: kernel crash, hang, QEMU gone, or the script died.
+    needsReboot = true;
+    await settle(b);
+    const started = b.current !== undefined && b.current >= c.start ? b.current : c.start;
+    const inFlight = records.some((r) => r.iteration === started) ? Math.max(...records.map((r) => r.iteration)) + 1 : started;
+    const consoleText = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
+    const panic = consoleText.split('\n').find((l) => /Kernel panic - not syncing/.test(l));
+    const kind = b.vm.exited && !b.vm.exited.byHarness ? (panic ? 'kernel-crash' : 'lost') : b.hang || rec.timedOut ? 'hang' : panic ? 'kernel-crash' : 'lost';
+    const errLine = lines.find((l): l is Extract<LoopLine, { type: 'error' }> => l.type === 'error');
+    const reason = kind === 'kernel-crash'
+      ? `kernel crash: ${panic!.replace(/^\[[^\]]*\]\s*/, '').trim()}`
+      : kind === 'hang'
+        ? `no progress for ${Math.round(c.iterationTimeoutMs / 1000)} s (hang)`
+        : b.vm.exited ? `QEMU exited (code ${b.vm.exited.code ?? '?'}, signal ${b.vm.exited.signal ?? 'none'})` : `the loop process ended early: ${errLine?.error ?? (rec.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${rec.exitCode ?? rec.signal ?? '?'}`)}`;
+    if (inFlight <= last) {
+      records.push({ iteration: inFlight, ok: false, boot: b.n, steps: steps.get(inFlight) ?? [], failure: { kind, reason } });
+    }
+  }
+  await attributeConsoleFindings(b, scenario, records);
+  for (const r of records.filter((x) => !x.ok)) await writeIterationFolder(b, results, scenario, r, rec.log, lines);
+  return { ...(facts ? { facts } : {}), records, needsReboot };
+}
+
+function stepOf(l: Extract<LoopLine, { type: 'step' | 'cleanup' }>): StepLine {
+  const { type: _t, phase: _p, iteration: _i, index: _x, ...step } = l;
+  return step as StepLine;
+}
+
+function setupSteps(lines: LoopLine[]): StepLine[] {
+  type StepOrCleanup = Extract<LoopLine, { type: 'step' | 'cleanup' }>;
+  return lines.filter((l): l is StepOrCleanup => l.type === 'step' && l.phase === 'setup').map((l) => ({ ...stepOf(l), do: `setup:${l.do}` }));
+}
+
+/** Let the console and QEMU settle after an abnormal end, so the trace is complete. */
+async function settle(b: BootState): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!b.vm.exited && Date.now() < deadline && !b.hang && b.ssh.isClosed) await new Promise((r) => setTimeout(r, 200));
+  await b.vm.console.poll();
+}
+
+/** A kernel WARN/BUG/oops during an iteration fails it, even when its steps passed. */
+async function attributeConsoleFindings(b: BootState, scenario: Scenario, records: IterationRecord[]): Promise<void> {
+  const text = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
+  const findings = scanConsole(text).filter((f) => findingFailsRun(f));
+  for (const r of records) {
+    const mine = findings.filter((f) => f.step === iterationId(scenario.name, r.iteration));
+    if (mine.length === 0 || !r.ok) continue;
+    r.ok = false;
+    r.failure = { kind: 'console', reason: `console: ${mine[0]!.title}${mine.length > 1 ? ` (+${mine.length - 1} more)` : ''}` };
+  }
+}
+
+/** iterations/NNN/: the record, the console and dmesg of that iteration, and its commands. */
+async function writeIterationFolder(b: BootState, results: Results, scenario: Scenario, r: IterationRecord, chunkLog: string, lines: LoopLine[]): Promise<void> {
+  const folder = `iterations/${String(r.iteration).padStart(3, '0')}`;
+  r.folder = folder;
+  const id = iterationId(scenario.name, r.iteration);
+  const consoleText = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
+  await results.writeText(`${folder}/console.txt`, sliceByMarker(consoleText, id, r.failure?.kind === 'kernel-crash' || r.failure?.kind === 'hang'));
+  if (!b.vm.exited && !b.ssh.isClosed) {
+    const d = await b.ssh.exec(['dmesg'], { timeoutMs: 15_000 });
+    if (d.exitCode === 0) await results.writeText(`${folder}/dmesg.txt`, sliceByMarker(d.stdout, id, false));
+  } else {
+    await results.writeText(`${folder}/dmesg.txt`, `# the guest was gone (${r.failure?.kind ?? 'stopped'}): its kernel log up to the end is console.txt\n`);
+  }
+  const mine = lines.filter((l) => 'iteration' in l && l.iteration === r.iteration);
+  await results.writeText(`${folder}/iteration.json`, JSON.stringify({ ...r, chunkLog, lines: mine }, null, 2) + '\n');
+  await results.writeText(`${folder}/commands.txt`, describeSteps(r, chunkLog));
+}
+
+/** The lines of one iteration: from its marker to the next iteration marker (or to the end). */
+export function sliceByMarker(text: string, id: string, toEnd: boolean): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => parseStepMarker(l) === id);
+  if (start < 0) return `# no marker for ${id} in this log (the iteration may not have started); the whole log follows\n${text}`;
+  let end = lines.length;
+  if (!toEnd) {
+    const rel = lines.slice(start + 1).findIndex((l) => (parseStepMarker(l) ?? '').startsWith('repro.'));
+    if (rel >= 0) end = start + 1 + rel;
+  }
+  return lines.slice(start, end).join('\n') + '\n';
+}
+
+function describeSteps(r: IterationRecord, chunkLog: string): string {
+  const out = [`# iteration ${r.iteration}: ${r.ok ? 'ok' : `FAILED (${r.failure?.kind}): ${r.failure?.reason}`}`, `# full output of the guest loop process: ${chunkLog}`, ''];
+  for (const s of r.steps) {
+    out.push(`== ${s.do}${s.expect ? ` (expect ${s.expect})` : ''}: ${s.passed ? 'as expected' : 'NOT as expected'} ok=${s.ok}${s.code ? ` code=${s.code}` : ''} ${s.ms} ms`);
+    if (s.error) out.push(`   error: ${s.error}`);
+    for (const sub of (s.sub as Record<string, unknown>[] | undefined) ?? []) {
+      if (Array.isArray(sub.run)) out.push(`   $ ${(sub.run as string[]).join(' ')}  -> exit ${String(sub.exitCode)}${sub.stderr ? `\n     stderr: ${String(sub.stderr).trim()}` : ''}`);
+      else if (sub.write) out.push(`   echo ${String(sub.value)} > ${String(sub.write)}  -> ${sub.ok ? 'ok' : String(sub.code)}`);
+    }
+  }
+  if (r.steps.length === 0) out.push('(no step finished in this iteration)');
+  return out.join('\n') + '\n';
+}
+
+/** summary.json in the run format too (one check per iteration), so report/compare/junit work on a repro dir. */
+async function writeRunSummary(results: Results, repro: ReproSummary, consoles: { file: string; boot: number }[]): Promise<void> {
+  const s = results.summary;
+  s.checks = repro.iterations.map((it) => ({
+    id: iterationId(repro.scenario.name, it.iteration),
+    title: `iteration ${it.iteration} of scenario ${repro.scenario.name}`,
+    verdict: it.ok ? 'pass' : 'fail',
+    ...(it.failure ? { reason: `${it.failure.kind}: ${it.failure.reason}` } : {}),
+    evidence: it.folder ? [it.folder] : ['repro.json'],
+    durationMs: it.ms ?? 0,
+  }));
+  const findings: ConsoleFinding[] = [];
+  for (const c of consoles) {
+    const text = await readFile(c.file, 'utf8').catch(() => '');
+    for (const f of scanConsole(text)) findings.push(consoles.length > 1 ? { ...f, log: results.rel(c.file) } : f);
+  }
+  // A crash we caused on purpose (--inject-crash-at) is expected; any other stays a finding.
+  s.findings = findings.map((f) => (repro.requested.injectCrashAt !== undefined && f.step === iterationId(repro.scenario.name, repro.requested.injectCrashAt) ? { ...f, expected: true } : f));
+  if (repro.outcome === 'error') s.outcome = 'infrastructure-error';
+  if (repro.outcome === 'interrupted') s.outcome = 'interrupted';
+  if (repro.error) s.error = repro.error;
+  s.finishedAt = repro.finishedAt;
+  Object.assign(s, settleSummary(s));
+  if (repro.outcome === 'skip') s.exitCode = ExitCode.ok;
+  await results.flush();
+  await results.writeText('junit.xml', toJUnit(s));
+}
+
+async function qemuVersion(): Promise<string | undefined> {
+  const r = await runProgram('qemu-system-x86_64', ['--version'], { reject: false }).catch(() => undefined);
+  return r?.stdout.split('\n')[0]?.replace(/^QEMU emulator version\s*/, '');
+}

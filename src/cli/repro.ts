@@ -1,6 +1,264 @@
-/** Commands for reproducing failures (repro loops, bisect); registered in main.ts. */
+/** Commands for reproducing failures: `repro` (a scenario in a loop) and `bisect` (git bisect run driver); registered in main.ts. */
+import { randomInt } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { HarnessError } from '../errors.js';
+import { buildKernel, printProgress } from '../kernel/build.js';
+import { packageRoot } from '../paths.js';
+import { attemptFromError, bisectHead, bisectVerdict, recordStep, runBisect } from '../repro/bisect.js';
+import { runRepro, type ReproOptions } from '../repro/loop.js';
+import { describeRepro } from '../repro/report.js';
+import { builtinScenarios, loadScenario } from '../repro/scenario.js';
+import { parse, seconds } from './args.js';
 import type { CommandTable } from './command.js';
+import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
-export function reproCommands(_log: (line: string) => void): CommandTable {
-  return {};
+const LOOP_OPTIONS = {
+  iterations: { type: 'string' },
+  'until-fail': { type: 'boolean' },
+  'max-iterations': { type: 'string' },
+  seed: { type: 'string' },
+  'reboot-every': { type: 'string' },
+  'stop-on-fail': { type: 'boolean' },
+  'inject-crash-at': { type: 'string' },
+  'iteration-timeout': { type: 'string' },
+  topology: { type: 'string' },
+  kvm: { type: 'boolean' },
+  cmdline: { type: 'string' },
+  'boot-timeout': { type: 'string' },
+  results: { type: 'string' },
+  'results-base': { type: 'string' },
+  format: { type: 'string', default: 'tap' },
+} as const;
+
+const LOOP_HELP = `Loop:
+  --iterations N             run N iterations (default 10)
+  --until-fail               run until the first failing iteration (at most --max-iterations, default 1000)
+  --seed S                   seed of the scenario's random choices (default: random, printed; reuse it to repeat a run)
+  --reboot-every K           boot a fresh guest every K iterations (default: the scenario's rebootEvery, 0 = only after a crash)
+  --stop-on-fail             stop at the first failing iteration (default: a failure or crash is recorded and the loop goes on)
+  --iteration-timeout S      an iteration making no progress this long is a hang (default: the scenario's, 300)
+  --inject-crash-at N        TEST AID: crash the guest kernel (sysrq c) after the first step of iteration N
+
+Machine and results:
+  --topology NAME|FILE       CXL topology (default: the scenario's)
+  --kvm                      KVM instead of TCG
+  --cmdline "ARGS"           extra kernel command-line arguments
+  --boot-timeout S           seconds to wait for the guest's SSH (default 180)
+  --results DIR              write the results here (default results/<timestamp>-<id>)
+  --results-base DIR         make the timestamped results dir under DIR
+  --format tap|json|none     what to print on stdout at the end (default tap: repro.tap)`;
+
+export const REPRO_HELP = `cxl-harness repro SCENARIO [options]
+
+Run a hotplug scenario in a loop in one booted guest and report how often it fails.
+SCENARIO is a built-in name (${builtinScenarios().join(', ')})
+or a path to your own scenario JSON file (./my.json; see scenarios/README.md).
+
+A kernel crash or hang ends the running iteration as a failure (its console trace is kept),
+the guest is booted again and the loop goes on unless --stop-on-fail or --until-fail.
+The results dir holds repro.json (counts, first failing iteration, min/median/max timings,
+every iteration), repro.tap (one test point per iteration), iterations/NNN/ for each failing
+iteration (console.txt, dmesg.txt, commands.txt, iteration.json), console logs per boot.
+
+${LOOP_HELP}
+
+${KERNEL_HELP}
+
+Exit codes: 0 every iteration passed (or the scenario does not apply: skip), 1 an iteration
+failed, 2 infrastructure error, 3 a kernel crash, 130/143 interrupted.`;
+
+export const BISECT_HELP = `cxl-harness bisect --good REV --bad REV --src TREE [--patches SERIES] [options] SCENARIO
+
+Find the commit that made SCENARIO fail with \`git bisect run\`. The bisect happens in a
+worktree of TREE made for it (no checkout, so your checkout and your own bisect are left
+alone); each step builds the commit through the kernel builder (cached, incremental) with
+--patches/--config-fragment applied, and runs the repro loop on it:
+exit 0 good (no failing iteration), 1 bad (an iteration failed or the kernel crashed),
+125 skip (the kernel did not build, the guest did not boot, or the scenario does not apply).
+
+  --good REV / --bad REV     the known good and bad commits (good must be an ancestor of bad)
+  --src TREE                 the kernel git repository
+  --patches SERIES           applied on every step (e.g. a debug patch); a series that does not apply is a skip
+  --config-fragment FILE     extra Kconfig fragment (repeatable)
+  --debug-config             add kernel-config/debug.config
+  --base-config FILE         start from this .config instead of defconfig
+  --iterations N             iterations per step (default 5); or --until-fail --max-iterations N
+
+The results dir gets bisect.json (first bad commit), bisect.log (git bisect log),
+steps.jsonl (one line per tested commit, with its verdict) and steps/<commit>/ (each step's repro results).
+
+${LOOP_HELP}`;
+
+export function reproCommands(log: (line: string) => void): CommandTable {
+  return {
+    repro: { summary: 'run a hotplug scenario in a loop (crash = failure, loop goes on); repro.json + TAP', help: REPRO_HELP, run: (a) => reproCommand(a, log) },
+    bisect: { summary: 'git bisect run driver: build each commit, run a repro scenario, 0 good / 1 bad / 125 skip', help: BISECT_HELP, run: (a) => bisectCommand(a, log) },
+  };
+}
+
+type LoopValues = { [K in keyof typeof LOOP_OPTIONS]?: (typeof LOOP_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
+
+function count(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new HarnessError('USAGE', `${name} takes an integer >= ${min} (got "${value}")`);
+  return n;
+}
+
+function scenarioArg(positionals: string[], help: string) {
+  if (positionals.length !== 1) throw new HarnessError('USAGE', `name one scenario (got ${positionals.length ? positionals.join(' ') : 'none'})\n\n${help}`, { hint: `built-in scenarios: ${builtinScenarios().join(', ')}` });
+  const p = positionals[0]!;
+  return loadScenario(p.includes('/') || p.endsWith('.json') ? resolve(p) : p);
+}
+
+function loopOptions(v: LoopValues, defaultIterations: number): Omit<ReproOptions, 'scenario' | 'kernel' | 'log'> {
+  if (v.iterations !== undefined && v['until-fail']) throw new HarnessError('USAGE', 'choose --iterations N or --until-fail, not both');
+  const seed = count(v.seed, '--seed', 0) ?? randomInt(1, 2 ** 31 - 1);
+  const topology = v.topology && (v.topology.includes('/') || v.topology.endsWith('.json')) ? resolve(v.topology) : v.topology;
+  const iterations = count(v.iterations, '--iterations', 1) ?? defaultIterations;
+  const maxIterations = count(v['max-iterations'], '--max-iterations', 1);
+  const rebootEvery = count(v['reboot-every'], '--reboot-every', 0);
+  const crashAt = count(v['inject-crash-at'], '--inject-crash-at', 1);
+  return {
+    ...(topology ? { topology } : {}),
+    ...(v.results ? { resultsDir: v.results } : {}),
+    ...(v['results-base'] ? { resultsBase: v['results-base'] } : {}),
+    accel: v.kvm ? 'kvm' : 'tcg',
+    bootTimeoutMs: seconds(v['boot-timeout'], '--boot-timeout', 180),
+    ...(v['until-fail'] ? { untilFail: true } : { iterations }),
+    ...(maxIterations !== undefined ? { maxIterations } : {}),
+    seed,
+    ...(rebootEvery !== undefined ? { rebootEvery } : {}),
+    stopOnFail: Boolean(v['stop-on-fail']),
+    ...(crashAt !== undefined ? { injectCrashAt: crashAt } : {}),
+    ...(v['iteration-timeout'] ? { iterationTimeoutMs: seconds(v['iteration-timeout'], '--iteration-timeout', 300) } : {}),
+    extraCmdline: v.cmdline ? v.cmdline.split(/\s+/).filter(Boolean) : [],
+  };
+}
+
+async function printResult(format: string, dir: string): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  if (format === 'tap') process.stdout.write(await readFile(join(dir, 'repro.tap'), 'utf8'));
+  if (format === 'json') process.stdout.write(await readFile(join(dir, 'repro.json'), 'utf8'));
+}
+
+async function reproCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const { values, positionals } = parse(argv, { ...kernelOptions, ...LOOP_OPTIONS }, REPRO_HELP);
+  const format = values.format!;
+  if (!['tap', 'json', 'none'].includes(format)) throw new HarnessError('USAGE', `--format takes tap, json or none (got "${format}")`);
+  const scenario = scenarioArg(positionals, REPRO_HELP);
+  const loop = loopOptions(values, 10);
+  log(`scenario ${scenario.name} (${scenario.file}), seed ${loop.seed}`);
+  const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values), log, argv: reproducerArgv(argv, loop.seed) });
+  await printResult(format, results.dir);
+  process.stderr.write(describeRepro(repro, results.dir) + '\n');
+  return repro.exitCode;
+}
+
+/** The repro's argv for reproducer.sh: same scenario, same seed, paths absolute, no results location. */
+function reproducerArgv(argv: string[], seed: number): string[] {
+  const out = ['repro'];
+  const pathOptions = new Set(['--kernel', '--modules', '--kernel-src', '--config-fragment', '--base-config', '--patches']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--results' || a === '--results-base' || a === '--seed') { i++; continue; }
+    if (/^--(results|results-base|seed)=/.test(a)) continue;
+    if (pathOptions.has(a)) { out.push(a, resolve(argv[++i] ?? '')); continue; }
+    if (!a.startsWith('-') && (a.includes('/') || a.endsWith('.json'))) { out.push(resolve(a)); continue; }
+    out.push(a);
+  }
+  return [...out, '--seed', String(seed)];
+}
+
+async function bisectCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    ...LOOP_OPTIONS,
+    good: { type: 'string' },
+    bad: { type: 'string' },
+    src: { type: 'string' },
+    patches: { type: 'string' },
+    'config-fragment': { type: 'string', multiple: true },
+    'base-config': { type: 'string' },
+    'debug-config': { type: 'boolean' },
+    step: { type: 'boolean' },
+    'bisect-dir': { type: 'string' },
+  }, BISECT_HELP);
+  const scenario = scenarioArg(positionals, BISECT_HELP);
+  if (!values.src) throw new HarnessError('USAGE', `--src TREE is required\n\n${BISECT_HELP}`);
+  const tree = resolve(values.src);
+  const buildOptions = {
+    ...(values.patches ? { patches: /\.\./.test(values.patches) && !values.patches.includes('/') ? values.patches : resolve(values.patches) } : {}),
+    ...(values['config-fragment'] ? { fragments: values['config-fragment'].map((f) => resolve(f)) } : {}),
+    ...(values['base-config'] ? { baseConfig: resolve(values['base-config']) } : {}),
+    ...(values['debug-config'] ? { debug: true } : {}),
+  };
+
+  if (values.step) {
+    // Called by `git bisect run` once per commit: the exit code is the answer.
+    const dir = values['bisect-dir'] ?? process.cwd();
+    const worktree = process.env.BISECT_WORKTREE ?? process.cwd();
+    let commit = '?';
+    let attempt;
+    try {
+      commit = await bisectHead(worktree);
+      log(`bisect step: building ${commit.slice(0, 12)}`);
+      let artifact;
+      try {
+        artifact = await buildKernel({ source: { dir: tree, gitRef: commit }, ...buildOptions, onProgress: printProgress((l) => log(l.trimEnd())) });
+      } catch (e) {
+        attempt = attemptFromError('build', e);
+      }
+      if (artifact) {
+        const loop = loopOptions({ ...values, results: join(dir, 'steps', commit.slice(0, 12)) }, 5);
+        const { repro } = await runRepro({ ...loop, scenario, kernel: { kind: 'artifact', artifact }, log });
+        attempt = { phase: 'repro' as const, outcome: repro.outcome, iterationsRun: repro.iterationsRun, failures: repro.failures, ...(repro.error ? { error: repro.error } : {}) };
+      }
+    } catch (e) {
+      attempt = attemptFromError('boot', e);
+    }
+    const verdict = bisectVerdict(attempt!);
+    log(`bisect step ${commit.slice(0, 12)}: ${verdict.verdict} (exit ${verdict.exitCode}): ${verdict.reason}`);
+    await recordStep(dir, { commit, ...verdict, attempt });
+    return verdict.exitCode;
+  }
+
+  if (!values.good || !values.bad) throw new HarnessError('USAGE', `--good REV and --bad REV are required\n\n${BISECT_HELP}`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  const dir = resolve(values.results ?? join(values['results-base'] ?? 'results', `${stamp}-bisect-${scenario.name}`));
+  // The step re-runs this CLI with the same options, plus --step and where to record.
+  const forwarded = stripOptions(argv, ['--good', '--bad', '--results', '--results-base', '--bisect-dir'], ['--step']).filter((a) => a !== positionals[0]);
+  const stepArgv = [process.execPath, join(packageRoot, 'dist', 'cli', 'main.js'), 'bisect', '--step', '--bisect-dir', dir, ...absolutize(forwarded), scenario.file];
+  const r = await runBisect({ tree, good: values.good, bad: values.bad, stepArgv, dir, log });
+  if (r.firstBad) {
+    process.stdout.write(`first bad commit: ${r.firstBad} ${r.firstBadSubject ?? ''}\n`);
+    log(`bisect results: ${dir}`);
+    return 0;
+  }
+  process.stderr.write(`cxl-harness bisect: no first bad commit found; see ${join(dir, 'bisect-run.log')}\n`);
+  return 2;
+}
+
+function stripOptions(argv: string[], withValue: string[], flags: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (withValue.includes(name)) { if (!a.includes('=')) i++; continue; }
+    if (flags.includes(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/** The step runs in the bisect worktree: make relative paths absolute. */
+function absolutize(argv: string[]): string[] {
+  const pathOptions = new Set(['--src', '--patches', '--config-fragment', '--base-config', '--topology']);
+  return argv.map((a, i) => {
+    const prev = argv[i - 1];
+    if (prev && pathOptions.has(prev) && (a.includes('/') || a.endsWith('.json') || a === '.' || prev !== '--topology')) {
+      if (prev === '--patches' && /\.\./.test(a) && !a.includes('/')) return a;
+      return resolve(a);
+    }
+    return a;
+  });
 }

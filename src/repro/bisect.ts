@@ -1,0 +1,147 @@
+/**
+ * Bisecting a hotplug failure with `git bisect run`. The driver makes a linked worktree of
+ * the user's kernel repository with no checkout (bisect state is per worktree, so the
+ * user's checkout and their own bisect are untouched), runs `git bisect start --no-checkout`
+ * there, and lets `git bisect run` call the step command once per commit. The step builds
+ * BISECT_HEAD through the kernel builder (its cache and incremental work tree) and runs the
+ * repro loop; its exit code tells git: 0 good, 1 bad, 125 cannot test (build or boot failed
+ * for another reason, or the scenario does not apply), >= 128 abort (interrupted).
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HarnessError, isHarnessError } from '../errors.js';
+import { run } from '../proc.js';
+import type { ReproOutcome } from './report.js';
+
+export const BISECT_EXIT = { good: 0, bad: 1, skip: 125, abort: 130 } as const;
+export type BisectVerdict = keyof typeof BISECT_EXIT;
+
+/** What one bisect step established, before it becomes an exit code. */
+export type StepAttempt =
+  | { phase: 'build'; error: { code: string; message: string } }
+  | { phase: 'boot'; error: { code: string; message: string } }
+  | { phase: 'repro'; outcome: ReproOutcome; error?: { code: string; message: string }; iterationsRun?: number; failures?: number };
+
+/** Error codes that mean "this commit cannot be tested", whatever the step was doing. */
+const UNTESTABLE = new Set([
+  'KERNEL_MAKE_FAILED', 'CONFIG_NOT_LANDED', 'PATCH_FAILED', 'PATCH_CONFLICT', 'KERNEL_SRC_REF', 'INITRAMFS_FAILED', 'KERNEL_LACKS_ROOT_DRIVERS',
+  'IMAGE_BUILD_FAILED', 'KERNEL_PANIC', 'GUEST_NO_SSH', 'GUEST_ROOT_FAILED', 'QEMU_EXITED', 'QEMU_EXITED_EARLY',
+]);
+
+/** Pure: the verdict for git bisect and why. */
+export function bisectVerdict(a: StepAttempt): { verdict: BisectVerdict; exitCode: number; reason: string } {
+  const v = (verdict: BisectVerdict, reason: string) => ({ verdict, exitCode: BISECT_EXIT[verdict], reason });
+  if (a.phase === 'build') return v('skip', `the kernel did not build: ${a.error.code}`);
+  if (a.phase === 'boot') return v('skip', `the guest did not boot: ${a.error.code}`);
+  switch (a.outcome) {
+    case 'pass':
+      return v('good', `${a.iterationsRun ?? 0} iteration(s), no failure`);
+    case 'fail':
+      return v('bad', `${a.failures ?? 1} of ${a.iterationsRun ?? '?'} iteration(s) failed`);
+    case 'kernel-crash':
+      return v('bad', `the kernel crashed during the scenario (${a.failures ?? 1} failing iteration(s))`);
+    case 'skip':
+      return v('skip', 'the scenario does not apply to this kernel');
+    case 'interrupted':
+      return v('abort', 'interrupted: stop the bisect');
+    case 'error':
+      if (a.error && UNTESTABLE.has(a.error.code)) return v('skip', `the guest could not be brought up: ${a.error.code}`);
+      return v('skip', `infrastructure error: ${a.error?.code ?? 'unknown'}`);
+  }
+}
+
+/** Pure: the failing phase of a thrown error (kernel build vs the rest). */
+export function attemptFromError(phase: 'build' | 'boot', e: unknown): StepAttempt {
+  const error = isHarnessError(e) ? { code: e.code, message: e.message } : { code: 'HARNESS_BUG', message: String(e) };
+  return { phase, error };
+}
+
+export interface BisectOptions {
+  /** The user's kernel git repository. */
+  tree: string;
+  good: string;
+  bad: string;
+  /** The step command git bisect runs (argv); gets BISECT_WORKTREE in its environment. */
+  stepArgv: string[];
+  /** Where bisect.log, bisect.json and the worktree go. */
+  dir: string;
+  log: (line: string) => void;
+}
+
+export interface BisectResult {
+  good: string;
+  bad: string;
+  firstBad?: string;
+  firstBadSubject?: string;
+  /** git bisect log. */
+  bisectLog: string;
+  exitCode: number;
+}
+
+async function git(cwd: string, args: string[], options: { reject?: boolean; logFile?: string; env?: Record<string, string> } = {}) {
+  return run('git', ['-C', cwd, ...args], { reject: options.reject ?? true, errorCode: 'GIT_FAILED', ...(options.logFile ? { logFile: options.logFile } : {}), ...(options.env ? { env: options.env } : {}) });
+}
+
+async function commitOf(tree: string, rev: string, what: string): Promise<string> {
+  const r = await git(tree, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { reject: false });
+  if (r.exitCode !== 0) {
+    throw new HarnessError('BISECT_REV', `${what} ${rev} is not a commit in ${tree}`, { hint: 'name a branch, tag or commit of the kernel repository', context: { tree, rev } });
+  }
+  return r.stdout.trim();
+}
+
+/** Drive git bisect run; leaves no bisect state and no worktree behind. */
+export async function runBisect(o: BisectOptions): Promise<BisectResult> {
+  const top = await git(o.tree, ['rev-parse', '--show-toplevel'], { reject: false });
+  if (top.exitCode !== 0) {
+    throw new HarnessError('BISECT_NOT_GIT', `${o.tree} is not a git repository`, { hint: '--src must be a git checkout of the kernel to bisect', context: { tree: o.tree } });
+  }
+  const good = await commitOf(o.tree, o.good, '--good');
+  const bad = await commitOf(o.tree, o.bad, '--bad');
+  const ancestor = await git(o.tree, ['merge-base', '--is-ancestor', good, bad], { reject: false });
+  if (ancestor.exitCode !== 0) {
+    throw new HarnessError('BISECT_ORDER', `--good ${o.good} is not an ancestor of --bad ${o.bad}`, { hint: 'swap them, or pick a good commit the bad one descends from', context: { good, bad } });
+  }
+  await mkdir(o.dir, { recursive: true });
+  const wt = join(o.dir, 'worktree');
+  const logFile = join(o.dir, 'bisect-run.log');
+  await git(o.tree, ['worktree', 'add', '--no-checkout', '--detach', wt, bad]);
+  let result: BisectResult = { good, bad, bisectLog: '', exitCode: 2 };
+  try {
+    await git(wt, ['bisect', 'start', '--no-checkout', bad, good], { logFile });
+    o.log(`bisecting ${good.slice(0, 12)}..${bad.slice(0, 12)} in ${wt}`);
+    const r = await run('git', ['-C', wt, 'bisect', 'run', ...o.stepArgv], { reject: false, logFile, env: { BISECT_WORKTREE: wt } });
+    const found = /^([0-9a-f]{40}) is the first bad commit/m.exec(r.stdout);
+    const bisectLog = (await git(wt, ['bisect', 'log'], { reject: false })).stdout;
+    result = { good, bad, bisectLog, exitCode: found ? 0 : 2 };
+    if (found) {
+      result.firstBad = found[1]!;
+      result.firstBadSubject = (await git(o.tree, ['log', '-1', '--format=%s', found[1]!], { reject: false })).stdout.trim();
+    } else {
+      o.log(`git bisect run did not name a first bad commit (exit ${r.exitCode}); see ${logFile}`);
+    }
+    await writeFile(join(o.dir, 'bisect.log'), bisectLog);
+  } finally {
+    await git(wt, ['bisect', 'reset'], { reject: false });
+    await git(o.tree, ['worktree', 'remove', '--force', wt], { reject: false });
+    if (existsSync(wt)) await git(o.tree, ['worktree', 'prune'], { reject: false });
+  }
+  await writeFile(join(o.dir, 'bisect.json'), JSON.stringify(result, null, 2) + '\n');
+  return result;
+}
+
+/** The commit a step must test: BISECT_HEAD of the bisect worktree (no checkout happens). */
+export async function bisectHead(worktree: string): Promise<string> {
+  const r = await git(worktree, ['rev-parse', '--verify', 'BISECT_HEAD'], { reject: false });
+  if (r.exitCode !== 0) {
+    throw new HarnessError('BISECT_NO_HEAD', `${worktree} has no BISECT_HEAD: is a bisect running there?`, { hint: 'the step is meant to be run by `cxl-harness bisect`, not by hand' });
+  }
+  return r.stdout.trim();
+}
+
+/** One line per step in steps.jsonl of the bisect dir. */
+export async function recordStep(dir: string, entry: Record<string, unknown>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await appendFile(join(dir, 'steps.jsonl'), JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n');
+}

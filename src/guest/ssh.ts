@@ -2,6 +2,8 @@
  * The one SSH layer to the guest (ssh2): key-only login as root, the host key pinned to
  * the one baked into the image, readiness waits with p-retry that give up at once when
  * QEMU exits, and exec with a timeout that returns a result instead of throwing.
+ * A dropped connection fails the command that was running (never re-run: it may have had
+ * effects); the next command reconnects first, and only while QEMU is still alive.
  */
 import { readFile } from 'node:fs/promises';
 import pRetry, { AbortError } from 'p-retry';
@@ -29,41 +31,51 @@ export interface ConnectOptions {
   hostPub: string;
 }
 
+/**
+ * The host key check: accept exactly the key blob of `hostPub` ("ssh-ed25519 AAAA... comment"),
+ * nothing else. A guest presenting another key (another image, a man in the middle on the
+ * forwarded port) is refused before any command runs.
+ */
+export function hostKeyVerifier(hostPub: string): (key: Buffer) => boolean {
+  const [type, blob64] = hostPub.trim().split(/\s+/);
+  const pinned = Buffer.from(blob64 ?? '', 'base64');
+  // The blob starts with its own type string: a pinned key that does not is not a key at all.
+  const typeLen = pinned.length >= 4 ? pinned.readUInt32BE(0) : -1;
+  if (!type || typeLen <= 0 || pinned.toString('latin1', 4, 4 + typeLen) !== type) {
+    throw new HarnessError('SSH_HOST_KEY_INVALID', `the pinned guest host key is not an OpenSSH public key: "${hostPub.slice(0, 40)}"`, {
+      hint: 'remove the keys entry in the cache (keys/ed25519-v1) so that it is generated again',
+    });
+  }
+  return (key: Buffer) => Buffer.isBuffer(key) && key.equals(pinned);
+}
+
 export class GuestSsh {
   private closed = false;
+  /** Closed on purpose by close(): never reconnect. */
+  private ended = false;
+  /** How many times a dropped connection was replaced before a new command. */
+  reconnects = 0;
+  private readonly running = new Map<number, { command: string; started: number }>();
+  private nextExec = 1;
 
-  private constructor(private readonly client: Client, readonly options: ConnectOptions) {
-    client.on('close', () => { this.closed = true; });
-    client.on('error', () => { this.closed = true; });
+  private constructor(private client: Client, readonly options: ConnectOptions, private readonly alive?: () => boolean) {
+    this.watch(client);
+  }
+
+  private watch(client: Client): void {
+    const gone = (): void => {
+      if (this.client === client) this.closed = true;
+    };
+    client.on('close', gone);
+    client.on('error', gone);
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  static async connect(options: ConnectOptions, timeoutMs = 10_000): Promise<GuestSsh> {
-    const privateKey = await readFile(options.privateKeyPath);
-    const pinned = Buffer.from(options.hostPub.split(/\s+/)[1] ?? '', 'base64');
-    const client = new Client();
-    await new Promise<void>((resolve, reject) => {
-      client.once('ready', () => resolve());
-      // ssh2 may emit several errors for one failed attempt; every one must have a listener.
-      client.on('error', (e) => {
-        client.destroy();
-        reject(e);
-      });
-      client.connect({
-        host: '127.0.0.1',
-        port: options.port,
-        username: 'root',
-        privateKey,
-        readyTimeout: timeoutMs,
-        hostVerifier: (key: Buffer) => key.equals(pinned),
-        keepaliveInterval: 5000,
-        keepaliveCountMax: 6,
-      });
-    });
-    return new GuestSsh(client, options);
+  static async connect(options: ConnectOptions, timeoutMs = 10_000, alive?: () => boolean): Promise<GuestSsh> {
+    return new GuestSsh(await openClient(options, timeoutMs), options, alive);
   }
 
   /**
@@ -78,7 +90,7 @@ export class GuestSsh {
         const left = deadline - Date.now();
         if (left <= 0) throw new AbortError(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`);
         try {
-          const ssh = await GuestSsh.connect(options, Math.min(left, 15_000));
+          const ssh = await GuestSsh.connect(options, Math.min(left, 15_000), alive);
           const probe = await ssh.exec('true', { timeoutMs: Math.min(left, 15_000) });
           if (probe.exitCode !== 0) throw new Error(`guest shell did not run: ${probe.stderr}`);
           return ssh;
@@ -93,12 +105,52 @@ export class GuestSsh {
     );
   }
 
+  /**
+   * Replace a dropped connection before a new command. Safe because no command is in flight:
+   * the one that was running when the connection dropped has already been reported as
+   * disconnected and is never re-run. Only while QEMU is alive, and for a few seconds at most.
+   */
+  private async reconnect(): Promise<string | undefined> {
+    if (!this.closed) return undefined;
+    if (this.ended) return 'the connection was closed by the harness';
+    if (!this.alive?.()) return 'the connection was lost and QEMU is not running';
+    try {
+      const client = await pRetry(
+        async () => {
+          if (!this.alive?.()) throw new AbortError('QEMU exited');
+          return openClient(this.options, 5000);
+        },
+        { retries: 5, minTimeout: 200, maxTimeout: 1000, maxRetryTime: 10_000 },
+      );
+      if (this.ended) {
+        client.destroy();
+        return 'the connection was closed by the harness';
+      }
+      this.client = client;
+      this.watch(client);
+      this.closed = false;
+      this.reconnects++;
+      return undefined;
+    } catch (e) {
+      return `the connection was lost and could not be opened again: ${(e as Error).message}`;
+    }
+  }
+
   /** Run a command (a shell string, or an argv that is quoted word by word). Never throws for the command's own failure. */
-  exec(command: string | readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  async exec(command: string | readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
     const cmd = typeof command === 'string' ? command : shellCommand(command);
     const started = Date.now();
-    return new Promise((resolve) => {
-      let stdout = '';
+    const lost = await this.reconnect();
+    if (lost !== undefined) {
+      return { command: cmd, stdout: '', stderr: `not run: ${lost}`, exitCode: null, signal: undefined, timedOut: false, disconnected: true, durationMs: Date.now() - started };
+    }
+    const client = this.client;
+    const execId = this.nextExec++;
+    this.running.set(execId, { command: cmd, started });
+    return new Promise<ExecResult>((resolve) => {
+      // Chunks are kept as bytes and decoded once: a UTF-8 character split across two chunks stays whole.
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
       let stderr = '';
       let exitCode: number | null = null;
       let signal: string | undefined;
@@ -109,11 +161,14 @@ export class GuestSsh {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        this.client.removeListener('close', onClose);
+        client.removeListener('close', onClose);
+        this.running.delete(execId);
+        const stdout = Buffer.concat(out).toString('utf8');
+        stderr = Buffer.concat(err).toString('utf8') + stderr;
         resolve({ command: cmd, stdout, stderr, exitCode, signal, timedOut, disconnected, durationMs: Date.now() - started });
       };
       const onClose = (): void => finish(true);
-      this.client.once('close', onClose);
+      client.once('close', onClose);
       const timer = setTimeout(() => {
         timedOut = true;
         try {
@@ -128,24 +183,30 @@ export class GuestSsh {
         finish(true);
         return;
       }
-      this.client.exec(cmd, (err, s) => {
-        if (err) {
-          stderr = `ssh exec failed: ${err.message}`;
+      client.exec(cmd, (e, s) => {
+        if (e) {
+          stderr = `ssh exec failed: ${e.message}`;
           finish(true);
           return;
         }
         stream = s;
-        s.on('data', (d: Buffer) => { stdout += d.toString(); });
-        s.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        s.on('data', (d: Buffer) => { out.push(d); });
+        s.stderr.on('data', (d: Buffer) => { err.push(d); });
         s.on('exit', (code: number | null, sig?: string) => {
           exitCode = code;
           signal = sig ?? undefined;
         });
-        s.on('close', () => finish(false));
+        // A channel that closes without an exit status lost its other end (sshd or the guest went away).
+        s.on('close', () => finish(exitCode === null && signal === undefined && !timedOut));
         if (options.input !== undefined) s.end(options.input);
         else s.end();
       });
     });
+  }
+
+  /** The commands running now, oldest first, with how long they have run (for hang reports). */
+  inFlight(): { command: string; runningMs: number }[] {
+    return [...this.running.values()].map((r) => ({ command: r.command, runningMs: Date.now() - r.started }));
   }
 
   /** Write a file in the guest (through cat, so no sftp subsystem is needed). */
@@ -181,7 +242,33 @@ export class GuestSsh {
 
   close(): void {
     this.closed = true;
+    this.ended = true;
     this.client.end();
     this.client.destroy();
   }
+}
+
+async function openClient(options: ConnectOptions, timeoutMs: number): Promise<Client> {
+  const privateKey = await readFile(options.privateKeyPath);
+  const hostVerifier = hostKeyVerifier(options.hostPub);
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    // ssh2 may emit several errors for one failed attempt; every one must have a listener.
+    client.on('error', (e) => {
+      client.destroy();
+      reject(e);
+    });
+    client.connect({
+      host: '127.0.0.1',
+      port: options.port,
+      username: 'root',
+      privateKey,
+      readyTimeout: timeoutMs,
+      hostVerifier,
+      keepaliveInterval: 5000,
+      keepaliveCountMax: 6,
+    });
+  });
+  return client;
 }

@@ -2,9 +2,11 @@
  * The results directory of one run, written as the run goes so a crash of the harness,
  * the guest or QEMU loses nothing already gathered: summary.json is rewritten atomically
  * after every step and check; every guest command's output lands in commands/ at once.
+ * A full disk is one clear error naming the file, and never leaves half a file behind.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { CheckResult, RunSummary, StepRecord } from '../report/model.js';
@@ -15,6 +17,10 @@ export class Results {
   readonly summary: RunSummary;
   private commandCount = 0;
   private flushing: Promise<void> = Promise.resolve();
+  /** Checks the runner gave up on (hang, crash): a late answer from them is not recorded. */
+  private readonly abandoned = new Set<string>();
+  /** Set once the final summary is written: nothing may change it afterwards. */
+  private sealed = false;
 
   private constructor(readonly dir: string, runId: string) {
     this.summary = {
@@ -37,6 +43,13 @@ export class Results {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const runId = `${stamp}-${randomBytes(3).toString('hex')}`;
     const dir = resolve(options.dir ?? join(options.base ?? 'results', runId));
+    if (existsSync(join(dir, 'summary.json'))) {
+      // Mixing two runs' files in one dir would make the second one's evidence lie.
+      throw new HarnessError('RESULTS_DIR_IN_USE', `results dir ${dir} already holds a run (summary.json exists)`, {
+        hint: 'choose a new directory with --results DIR, or leave --results out for a fresh timestamped one',
+        context: { dir },
+      });
+    }
     await guard(dir, () => mkdir(join(dir, 'commands'), { recursive: true }));
     const r = new Results(dir, runId);
     await r.flush();
@@ -85,37 +98,86 @@ export class Results {
   }
 
   async addCheck(check: CheckResult): Promise<void> {
+    if (this.sealed || this.abandoned.has(check.id)) return;
     this.summary.checks.push(check);
+    await this.flush();
+  }
+
+  /**
+   * Record a check the runner stopped waiting for, or whose guest went away under it (hang,
+   * crash, QEMU gone), as `check` (an error). A verdict the check reported itself is replaced
+   * unless it was a pass: a fail seen through a dying connection is not evidence of a fail.
+   * If the check's body answers later, that answer is dropped.
+   */
+  async abandonCheck(check: CheckResult): Promise<void> {
+    if (this.sealed) return;
+    this.abandoned.add(check.id);
+    const i = this.summary.checks.findIndex((c) => c.id === check.id);
+    if (i >= 0 && this.summary.checks[i]!.verdict === 'pass') return;
+    if (i >= 0) {
+      const own = this.summary.checks[i]!;
+      this.summary.checks[i] = { ...check, evidence: [...new Set([...own.evidence, ...check.evidence])], ...(own.observed !== undefined ? { observed: own.observed } : {}) };
+    } else {
+      this.summary.checks.push(check);
+    }
     await this.flush();
   }
 
   /** Write a file in the results dir atomically (temp file + rename): never half a file. */
   async writeText(rel: string, text: string): Promise<void> {
     const target = join(this.dir, rel);
-    const tmp = `${target}.tmp-${process.pid}`;
+    const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
     await guard(target, async () => {
       await mkdir(join(target, '..'), { recursive: true });
-      await writeFile(tmp, text);
-      await rename(tmp, target);
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, target);
+      } catch (e) {
+        // A half-written temp file would only hold on to the space that ran out.
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw e;
+      }
     });
   }
 
-  /** Rewrite summary.json; calls are serialized so an older state never overwrites a newer one. */
+  /**
+   * Rewrite summary.json; calls are serialized so an older state never overwrites a newer one.
+   * A failed write is reported to this caller and does not block later flushes.
+   */
   flush(): Promise<void> {
+    if (this.sealed) return this.flushing;
     const snapshot = JSON.stringify(this.summary, null, 2) + '\n';
-    this.flushing = this.flushing.then(() => this.writeText('summary.json', snapshot));
-    return this.flushing;
+    const next = this.flushing.catch(() => undefined).then(() => this.writeText('summary.json', snapshot));
+    this.flushing = next;
+    return next;
+  }
+
+  /** Write the final summary; later flushes, checks and steps change nothing on disk. */
+  async seal(): Promise<void> {
+    await this.flush();
+    this.sealed = true;
   }
 }
+
+const UNWRITABLE: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a parent of it is not a directory',
+  EISDIR: 'it is a directory',
+};
 
 async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS') {
-      throw new HarnessError('RESULTS_UNWRITABLE', `cannot write ${path}: ${code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'permission denied'} (${code})`, {
-        hint: 'free space or choose another results dir with --results DIR',
+    const why = code ? UNWRITABLE[code] : undefined;
+    if (why) {
+      throw new HarnessError('RESULTS_UNWRITABLE', `cannot write ${path}: ${why} (${code})`, {
+        hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free space, or choose a results dir on another file system with --results DIR' : 'choose a writable results dir with --results DIR',
         cause: e,
         context: { path, code },
       });

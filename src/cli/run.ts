@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { KernelSpec } from '../kernel/resolve.js';
 import { renderSummary, shouldColor } from '../report/render.js';
+import { reproducerArgv } from '../run/reproducer.js';
 import { runHarness } from '../run/run.js';
+import { faultSuite } from '../suites/faults.js';
 import { findSuite, suiteNames } from '../suites/index.js';
 import { parse, seconds } from './args.js';
 
@@ -87,7 +89,8 @@ export async function runCommand(argv: string[], log: (line: string) => void): P
     'results-base': { type: 'string' },
     format: { type: 'string', default: 'tap' },
   }, RUN_HELP);
-  const suite = findSuite(values.suite!);
+  // The fault-injecting self-test suite is for the harness's own tests: runnable, not advertised.
+  const suite = values.suite === faultSuite.name ? faultSuite : findSuite(values.suite!);
   const format = values.format!;
   if (!['tap', 'json', 'junit', 'none'].includes(format)) throw new HarnessError('USAGE', `--format takes tap, json, junit or none (got "${format}")`);
   const topology = values.topology && (values.topology.includes('/') || values.topology.endsWith('.json')) ? resolve(values.topology) : values.topology;
@@ -110,26 +113,4 @@ export async function runCommand(argv: string[], log: (line: string) => void): P
   if (format === 'json') process.stdout.write(await readFile(results.path('summary.json'), 'utf8'));
   process.stderr.write(renderSummary(summary, { resultsDir: results.dir, color: shouldColor(process.env, Boolean(process.stderr.isTTY)) }) + '\n');
   return summary.exitCode;
-}
-
-/** The run's own argv for reproducer.sh: paths made absolute, the results location dropped. */
-function reproducerArgv(argv: string[]): string[] {
-  const out = ['run'];
-  const pathOptions = new Set(['--kernel', '--modules', '--kernel-src', '--config-fragment', '--base-config', '--topology', '--patches']);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (name === '--results' || name === '--results-base') {
-      if (inline === undefined) i++;
-      continue;
-    }
-    if (pathOptions.has(name)) {
-      const value = inline ?? argv[++i] ?? '';
-      const keep = name === '--topology' && !value.includes('/') && !value.endsWith('.json') || name === '--patches' && /\.\./.test(value) && !value.includes('/');
-      out.push(name, keep ? value : resolve(value));
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }

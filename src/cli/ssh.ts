@@ -4,7 +4,11 @@
  *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
  */
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode } from '../errors.js';
+import { requireQemu } from '../host/doctor.js';
 import { guestImage } from '../image/image.js';
+import { CRASH_PATTERN } from '../qemu/console.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import { loadTopology } from '../qemu/topology.js';
 import { bootGuest } from '../run/boot.js';
@@ -35,6 +39,7 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
     'boot-timeout': { type: 'string' },
     results: { type: 'string' },
   }, SSH_HELP);
+  await requireQemu();
   const results = await Results.create(values.results ? { dir: values.results } : {});
   log(`results: ${results.dir}`);
   const topology = loadTopology(values.topology!.includes('/') ? resolve(values.topology!) : values.topology!);
@@ -48,7 +53,19 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
       await results.saveCommand('exec', r);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
-      return r.exitCode ?? 2;
+      if (r.exitCode !== null) return r.exitCode;
+      // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
+      if (!vm.exited) await Promise.race([vm.exit, sleep(3000)]);
+      await vm.console.poll();
+      const panic = vm.console.contents().split('\n').find((l) => CRASH_PATTERN.test(l));
+      if (panic) {
+        log(`the guest kernel panicked: ${panic.trim()} (see ${results.rel(vm.consoleLog)} in ${results.dir})`);
+        return ExitCode.kernelCrash;
+      }
+      log(vm.exited && !vm.exited.byHarness
+        ? `QEMU ended during the command (${vm.exited.signal ? `killed by ${vm.exited.signal}` : `exit code ${vm.exited.code ?? '?'}`}); see qemu.stderr.log in ${results.dir}`
+        : `the command did not finish: ${r.timedOut ? 'timed out' : 'the connection to the guest was lost'}`);
+      return ExitCode.infrastructure;
     }
     return await ssh.shell();
   } finally {

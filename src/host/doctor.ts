@@ -73,23 +73,59 @@ export async function checkHost(): Promise<ToolCheck[]> {
   return checks;
 }
 
-function osRelease(): Record<string, string> {
-  const text = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+/**
+ * Preflight of every command that boots a guest: QEMU is there and new enough. One clear
+ * error naming the cause and the fix, before any download or build. Returns the version line.
+ */
+export async function requireQemu(qemu = 'qemu-system-x86_64'): Promise<string> {
+  const r = await run(qemu, ['--version'], {
+    reject: false,
+    hint: 'install QEMU >= 8 with `cxl-harness doctor --fix` (as root; on Debian 12 it comes from bookworm-backports)',
+  });
+  const v = parseQemuVersion(r.stdout);
+  if (r.exitCode !== 0 || !v) {
+    throw new HarnessError('QEMU_BROKEN', `${qemu} --version did not print a QEMU version (exit ${r.exitCode}): ${(r.stdout + r.stderr).trim().slice(0, 200)}`, {
+      hint: 'reinstall QEMU with `cxl-harness doctor --fix` (as root)',
+      context: { qemu },
+    });
+  }
+  if (!versionAtLeast(v, MIN_QEMU)) {
+    throw new HarnessError('QEMU_TOO_OLD', `${qemu} is QEMU ${v.join('.')}; emulated CXL memory (cxl-type3 volatile-memdev) needs QEMU >= ${MIN_QEMU.join('.')}`, {
+      hint: 'run `cxl-harness doctor --fix` as root (on Debian 12 it installs QEMU 10 from bookworm-backports without changing /etc/apt)',
+      context: { qemu, version: v.join('.') },
+    });
+  }
+  return r.stdout.split('\n')[0]!.replace(/^QEMU emulator version\s*/, '').trim();
+}
+
+export function osRelease(text = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : ''): Record<string, string> {
   return Object.fromEntries(text.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^"|"$/g, '')]));
 }
 
+export interface FixHost {
+  /** Debian codename (default: VERSION_CODENAME of /etc/os-release). */
+  codename?: string;
+  /** Where the private sources list goes (default: <cache>/apt/host). */
+  aptDir?: string;
+  /** The system's main sources list, read, never written (default /etc/apt/sources.list). */
+  systemSourcesList?: string;
+}
+
 /** The apt-get commands --fix runs (exported so the README and tests say the same). */
-export async function fixCommands(missingPackages: string[], needNewQemu: boolean): Promise<string[][]> {
-  const codename = osRelease().VERSION_CODENAME ?? 'bookworm';
+export async function fixCommands(missingPackages: string[], needNewQemu: boolean, host: FixHost = {}): Promise<string[][]> {
+  const codename = host.codename ?? osRelease().VERSION_CODENAME ?? 'bookworm';
   const commands: string[][] = [];
   const others = missingPackages.filter((p) => p !== 'qemu-system-x86' || !needNewQemu);
   let aptOptions: string[] = [];
   if (needNewQemu && codename === 'bookworm') {
     // bookworm's QEMU 7.2 lacks volatile-memdev: take qemu-system-x86 from bookworm-backports (10.0).
-    const dir = join(cacheDir('apt'), 'host');
+    // apt-get still reads /etc/apt/sources.list.d; the private list replaces only the main file,
+    // so it repeats that file's entries and adds backports.
+    const dir = host.aptDir ?? join(cacheDir('apt'), 'host');
     await mkdir(dir, { recursive: true });
     const list = join(dir, 'sources.list');
-    const system = existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '';
+    const systemList = host.systemSourcesList ?? '/etc/apt/sources.list';
+    const system = existsSync(systemList) ? readFileSync(systemList, 'utf8') : '';
     await writeFile(list, `${system}\ndeb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${DEBIAN_MIRROR} bookworm-backports main\n`);
     aptOptions = ['-o', `Dir::Etc::SourceList=${list}`];
     commands.push(['apt-get', ...aptOptions, 'update', '-q']);

@@ -4,7 +4,7 @@
  * QEMU dying, or a guest that never answers (with the last console lines).
  */
 import { HarnessError, tail } from '../errors.js';
-import { GuestSsh } from '../guest/ssh.js';
+import { GuestSsh, type ExecResult } from '../guest/ssh.js';
 import type { GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { kernelCmdline, type Accel } from '../qemu/argv.js';
@@ -83,4 +83,37 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       cause,
     });
   }
+}
+
+/**
+ * After boot: the guest kernel has a CXL root (cxl_acpi bound the CFMWS windows). Without one,
+ * no CXL check could test anything, so the run stops with one message naming cause and fix
+ * instead of a row of failed checks. `save` keeps the command's record before the verdict.
+ */
+export async function assertGuestCxl(
+  ssh: GuestSsh,
+  consoleText: string,
+  release: string | undefined,
+  save: (r: ExecResult) => Promise<unknown> = async () => undefined,
+): Promise<ExecResult> {
+  const r = await ssh.exec('ls /sys/bus/cxl/devices 2>/dev/null; echo "cmdline: $(cat /proc/cmdline)"', { timeoutMs: 30_000 });
+  await save(r);
+  if (r.exitCode !== 0) {
+    throw new HarnessError('GUEST_UNRESPONSIVE', `the guest did not answer the CXL preflight (${r.timedOut ? 'timed out' : r.disconnected ? 'connection lost' : `exit ${r.exitCode}`})`, {
+      hint: 'see console.log in the results dir',
+    });
+  }
+  const devices = r.stdout.split('\n').filter((l) => !l.startsWith('cmdline:')).flatMap((l) => l.trim().split(/\s+/)).filter(Boolean);
+  if (!devices.some((d) => /^root\d+$/.test(d))) {
+    const missing = consoleText.split('\n').filter((l) => /cxl-harness: module \S+ not available/.test(l)).map((l) => l.replace(/^.*cxl-harness: /, '').trim());
+    const cmdline = r.stdout.split('\n').find((l) => l.startsWith('cmdline:'))?.slice(9).trim() ?? '';
+    const blacklisted = /module_blacklist=\S*cxl/.test(cmdline);
+    throw new HarnessError('KERNEL_NO_CXL', `the guest kernel ${release ?? ''} has no CXL root device (/sys/bus/cxl/devices has no root0): it lacks CXL support or cxl_acpi did not load${missing.length ? ` (${missing.join('; ')})` : ''}; no CXL check can run`.replace(/  +/g, ' '), {
+      hint: blacklisted
+        ? 'the kernel command line blacklists CXL modules (module_blacklist=...): drop that from --cmdline'
+        : 'use a kernel with CONFIG_CXL_BUS, CXL_ACPI, CXL_PCI, CXL_MEM, DEV_DAX_KMEM (the default Debian kernel has them, or build with kernel-config/cxl.config)',
+      context: { devices, cmdline, missing },
+    });
+  }
+  return r;
 }

@@ -5,7 +5,8 @@
  * and no QEMU process is left.
  */
 import { readFile } from 'node:fs/promises';
-import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, HarnessError, isHarnessError, tail } from '../errors.js';
 import { GuestSession } from '../guest/session.js';
 import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
@@ -18,11 +19,12 @@ import { scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
 import type { ConsoleFinding, Outcome, RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
-import { settleSummary } from '../report/verdict.js';
-import { run as runProgram } from '../proc.js';
+import { checkFromAttempt, settleSummary } from '../report/verdict.js';
+import { requireQemu } from '../host/doctor.js';
+import { CRASH_PATTERN } from '../qemu/console.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
-import { bootGuest } from './boot.js';
-import { interruptedBy } from './interrupt.js';
+import { assertGuestCxl, bootGuest } from './boot.js';
+import { interruptedBy, whenInterrupted } from './interrupt.js';
 import { Results } from './results.js';
 import { writeReproducer } from './reproducer.js';
 
@@ -58,26 +60,35 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   let vm: Vm | undefined;
   let ssh: GuestSsh | undefined;
   const consoles: string[] = [];
+  // Every step starts only if the harness was not interrupted meanwhile.
+  const step = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    throwIfInterrupted();
+    return results.step(name, fn);
+  };
   try {
     const topology = loadTopology(options.topology ?? options.suite.defaultTopology);
     summary.topology = { name: topology.name, file: topology.file };
-    const kernel = await results.step('kernel', () => resolveKernel(options.kernel, log));
+    // Host preflight first: a missing or old QEMU is said before any download or build.
+    summary.qemu = { version: await requireQemu(), accel: options.accel };
+    const kernel = await step('kernel', () => resolveKernel(options.kernel, log));
     summary.kernel = kernel.identity;
     log(`kernel: ${kernel.release ?? kernel.image}`);
-    const image = await results.step('image', () => guestImage(kernel, { log }));
+    const image = await step('image', () => guestImage(kernel, { log }));
     log(`image: ${image.hit ? 'cached' : 'built'} ${image.image}`);
-    summary.qemu = { version: await qemuVersion(), accel: options.accel };
 
     let bootCount = 0;
     const boot = async (): Promise<GuestSession> => {
       bootCount++;
       const name = bootCount === 1 ? undefined : `boot${bootCount}`;
-      const b = await results.step(bootCount === 1 ? 'boot' : `boot${bootCount}`, () =>
-        bootGuest({ kernel, image, topology, dir: results.dir, accel: options.accel, timeoutMs: options.bootTimeoutMs, extraCmdline: options.extraCmdline ?? [], ...(name ? { name } : {}) }),
-      );
-      vm = b.vm;
-      ssh = b.ssh;
-      consoles.push(b.vm.consoleLog);
+      const b = await step(bootCount === 1 ? 'boot' : `boot${bootCount}`, async () => {
+        const booted = await bootGuest({ kernel, image, topology, dir: results.dir, accel: options.accel, timeoutMs: options.bootTimeoutMs, extraCmdline: options.extraCmdline ?? [], ...(name ? { name } : {}) });
+        vm = booted.vm;
+        ssh = booted.ssh;
+        consoles.push(booted.vm.consoleLog);
+        await booted.vm.console.poll();
+        await assertGuestCxl(booted.ssh, booted.vm.console.contents(), kernel.release, (r) => results.saveCommand('preflight-cxl', r));
+        return booted;
+      });
       summary.qemu!.argv = b.vm.argv;
       summary.timings[`${name ?? 'boot'}ToSshMs`] = b.bootMs;
       log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s (ssh on 127.0.0.1:${b.vm.sshPort})`);
@@ -89,6 +100,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
       results, topology, kernel, log, checkTimeoutMs: options.checkTimeoutMs,
       guest: () => guest,
       vm: () => vm,
+      ssh: () => ssh,
       reboot: async (reason) => {
         log(`rebooting the guest: ${reason}`);
         ssh?.close();
@@ -96,12 +108,13 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
         guest = await boot();
       },
     });
-    await results.step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
-    await results.step('collect', async () => {
+    await step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
+    await step('collect', async () => {
       const d = await guest.run('dmesg', ['dmesg']);
+      if (d.exitCode !== 0) throw new HarnessError('GUEST_LOST', `the guest did not answer dmesg after the suite (${d.stderr.trim() || `exit ${d.exitCode}`})`, { hint: 'see console.log in the results dir' });
       await results.writeText('dmesg.txt', d.stdout);
     });
-    await results.step('shutdown', async () => {
+    await step('shutdown', async () => {
       await guest.run('poweroff', ['busybox', 'poweroff', '-f'], { timeoutMs: 5000 });
       await vm?.stop(10_000);
     });
@@ -111,14 +124,24 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     summary.outcome = signal ? 'interrupted' : outcomeForError(err);
     summary.exitCode = signal === 'SIGTERM' ? ExitCode.sigterm : signal ? ExitCode.sigint : err.exitCode;
     summary.error = { code: signal ? 'INTERRUPTED' : err.code, message: signal ? `interrupted by ${signal}` : err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    log(`${summary.outcome}: [${summary.error.code}] ${summary.error.message.split('\n')[0]}`);
     // Whatever the guest still has to say is evidence: keep its dmesg when it answers.
-    if (ssh && !ssh.isClosed && !signal && err.code !== 'GUEST_HANG') {
-      const d = await ssh.exec(['dmesg'], { timeoutMs: 10_000 }).catch(() => undefined);
+    // On a hang, first ask the kernel for its blocked tasks (sysrq w lands in console.log).
+    const live = ssh as GuestSsh | undefined;
+    const qemu = vm as Vm | undefined;
+    if (live && !live.isClosed && !signal && qemu && !qemu.exited) {
+      if (err.code === 'GUEST_HANG') await live.exec('echo w > /proc/sysrq-trigger', { timeoutMs: 5000 }).catch(() => undefined);
+      const d = await live.exec(['dmesg'], { timeoutMs: 10_000 }).catch(() => undefined);
       if (d?.exitCode === 0) await results.writeText('dmesg.txt', d.stdout).catch(() => undefined);
     }
+    if (qemu && err.code === 'GUEST_HANG') {
+      await sleep(500);
+      await qemu.console.poll();
+      log(`last console lines:\n${qemu.console.lastLines(15)}`);
+    }
   } finally {
-    ssh?.close();
-    if (vm) await vm.stop();
+    (ssh as GuestSsh | undefined)?.close();
+    if (vm) await (vm as Vm).stop();
     await stopAll();
   }
   summary.findings = await scanAll(results, consoles);
@@ -129,10 +152,32 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   summary.finishedAt = new Date().toISOString();
   const settled = settleSummary(summary);
   Object.assign(summary, settled);
-  await results.flush();
+  await results.seal();
   await results.writeText('results.tap', toTap(summary));
   await results.writeText('junit.xml', toJUnit(summary));
   return { results, summary };
+}
+
+function throwIfInterrupted(): void {
+  const sig = interruptedBy();
+  if (sig) throw new HarnessError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint });
+}
+
+/** Why QEMU ended on its own: the kernel's panic line when the console has one, else QEMU's exit. */
+async function guestGone(vm: Vm, id: string): Promise<never> {
+  await vm.console.poll();
+  const panic = vm.console.contents().split('\n').find((l) => CRASH_PATTERN.test(l));
+  const exit = vm.exited;
+  if (panic) {
+    throw new HarnessError('KERNEL_PANIC', `the guest kernel panicked during check ${id}: ${panic.trim()}`, {
+      exitCode: ExitCode.kernelCrash,
+      hint: 'the panic trace is in console.log and in the summary findings',
+    });
+  }
+  const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with code ${exit?.code ?? '?'}`;
+  throw new HarnessError('QEMU_DIED', `QEMU ${how} during check ${id}, without a kernel panic on the console${vm.stderr().trim() ? `:\n${tail(vm.stderr(), 5)}` : ''}`, {
+    hint: 'see qemu.stderr.log; if something on the host killed QEMU (OOM killer, a user), run again',
+  });
 }
 
 function outcomeForError(e: HarnessError): Outcome {
@@ -150,6 +195,7 @@ interface ContextDeps {
   checkTimeoutMs: number;
   guest: () => GuestSession;
   vm: () => Vm | undefined;
+  ssh: () => GuestSsh | undefined;
   reboot: (reason: string) => Promise<void>;
 }
 
@@ -161,27 +207,43 @@ function suiteContext(d: ContextDeps): SuiteContext {
     kernel: d.kernel,
     log: d.log,
     async check(id, title, body) {
+      throwIfInterrupted();
       const guest = d.guest();
+      const vm = d.vm();
+      const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const hang = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(d.checkTimeoutMs / 1000)} s: the guest or a command in it hangs`, {
-          hint: `see the last command logs of ${id} in commands/ and console.log`,
-          context: { check: id, console: d.vm()?.console.lastLines(20) },
-        })), d.checkTimeoutMs);
+        timer = setTimeout(() => {
+          const stuck = d.ssh()?.inFlight() ?? [];
+          const what = stuck.length
+            ? `; still running in the guest: ${stuck.map((s) => `\`${s.command.slice(0, 200)}\` (${(s.runningMs / 1000).toFixed(1)} s)`).join(', ')}`
+            : '';
+          reject(new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(d.checkTimeoutMs / 1000)} s: the guest or a command in it hangs${what}`, {
+            hint: `raise --check-timeout if ${id} is only slow; see console.log for the guest's last words (blocked tasks are dumped there) and commands/ for what ${id} ran before`,
+            context: { check: id, stuck, console: vm?.console.lastLines(20) },
+          }));
+        }, d.checkTimeoutMs);
       });
+      // QEMU ending on its own (panic with -no-reboot, killed) ends the check at once.
+      const gone = vm ? vm.exit.then((exit) => (exit.byHarness ? new Promise<never>(() => undefined) : guestGone(vm, id))) : new Promise<never>(() => undefined);
+      const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig} during check ${id}`));
       try {
-        const result = await Promise.race([runCheck(guest, d.results, id, title, body), hang]);
+        const result = await Promise.race([runCheck(guest, d.results, id, title, body), hang, gone, interrupted.promise]);
+        // A check that ended because the connection dropped may have raced QEMU's exit: wait a moment.
+        if (!guest.connected && vm && !vm.exited) await Promise.race([vm.exit, sleep(3000)]);
+        if (vm?.exited && !vm.exited.byHarness) await guestGone(vm, id);
+        throwIfInterrupted();
         d.log(`${result.verdict.toUpperCase().padEnd(5)} ${id}${result.reason ? ` (${result.reason})` : ''}`);
-        const vm = d.vm();
-        if (vm?.exited && !vm.exited.byHarness) {
-          throw new HarnessError(vm.console.contents().match(/Kernel panic - not syncing/) ? 'KERNEL_PANIC' : 'QEMU_DIED', `the guest went away during check ${id}`, {
-            exitCode: vm.console.contents().match(/Kernel panic - not syncing/) ? ExitCode.kernelCrash : ExitCode.infrastructure,
-            hint: 'see console.log for the kernel\'s last words',
-          });
-        }
         return result;
+      } catch (e) {
+        // The check never reported: record it as an error, so the reports show where the run stopped.
+        const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+        await d.results.abandonCheck(checkFromAttempt({ id, title, durationMs: Date.now() - started, evidence: ['console.log'], reason: why })).catch(() => undefined);
+        d.log(`ERROR ${id} (${why})`);
+        throw e;
       } finally {
         clearTimeout(timer);
+        interrupted.dispose();
       }
     },
     async observe(observation) {
@@ -206,9 +268,4 @@ async function scanAll(results: Results, consoles: string[]): Promise<ConsoleFin
     for (const f of scanConsole(text)) findings.push(prefix ? { ...f, title: prefix + f.title } : f);
   }
   return findings;
-}
-
-async function qemuVersion(): Promise<string | undefined> {
-  const r = await runProgram('qemu-system-x86_64', ['--version'], { reject: false }).catch(() => undefined);
-  return r?.stdout.split('\n')[0]?.replace(/^QEMU emulator version\s*/, '');
 }

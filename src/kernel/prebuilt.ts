@@ -29,20 +29,25 @@ export async function prebuiltKernel(imagePath: string, modules?: string): Promi
   let head: Buffer;
   try {
     const fh = await open(imagePath, 'r');
-    head = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    head = head.subarray(0, bytesRead);
-    await fh.close();
+    try {
+      head = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   } catch (cause) {
-    throw new HarnessError('KERNEL_UNREADABLE', `kernel image ${imagePath} cannot be read: ${(cause as Error).message}`, {
-      hint: 'check the file permissions',
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new HarnessError('KERNEL_UNREADABLE', `kernel image ${imagePath} cannot be read: ${code === 'EISDIR' ? 'it is a directory' : (cause as Error).message}`, {
+      hint: code === 'EISDIR' ? 'pass the bzImage file itself (e.g. DIR/arch/x86/boot/bzImage), not a directory' : 'check the file permissions',
       cause,
     });
   }
   const release = bzImageRelease(head);
   if (release === null) {
     throw new HarnessError('KERNEL_NOT_BZIMAGE', `${imagePath} is not an x86 bzImage (no "HdrS" boot header)`, {
-      hint: 'pass arch/x86/boot/bzImage, not vmlinux or a compressed archive',
+      hint: 'pass arch/x86/boot/bzImage (or /boot/vmlinuz-*), not vmlinux, a module or a compressed archive',
+      context: { size: head.length, magic: head.subarray(0, 4).toString('hex') },
     });
   }
   const modulesDir = modules ? await resolveModulesDir(modules, release) : undefined;

@@ -92,7 +92,7 @@ export function parseTopology(data: unknown, file: string): Topology {
   } catch (e) {
     if (e instanceof FieldError) {
       throw new HarnessError('TOPOLOGY_INVALID', `topology file ${file}: ${e.message}`, {
-        hint: 'see qemu/README.md for the topology format',
+        hint: `fix that field; the presets in ${TOPOLOGY_DIR} show the format`,
         context: { file },
       });
     }
@@ -101,7 +101,7 @@ export function parseTopology(data: unknown, file: string): Topology {
 }
 
 function parse(data: unknown, file: string): Topology {
-  const o = obj(data, '(top level)');
+  const o = obj(data, '(top level)', ['name', 'description', 'ramMiB', 'cpus', 'hostBridges', 'windows']);
   const ids = new Set<string>();
   const uniqueId = (v: unknown, field: string): string => {
     const id = str(v, field);
@@ -111,9 +111,11 @@ function parse(data: unknown, file: string): Topology {
     return id;
   };
   const busNrs = new Set<number>();
+  // PCIe root ports need distinct (chassis, slot) pairs machine-wide and distinct ports per bridge.
+  const slots = new Map<string, string>();
   const hostBridges = arr(o.hostBridges, 'hostBridges', 1).map((hbv, i): HostBridge => {
     const f = `hostBridges[${i}]`;
-    const hb = obj(hbv, f);
+    const hb = obj(hbv, f, ['id', 'busNr', 'rootPorts']);
     const busNr = int(hb.busNr, `${f}.busNr`, 1, 254);
     if (busNrs.has(busNr)) throw new FieldError(`${f}.busNr ${busNr} is used by another host bridge`);
     busNrs.add(busNr);
@@ -122,8 +124,8 @@ function parse(data: unknown, file: string): Topology {
       busNr,
       rootPorts: arr(hb.rootPorts, `${f}.rootPorts`, 1).map((rpv, j): RootPort => {
         const g = `${f}.rootPorts[${j}]`;
-        const rp = obj(rpv, g);
-        const dv = obj(rp.device, `${g}.device`);
+        const rp = obj(rpv, g, ['id', 'port', 'chassis', 'slot', 'device']);
+        const dv = obj(rp.device, `${g}.device`, ['id', 'kind', 'sizeMiB', 'dcRegions']);
         const kind = oneOf(dv.kind ?? 'volatile', `${g}.device.kind`, ['volatile', 'dcd'] as const);
         const device: Type3Device = {
           id: uniqueId(dv.id, `${g}.device.id`),
@@ -131,25 +133,37 @@ function parse(data: unknown, file: string): Topology {
           sizeMiB: int(dv.sizeMiB, `${g}.device.sizeMiB`, 256, 64 * 1024, 256),
         };
         if (kind === 'dcd') device.dcRegions = int(dv.dcRegions ?? 1, `${g}.device.dcRegions`, 1, 8);
-        return {
+        else if (dv.dcRegions !== undefined) throw new FieldError(`${g}.device.dcRegions is only allowed with kind "dcd"`);
+        const port: RootPort = {
           id: uniqueId(rp.id, `${g}.id`),
           port: int(rp.port ?? j, `${g}.port`, 0, 255),
           chassis: int(rp.chassis ?? i, `${g}.chassis`, 0, 255),
           slot: int(rp.slot ?? j + 2, `${g}.slot`, 0, 255),
           device,
         };
+        const slotKey = `${port.chassis}/${port.slot}`;
+        if (slots.has(slotKey)) throw new FieldError(`${g} uses chassis ${port.chassis} slot ${port.slot}, already used by ${slots.get(slotKey)}; every root port needs its own (chassis, slot) pair`);
+        slots.set(slotKey, g);
+        return port;
       }),
     };
+  });
+  hostBridges.forEach((hb, i) => {
+    const ports = hb.rootPorts.map((rp) => rp.port);
+    const k = ports.findIndex((p, n) => ports.indexOf(p) !== n);
+    if (k >= 0) throw new FieldError(`hostBridges[${i}].rootPorts[${k}].port ${ports[k]} is used twice on host bridge ${hb.id}; ports must differ`);
   });
   const bridgeIds = new Set(hostBridges.map((h) => h.id));
   const windows = arr(o.windows, 'windows', 1).map((wv, i): FixedWindow => {
     const f = `windows[${i}]`;
-    const w = obj(wv, f);
+    const w = obj(wv, f, ['targets', 'sizeMiB', 'granularity']);
     const targets = arr(w.targets, `${f}.targets`, 1).map((t, k) => {
       const id = str(t, `${f}.targets[${k}]`);
       if (!bridgeIds.has(id)) throw new FieldError(`${f}.targets[${k}] "${id}" is not a host bridge id (have: ${[...bridgeIds].join(', ')})`);
       return id;
     });
+    const twice = targets.find((id, k) => targets.indexOf(id) !== k);
+    if (twice) throw new FieldError(`${f}.targets names host bridge "${twice}" twice; each interleave target must be a different host bridge`);
     if (![1, 2, 4, 8, 16, 3, 6, 12].includes(targets.length)) {
       throw new FieldError(`${f}.targets has ${targets.length} entries; CXL interleave ways are 1, 2, 3, 4, 6, 8, 12 or 16`);
     }
@@ -172,8 +186,13 @@ function parse(data: unknown, file: string): Topology {
   };
 }
 
-function obj(v: unknown, field: string): Record<string, unknown> {
+function obj(v: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FieldError(`${field} must be an object`);
+  // A misspelt optional field would otherwise be ignored in silence.
+  const unknown = Object.keys(v).find((k) => !allowed.includes(k));
+  if (unknown !== undefined) {
+    throw new FieldError(`${field === '(top level)' ? '' : `${field}.`}${unknown} is not a topology field (allowed here: ${allowed.join(', ')})`);
+  }
   return v as Record<string, unknown>;
 }
 function arr(v: unknown, field: string, min: number): unknown[] {

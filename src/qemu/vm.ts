@@ -106,11 +106,12 @@ export class Vm {
         throw new HarnessError('QEMU_NO_QMP', `QEMU did not open its QMP socket within 15 s`, { context: { stderr: tail(stderr) } });
       }
       const code = child.pid === undefined ? 'QEMU_MISSING' : 'QEMU_EXITED_EARLY';
+      const t = options.spec.topology;
       throw new HarnessError(
         code,
         code === 'QEMU_MISSING'
           ? `${qemu} could not be started`
-          : `QEMU exited at start (code ${vm.exited?.code ?? '?'}):\n${tail(stderr, 12)}`,
+          : `QEMU refused to start topology ${t.name} (${t.file}), exit code ${vm.exited?.code ?? '?'}:\n${tail(stderr, 12)}`,
         { hint: qemuHint(stderr), context: { argv: vm.argv, stderr, stderrLog } },
       );
     }
@@ -158,7 +159,13 @@ export function liveVmCount(): number {
   return live.size;
 }
 
-function qemuHint(stderr: string): string {
+export function qemuHint(stderr: string): string {
+  if (/phys-bits too low|Address space limit/.test(stderr)) {
+    return 'the topology needs more guest physical address space than the CPU model has (40 bits = 1 TiB under TCG): make the windows (windows[].sizeMiB) or ramMiB smaller';
+  }
+  if (/chassis|slot/.test(stderr) && /cxl-rp/.test(stderr)) return 'two root ports share a chassis/slot pair: give each root port its own chassis and slot in the topology file';
+  if (/[Cc]annot allocate memory|cannot set up guest memory/.test(stderr)) return 'the host cannot give QEMU that much memory: lower ramMiB or the devices\' sizeMiB in the topology file';
+  if (/No such file or directory|Could not open/.test(stderr) && /kernel|initrd|file=/.test(stderr)) return 'a file QEMU was given is gone: check --kernel and the cache dir';
   if (/cxl-type3|cxl=on|volatile-memdev|pxb-cxl/.test(stderr) && /not found|invalid|Parameter/i.test(stderr)) {
     return 'this QEMU lacks the CXL options used: install QEMU >= 8 (bookworm-backports qemu-system-x86 10.0; run `cxl-harness doctor --fix`)';
   }

@@ -1,0 +1,118 @@
+/**
+ * Topologies as data: every preset in qemu/ parses, and every mistake in a topology file is
+ * reported naming the file, the field and what is allowed there.
+ */
+import t from 'tap';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HarnessError } from '../src/errors.js';
+import { builtinTopologies, loadTopology, parseTopology } from '../src/qemu/topology.js';
+
+const FILE = '/topologies/mine.json';
+
+/** The default preset, as plain JSON to break one field at a time. */
+function base(): Record<string, any> {
+  return {
+    name: 'mine',
+    description: 'one device',
+    hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'cxlmem0', kind: 'volatile', sizeMiB: 512 } }] }],
+    windows: [{ targets: ['cxl.0'], sizeMiB: 4096 }],
+  };
+}
+
+function parseError(data: unknown): HarnessError {
+  try {
+    parseTopology(data, FILE);
+  } catch (e) {
+    if (e instanceof HarnessError) return e;
+    throw e;
+  }
+  throw new Error('parseTopology accepted an invalid topology');
+}
+
+t.test('10 the presets in qemu/ all parse, with the shape their names promise', async (t) => {
+  t.same(builtinTopologies(), ['dcd', 'default', 'interleave', 'spm-pair']);
+  const all = Object.fromEntries(builtinTopologies().map((n) => [n, loadTopology(n)]));
+  for (const [name, topo] of Object.entries(all)) {
+    t.equal(topo.name, name, `${name}: name matches the file`);
+    t.match(topo.file, new RegExp(`/qemu/${name}\\.json$`));
+    t.ok(topo.description.length > 20, `${name}: has a description`);
+  }
+  const devices = (n: string) => all[n]!.hostBridges.flatMap((h) => h.rootPorts.map((r) => [r.device.kind, r.device.sizeMiB]));
+  t.same(devices('default'), [['volatile', 512]]);
+  t.same(all.default!.windows, [{ targets: ['cxl.0'], sizeMiB: 4096 }]);
+  t.same(devices('spm-pair'), [['volatile', 512], ['volatile', 512]]);
+  t.same(all['spm-pair']!.windows.map((w) => w.targets), [['cxl.0'], ['cxl.1']], 'spm-pair: one window per device, so two CXL nodes');
+  t.same(all.interleave!.windows, [{ targets: ['cxl.0', 'cxl.1'], sizeMiB: 4096, granularity: 4096 }]);
+  t.same(all.dcd!.hostBridges[0]!.rootPorts[0]!.device, { id: 'cxlmem0', kind: 'dcd', sizeMiB: 512, dcRegions: 2 });
+  t.same([all.default!.ramMiB, all.default!.cpus], [2048, 2]);
+});
+
+t.test('20 defaults: kind volatile, RAM 2 GiB, 2 CPUs, port/chassis/slot from the position', async (t) => {
+  const topo = parseTopology(base(), FILE);
+  t.same(topo.hostBridges[0]!.rootPorts[0], { id: 'rp0', port: 0, chassis: 0, slot: 2, device: { id: 'cxlmem0', kind: 'volatile', sizeMiB: 512 } });
+  t.same([topo.ramMiB, topo.cpus, topo.file], [2048, 2, FILE]);
+});
+
+t.test('30 every mistake names the file, the field and what is allowed', async (t) => {
+  const cases: [string, (d: Record<string, any>) => void, RegExp][] = [
+    ['name missing', (d) => delete d.name, /: name must be a non-empty string$/],
+    ['misspelt top-level field', (d) => { d.hostbridges = []; }, /: hostbridges is not a topology field \(allowed here: name, description, ramMiB, cpus, hostBridges, windows\)/],
+    ['misspelt window field', (d) => { d.windows[0].granularty = 256; }, /windows\[0\]\.granularty is not a topology field \(allowed here: targets, sizeMiB, granularity\)/],
+    ['device kind', (d) => { d.hostBridges[0].rootPorts[0].device.kind = 'persistent'; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.kind must be one of volatile, dcd \(got "persistent"\)/],
+    ['device size not a multiple of 256', (d) => { d.hostBridges[0].rootPorts[0].device.sizeMiB = 300; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.sizeMiB must be a multiple of 256 \(got 300\)/],
+    ['device size as a string', (d) => { d.hostBridges[0].rootPorts[0].device.sizeMiB = '512'; }, /device\.sizeMiB must be an integer \(got "512"\)/],
+    ['dcRegions on a volatile device', (d) => { d.hostBridges[0].rootPorts[0].device.dcRegions = 2; }, /device\.dcRegions is only allowed with kind "dcd"/],
+    ['RAM too small', (d) => { d.ramMiB = 100; }, /: ramMiB must be between 512 and 65536 \(got 100\)/],
+    ['no host bridges', (d) => { d.hostBridges = []; }, /: hostBridges needs at least 1 entry/],
+    ['busNr out of range', (d) => { d.hostBridges[0].busNr = 0; }, /hostBridges\[0\]\.busNr must be between 1 and 254 \(got 0\)/],
+    ['id with a space', (d) => { d.hostBridges[0].id = 'cxl 0'; d.windows[0].targets = ['cxl 0']; }, /hostBridges\[0\]\.id must start with a letter and hold only letters, digits, _ \. - \(got "cxl 0"\)/],
+    ['id used twice', (d) => { d.hostBridges[0].rootPorts[0].device.id = 'rp0'; }, /hostBridges\[0\]\.rootPorts\[0\]\.id: id "rp0" is used twice/],
+    ['window target unknown', (d) => { d.windows[0].targets = ['cxl.9']; }, /windows\[0\]\.targets\[0\] "cxl\.9" is not a host bridge id \(have: cxl\.0\)/],
+    ['window target twice', (d) => { d.windows[0].targets = ['cxl.0', 'cxl.0']; }, /windows\[0\]\.targets names host bridge "cxl\.0" twice/],
+    ['granularity not a power of two', (d) => { d.windows[0].granularity = 3000; }, /windows\[0\]\.granularity must be a power of two between 256 and 16384 \(got 3000\)/],
+    ['interleave ways', (d) => {
+      d.hostBridges = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, busNr: 10 + i, rootPorts: [{ id: `rp${id}`, device: { id: `m${id}`, sizeMiB: 256 } }] }));
+      d.windows[0].targets = ['a', 'b', 'c', 'd', 'e'];
+    }, /windows\[0\]\.targets has 5 entries; CXL interleave ways are 1, 2, 3, 4, 6, 8, 12 or 16/],
+    ['two root ports on one chassis/slot', (d) => {
+      d.hostBridges.push({ id: 'cxl.1', busNr: 22, rootPorts: [{ id: 'rp1', chassis: 0, slot: 2, device: { id: 'cxlmem1', sizeMiB: 512 } }] });
+    }, /hostBridges\[1\]\.rootPorts\[0\] uses chassis 0 slot 2, already used by hostBridges\[0\]\.rootPorts\[0\]/],
+    ['two root ports on one port number', (d) => {
+      d.hostBridges[0].rootPorts.push({ id: 'rp1', port: 0, device: { id: 'cxlmem1', sizeMiB: 512 } });
+    }, /hostBridges\[0\]\.rootPorts\[1\]\.port 0 is used twice on host bridge cxl\.0/],
+    ['not an object', (d) => { d.windows[0] = 'cxl.0'; }, /windows\[0\] must be an object/],
+  ];
+  for (const [what, breakIt, message] of cases) {
+    const data = base();
+    breakIt(data);
+    const e = parseError(data);
+    t.equal(e.code, 'TOPOLOGY_INVALID', `${what}: code`);
+    t.match(e.message, new RegExp(`^topology file ${FILE.replace(/[./]/g, '\\$&')}: `), `${what}: names the file`);
+    t.match(e.message, message, `${what}: names the field and what is allowed`);
+    t.match(e.hint ?? '', /presets in .*qemu/, `${what}: the hint points at the presets`);
+  }
+});
+
+t.test('40 loading: an unknown name lists the presets; a broken file is named', async (t) => {
+  const unknown = t.throws(() => loadTopology('no-such-topology')) as HarnessError;
+  t.equal(unknown.code, 'TOPOLOGY_UNKNOWN');
+  t.equal(unknown.message, 'unknown topology "no-such-topology"');
+  t.match(unknown.hint, 'use one of: dcd, default, interleave, spm-pair, or a path to a topology JSON file');
+
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-topo-'));
+  const missing = t.throws(() => loadTopology(join(dir, 'nope.json'))) as HarnessError;
+  t.equal(missing.message, `topology file ${join(dir, 'nope.json')} does not exist`);
+
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{ "name": "x", ');
+  const syntax = t.throws(() => loadTopology(broken)) as HarnessError;
+  t.equal(syntax.code, 'TOPOLOGY_INVALID');
+  t.match(syntax.message, `topology file ${broken} is not valid JSON: `);
+
+  const wrong = join(dir, 'wrong.json');
+  writeFileSync(wrong, JSON.stringify({ ...base(), cpus: 0 }));
+  const field = t.throws(() => loadTopology(wrong)) as HarnessError;
+  t.equal(field.message, `topology file ${wrong}: cpus must be between 1 and 64 (got 0)`);
+});

@@ -1,0 +1,143 @@
+/**
+ * Topology -> QEMU argv, exactly, and the kernel command line. The measured facts of
+ * DESIGN.md live here and nowhere else, so each one has an assertion that fails when it goes.
+ */
+import t from 'tap';
+import { kernelCmdline, topologyToArgv, VIRTIO_SAFE_DMA, type VmSpec } from '../src/qemu/argv.js';
+import { loadTopology } from '../src/qemu/topology.js';
+
+function spec(name: string, over: Partial<VmSpec> = {}): VmSpec {
+  return {
+    topology: loadTopology(name),
+    kernel: '/k/bzImage',
+    initrd: '/k/initramfs.cpio',
+    append: 'APPEND',
+    rootImage: '/img/root.ext4',
+    consoleLog: '/r/console.log',
+    qmpSocket: '/tmp/q.qmp',
+    sshPort: 2222,
+    accel: 'tcg',
+    ...over,
+  };
+}
+
+const HEAD = ['-nodefaults', '-no-user-config', '-display', 'none'];
+const CPU_RAM = [
+  '-accel', 'tcg',
+  '-cpu', 'max,hypervisor=off',
+  '-smp', '2',
+  '-m', '2048M',
+  '-object', 'memory-backend-ram,id=ram-node0,size=2048M',
+  '-numa', 'node,nodeid=0,cpus=0-1,memdev=ram-node0',
+];
+const TAIL = [
+  '-kernel', '/k/bzImage',
+  '-initrd', '/k/initramfs.cpio',
+  '-append', 'APPEND',
+  '-drive', 'file=/img/root.ext4,if=none,id=root,format=raw,snapshot=on,cache=unsafe',
+  '-device', 'virtio-blk-pci,bus=pcie.0,drive=root,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
+  '-netdev', 'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22',
+  '-device', 'virtio-net-pci,bus=pcie.0,netdev=net0,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
+  '-chardev', 'file,id=console0,path=/r/console.log',
+  '-serial', 'chardev:console0',
+  '-qmp', 'unix:/tmp/q.qmp,server=on,wait=off',
+  '-no-reboot',
+];
+const bridge = (n: number, bus: number) => [
+  '-device', `pxb-cxl,bus_nr=${bus},bus=pcie.0,id=cxl.${n}`,
+  '-device', `cxl-rp,port=0,bus=cxl.${n},id=rp${n},chassis=${n},slot=2`,
+  '-object', `memory-backend-ram,id=cxlmem${n}-mem,share=on,size=512M`,
+  '-device', `cxl-type3,bus=rp${n},volatile-memdev=cxlmem${n}-mem,id=cxlmem${n}`,
+];
+
+t.test('10 default: one host bridge, one volatile Type-3 device, one window', async (t) => {
+  t.same(topologyToArgv(spec('default')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M',
+    ...CPU_RAM,
+    ...bridge(0, 12),
+    ...TAIL,
+  ]);
+});
+
+t.test('20 spm-pair: two bridges, two windows (two CXL nodes)', async (t) => {
+  t.same(topologyToArgv(spec('spm-pair')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M,cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4096M',
+    ...CPU_RAM,
+    ...bridge(0, 12),
+    ...bridge(1, 22),
+    ...TAIL,
+  ]);
+});
+
+t.test('30 interleave: one window across both bridges with its granularity', async (t) => {
+  t.same(topologyToArgv(spec('interleave')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.targets.1=cxl.1,cxl-fmw.0.size=4096M,cxl-fmw.0.interleave-granularity=4096',
+    ...CPU_RAM,
+    ...bridge(0, 12),
+    ...bridge(1, 22),
+    ...TAIL,
+  ]);
+});
+
+t.test('40 dcd: a dynamic-capacity device with its DC regions', async (t) => {
+  const dcd = bridge(0, 12);
+  dcd[dcd.length - 1] = 'cxl-type3,bus=rp0,volatile-dc-memdev=cxlmem0-mem,num-dc-regions=2,id=cxlmem0';
+  t.same(topologyToArgv(spec('dcd')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M',
+    ...CPU_RAM,
+    ...dcd,
+    ...TAIL,
+  ]);
+});
+
+t.test('50 the measured facts hold for every preset and both accelerators', async (t) => {
+  for (const name of ['default', 'spm-pair', 'interleave', 'dcd']) {
+    for (const accel of ['tcg', 'kvm'] as const) {
+      const argv = topologyToArgv(spec(name, { accel }));
+      const values = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
+      const label = `${name}/${accel}`;
+      // With the CPUID hypervisor bit, CXL region commit fails.
+      t.same(values('-cpu'), [accel === 'kvm' ? 'host,hypervisor=off' : 'max,hypervisor=off'], `${label}: hypervisor bit off`);
+      // Without an SRAT the CXL memory lands in node 0.
+      t.same(values('-numa'), ['node,nodeid=0,cpus=0-1,memdev=ram-node0'], `${label}: SRAT node 0`);
+      // Every virtio device gets the safe-DMA options, or DMA into CXL pages hangs the guest.
+      const virtio = values('-device').filter((d) => d.startsWith('virtio'));
+      t.equal(virtio.length, 2, `${label}: two virtio devices`);
+      for (const d of virtio) t.ok(d.endsWith(`,${VIRTIO_SAFE_DMA}`), `${label}: ${d.split(',')[0]} has ${VIRTIO_SAFE_DMA}`);
+      // The guest is reachable from this host only, and reaches nothing.
+      t.same(values('-netdev'), ['user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22'], `${label}: restricted net, hostfwd on 127.0.0.1`);
+      // A panic (panic=-1) ends QEMU instead of rebooting into a loop.
+      t.ok(argv.includes('-no-reboot'), `${label}: -no-reboot`);
+      // The cached image is never written.
+      t.match(values('-drive')[0], /,snapshot=on,/, `${label}: root image snapshot=on`);
+      t.same(values('-accel'), [accel], `${label}: accel`);
+    }
+  }
+  t.equal(VIRTIO_SAFE_DMA, 'disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M');
+});
+
+t.test('60 without an initrd or a root image those options are left out', async (t) => {
+  const s = spec('default');
+  delete s.initrd;
+  delete s.rootImage;
+  const argv = topologyToArgv(s);
+  t.notOk(argv.includes('-initrd'));
+  t.notOk(argv.includes('-drive'));
+  t.equal(argv.filter((a) => a.startsWith('virtio-blk')).length, 0);
+});
+
+t.test('70 kernelCmdline: serial console, panic=-1, hot-added memory onlined Movable', async (t) => {
+  t.equal(
+    kernelCmdline(),
+    'console=ttyS0,115200 root=/dev/vda rootfstype=ext4 rw init=/sbin/cxl-init panic=-1 memhp_default_state=online_movable net.ifnames=0 printk.time=1',
+  );
+  const words = kernelCmdline({ init: '/bin/sh', extra: ['module_blacklist=cxl_acpi', 'loglevel=8'] }).split(' ');
+  t.ok(words.includes('panic=-1'), 'a panic reboots at once, and -no-reboot turns that into QEMU exiting');
+  t.ok(words.includes('memhp_default_state=online_movable'), 'offline never hits EBUSY from slab pages');
+  t.ok(words.includes('init=/bin/sh'));
+  t.same(words.slice(-2), ['module_blacklist=cxl_acpi', 'loglevel=8'], 'extra arguments come last, so they win');
+});

@@ -1,0 +1,71 @@
+/**
+ * The bisect driver against a real git repository with a stand-in step command (no kernel
+ * build): git bisect run finds the first bad commit through 0/1/125, in a worktree of its
+ * own, leaving the user's checkout and bisect state alone.
+ */
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isHarnessError } from '../src/errors.js';
+import { runBisect } from '../src/repro/bisect.js';
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+}
+
+function repo(): { dir: string; commits: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-bisect-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  const commits: string[] = [];
+  for (let i = 1; i <= 8; i++) {
+    writeFileSync(join(dir, 'n'), `${i}\n`);
+    if (i === 6) writeFileSync(join(dir, 'bug'), 'introduced\n');
+    if (i === 3) writeFileSync(join(dir, 'broken-build'), 'cannot test this one\n');
+    if (i === 4) git(dir, 'rm', '-q', 'broken-build');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', `commit ${i}`);
+    commits.push(git(dir, 'rev-parse', 'HEAD'));
+  }
+  return { dir, commits };
+}
+
+// Stands in for `cxl-harness bisect --step`: 125 when the commit "does not build", 1 when it has the bug, 0 otherwise.
+const STEP = ['sh', '-c', 'echo "$(git rev-parse BISECT_HEAD)" >> "$LOG"; git cat-file -e BISECT_HEAD:broken-build 2>/dev/null && exit 125; git cat-file -e BISECT_HEAD:bug 2>/dev/null && exit 1; exit 0'];
+
+t.test('git bisect run finds the first bad commit through 0/1/125', async (t) => {
+  const { dir, commits } = repo();
+  const out = mkdtempSync(join(tmpdir(), 'cxlh-bisect-out-'));
+  const stepLog = join(out, 'tested.txt');
+  process.env.LOG = stepLog;
+  t.teardown(() => { delete process.env.LOG; });
+  const headBefore = git(dir, 'rev-parse', 'HEAD');
+  const r = await runBisect({ tree: dir, good: commits[0]!, bad: 'main', stepArgv: STEP, dir: out, log: () => undefined });
+  t.equal(r.firstBad, commits[5], 'commit 6 introduced the bug');
+  t.equal(r.firstBadSubject, 'commit 6');
+  t.equal(r.exitCode, 0);
+  t.match(r.bisectLog, /git bisect start/);
+  const tested = readFileSync(stepLog, 'utf8').trim().split('\n');
+  t.ok(tested.length >= 2 && tested.length <= 5, `bisect tested ${tested.length} commits, not all 7`);
+  t.ok(existsSync(join(out, 'bisect.json')) && existsSync(join(out, 'bisect.log')), 'bisect.json and bisect.log written');
+  t.equal(git(dir, 'rev-parse', 'HEAD'), headBefore, 'the user\'s checkout did not move');
+  t.equal(git(dir, 'worktree', 'list').split('\n').length, 1, 'the bisect worktree is gone');
+  t.throws(() => git(dir, 'bisect', 'log'), 'no bisect state left in the user\'s repository');
+});
+
+t.test('bad input is refused before anything runs', async (t) => {
+  const { dir, commits } = repo();
+  const out = mkdtempSync(join(tmpdir(), 'cxlh-bisect-out-'));
+  const code = async (o: Partial<Parameters<typeof runBisect>[0]>): Promise<string> => {
+    try {
+      await runBisect({ tree: dir, good: commits[0]!, bad: 'main', stepArgv: ['true'], dir: out, log: () => undefined, ...o });
+    } catch (e) {
+      return isHarnessError(e) ? e.code : String(e);
+    }
+    return 'no error';
+  };
+  t.equal(await code({ good: 'v999' }), 'BISECT_REV');
+  t.equal(await code({ good: 'main', bad: commits[0]! }), 'BISECT_ORDER', 'good must be an ancestor of bad');
+  t.equal(await code({ tree: mkdtempSync(join(tmpdir(), 'cxlh-notgit-')) }), 'BISECT_NOT_GIT');
+});

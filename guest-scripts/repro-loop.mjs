@@ -471,7 +471,7 @@ function sync(step, st, ctx) {
   const token = `${ctx.iteration}-${ctx.index}-${Math.floor(ctx.rand() * 1e9)}`;
   mkdirSync(SYNC_DIR, { recursive: true });
   const file = join(SYNC_DIR, token);
-  kmsg(`cxl-harness repro: sync ${token} ${ctx.phase} ${ctx.index}`);
+  kmsg(`cxl-harness repro: sync ${token} ${ctx.phase} ${ctx.index} ${ctx.iteration}`);
   const got = waitFor(() => existsSync(file), ctx.syncTimeoutMs, 20);
   if (!got) return { ok: false, code: 'NO_HOST', error: `the host did not answer sync ${token} within ${ctx.syncTimeoutMs} ms` };
   let answer = {};

@@ -154,7 +154,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
         }
       }
       const b = boot;
-      watchConsole(b, scenario, log, (token, phase, index) => answerSync(b, scenario, token, phase, index, log));
+      watchConsole(b, scenario, log, (token, phase, index, iteration) => answerSync(b, scenario, token, phase, index, iteration, log));
       const watchdog = setInterval(() => {
         if (!b.hang && Date.now() - b.lastProgress > iterationTimeoutMs) {
           b.hang = true;
@@ -240,9 +240,9 @@ async function endBoot(b: BootState, results: Results): Promise<void> {
 
 const MARKER = /### cxl-harness step: repro\.\S+\.iter\.(\d+)/;
 const ITER_END = /cxl-harness repro: iter (\d+) (ok|FAIL) (\d+) ms/;
-const SYNC = /cxl-harness repro: sync (\S+) (\S+) (\d+)/;
+const SYNC = /cxl-harness repro: sync (\S+) (\S+) (\d+) (\d+)/;
 
-function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void, onSync: (token: string, phase: string, index: number) => void): void {
+function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void, onSync: (token: string, phase: string, index: number, iteration: number) => void): void {
   b.vm.console.onLine((line) => {
     let m = MARKER.exec(line);
     if (m) {
@@ -257,7 +257,7 @@ function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void
       return;
     }
     m = SYNC.exec(line);
-    if (m) onSync(m[1]!, m[2]!, Number(m[3]));
+    if (m) onSync(m[1]!, m[2]!, Number(m[3]), Number(m[4]));
   });
 }
 
@@ -271,13 +271,13 @@ async function faultSupportProblem(vm: Vm, scenario: Scenario): Promise<string |
 }
 
 /** A guest step asked for a host action (a QMP fault): do it and hand the result back. */
-async function answerSync(b: BootState, scenario: Scenario, token: string, phase: string, index: number, log: (l: string) => void): Promise<void> {
+async function answerSync(b: BootState, scenario: Scenario, token: string, phase: string, index: number, iteration: number, log: (l: string) => void): Promise<void> {
   const where = allSteps(scenario).find((s) => s.phase === phase && s.index === index);
   let answer: Record<string, unknown>;
   if (!where || where.step.do !== 'fault') {
     answer = { ok: false, code: 'BAD_SYNC', error: `no fault step at ${phase}[${index}]` };
   } else {
-    const r = await injectFault(await b.vm.qmp(), where.step as FaultStep as unknown as FaultSpec);
+    const r = await injectFault(await b.vm.qmp(), faultForIteration(where.step as FaultStep, iteration));
     log(`fault ${(where.step as FaultStep).fault} on ${String((where.step as FaultStep).device)}: ${r.ok ? 'injected' : r.error}`);
     answer = r.ok ? { ...r } : { ...r, code: 'QMP_ERROR' };
   }
@@ -285,6 +285,13 @@ async function answerSync(b: BootState, scenario: Scenario, token: string, phase
   if (!/^[0-9-]+$/.test(token)) return;
   const dir = '/run/cxl-repro';
   await b.guest.run('repro-sync', ['sh', '-c', `mkdir -p ${dir} && cat > ${dir}/.${token} && mv ${dir}/.${token} ${dir}/${token}`], { input: JSON.stringify(answer), timeoutMs: 30_000 });
+}
+
+/** A fault step's spec for one iteration: `stride` moves the offset on each iteration (QEMU refuses overlapping poison). */
+export function faultForIteration(step: FaultStep, iteration: number): FaultSpec {
+  const { do: _d, expect: _e, stride, ...spec } = step as FaultStep & { stride?: number };
+  const offset = typeof spec.offset === 'number' ? spec.offset + Math.max(0, iteration - 1) * (stride ?? 0) : undefined;
+  return { ...spec, ...(offset !== undefined ? { offset } : {}) } as unknown as FaultSpec;
 }
 
 interface ChunkResult {

@@ -203,8 +203,10 @@ function parseFault(s: Record<string, unknown>, f: string): Partial<FaultStep> {
   if (s.device !== undefined) out.device = str(s.device, `${f}.device`);
   switch (fault) {
     case 'poison':
-      known(s, f, [...COMMON, 'fault', 'device', 'offset', 'length']);
+      known(s, f, [...COMMON, 'fault', 'device', 'offset', 'length', 'stride']);
       out.offset = int(s.offset ?? 0, `${f}.offset`, 0, Number.MAX_SAFE_INTEGER, 64);
+      // QEMU refuses poison overlapping a poisoned range: move on by `stride` bytes each iteration.
+      if (s.stride !== undefined) (out as Record<string, unknown>).stride = int(s.stride, `${f}.stride`, 0, 1 << 30, 64);
       out.length = int(s.length ?? 64, `${f}.length`, 64, 1 << 30, 64);
       break;
     case 'correctable-error':

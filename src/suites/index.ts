@@ -2,8 +2,9 @@
 import { HarnessError } from '../errors.js';
 import type { Suite } from './check.js';
 import { hotplugSuite } from './hotplug.js';
+import { spmSuite } from './spm/suite.js';
 
-const SUITES: Suite[] = [hotplugSuite];
+const SUITES: Suite[] = [spmSuite, hotplugSuite];
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name);

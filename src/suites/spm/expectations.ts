@@ -1,0 +1,360 @@
+/**
+ * The check table of ../shared/spm-interface.md §5 as data: for each row, what an unpatched
+ * kernel and a v2-patched kernel must show, and a judge that compares an observation with it.
+ * Pure (unit-tested). A generation without an encoded expectation makes the check `skip`
+ * with the reason; a row marked not applicable skips with its own reason. Nothing here is
+ * ever relaxed to make a kernel pass: a difference is a failure with expected vs observed.
+ */
+import type { Generation } from './generation.js';
+
+/** What the judge returns: true when the observation matches, else what differs. */
+export type Judgement = true | string;
+
+export interface Expectation<O> {
+  /** What this generation must show, in words (goes into the report as `expected`). */
+  expected: string;
+  judge(observed: O, nodes: Nodes): Judgement;
+}
+
+/** The nodes a row talks about: S = the node onlined as SPM (or the same flow on stock), C = the SysRAM control node. */
+export interface Nodes {
+  spm: number;
+  control: number;
+}
+
+export interface Row<O> {
+  id: string;
+  title: string;
+  /** The table row (left column) it encodes. */
+  tableRow: string;
+  expect: Partial<Record<Generation, Expectation<O>>>;
+  /** Generations for which the row does not apply, with the reason (e.g. n/a in the table). */
+  notApplicable?: Partial<Record<Generation, string>>;
+}
+
+export type Lookup<O> = { kind: 'expect'; expectation: Expectation<O> } | { kind: 'skip'; reason: string };
+
+export function lookup<O>(row: Row<O>, generation: Generation): Lookup<O> {
+  const na = row.notApplicable?.[generation];
+  if (na) return { kind: 'skip', reason: na };
+  const expectation = row.expect[generation];
+  if (expectation) return { kind: 'expect', expectation };
+  return {
+    kind: 'skip',
+    reason: `no expectation encoded for generation ${generation}: the interface table covers unpatched and v2-patched kernels only`,
+  };
+}
+
+/** Combine several conditions: true when all hold, else the failing ones joined. */
+export function all(...conds: Array<[boolean, string]>): Judgement {
+  const failed = conds.filter(([ok]) => !ok).map(([, why]) => why);
+  return failed.length ? failed.join('; ') : true;
+}
+
+const NA_STOCK = 'spm_node does not exist on unpatched kernels (n/a in the table)';
+const has = (list: readonly number[] | undefined, n: number): boolean => (list ?? []).includes(n);
+const fmt = (v: unknown): string => JSON.stringify(v);
+
+// ---- observations, one type per row ----------------------------------------------------
+
+export interface SysramFileObs { rootExists: boolean; rootMode?: string; childExists?: boolean; rootWriteCode?: string; createCode?: string }
+export interface StatusLinesObs { fields: string[] }
+export interface SpmAttrObs { dax: { exists: boolean; value?: string }; region: { exists: boolean; value?: string } }
+export interface AttrWritesObs { writes: Array<{ value: string; code: string }>; before?: string; after?: string }
+export interface SpmOnlineObs { ok: boolean; node?: number; hasMemory: number[]; memsEffective: number[]; memsSysram?: number[]; statusNodes: number[]; statusField: string | null; daxSpmNode?: string }
+export interface ConflictObs { bindCode: string; memoryAddFailedLogged: boolean; restored: boolean }
+export interface BindObs { setMempolicyCode: string; mbindCode: string }
+export interface MixedObs { setCode: string; readback: number[] }
+export interface MemsAllowedObs { nodes: number[] }
+export interface StaticObs { aloneCode: string; mixedCode: string; mixedReadback: number[] }
+export interface MoveObs { code: string; pages: number; onSpmAfter: number }
+/** migrate_pages of a small helper process: its anonymous pages per node (numa_maps). */
+export interface MigrateObs { code: string; anonOnNode0Before: number; onSpmAfter: number; leftOnNode0: number }
+export interface NumactlObs { exitCode: number | null; stderr: string; shmemDeltaKiB: number; sizeKiB: number }
+export interface SpmOnlyCpusetObs { writeCode: string; effective: number[]; sysram?: number[]; parentSysram?: number[]; taskField: string | null; taskNodes: number[] }
+export interface DemotionObs { pages: number; offNode0: number; onSpm: number; onControl: number }
+export interface ZswapStoreObs { swappedOut: number; spmMemFreeDeltaKiB: number; storedPagesDelta: number; incompressibleDelta: number; poolTotalSizeDelta: number }
+export interface ZswapLeakObs { swappedOut: number; spmMemFreeBeforeKiB: number; spmMemFreeAfterKiB: number }
+export interface HugetlbObs { timedOut: boolean; code: string; durationMs: number; poolOnSpm: number | null }
+export interface ControlObs { ok: boolean; node?: number; hasMemory: number[]; memsSysram?: number[]; statusField: string | null; statusNodes: number[]; placedOnControl: number; pages: number }
+export interface PrivateFilesObs { has_private_memory: boolean; has_public_memory: boolean; has_user_memory: boolean }
+export interface PressureObs { killed: boolean; oom: boolean; pagesOnSpm: number; spmMemFreeKiB: number; oomLine?: string }
+export interface OfflineObs { ok: boolean; error?: string; hasMemory: boolean }
+
+// ---- the rows ------------------------------------------------------------------------------
+
+export const ROWS = {
+  sysramFile: {
+    id: 'spm.cpuset.mems_sysram_file',
+    title: 'cpuset.mems.sysram in the cgroup v2 root: absent on stock, read-only on v2',
+    tableRow: '/sys/fs/cgroup/cpuset.mems.sysram exists',
+    expect: {
+      stock: { expected: 'absent (ENOENT); creating it as root gives EACCES', judge: (o) => all([!o.rootExists, 'the file exists'], [o.createCode === 'EACCES', `creating it gave ${o.createCode}`]) },
+      'spm-v2': { expected: 'present in root and children, mode 0444; a root write gives EINVAL', judge: (o) => all([o.rootExists, 'absent in the root'], [o.childExists === true, 'absent in a child cgroup'], [o.rootMode === '0444', `mode ${o.rootMode}`], [o.rootWriteCode === 'EINVAL', `root write gave ${o.rootWriteCode}`]) },
+    },
+  } satisfies Row<SysramFileObs>,
+
+  statusLines: {
+    id: 'spm.proc.status_lines',
+    title: '/proc/self/status names the allowed nodes Mems_allowed (stock) or Sysram_nodes (v2)',
+    tableRow: 'grep Mems_allowed /proc/self/status',
+    expect: {
+      stock: { expected: 'Mems_allowed and Mems_allowed_list, no Sysram_nodes lines', judge: (o) => all([o.fields.includes('Mems_allowed') && o.fields.includes('Mems_allowed_list'), 'Mems_allowed lines missing'], [!o.fields.some((f) => f.startsWith('Sysram')), 'Sysram_nodes lines present']) },
+      'spm-v2': { expected: 'no Mems_allowed lines; Sysram_nodes and Sysram_nodes_list instead', judge: (o) => all([!o.fields.some((f) => f.startsWith('Mems_allowed')), 'Mems_allowed lines still present'], [o.fields.includes('Sysram_nodes') && o.fields.includes('Sysram_nodes_list'), 'Sysram_nodes lines missing']) },
+    },
+  } satisfies Row<StatusLinesObs>,
+
+  spmAttrs: {
+    id: 'spm.sysfs.spm_node_attrs',
+    title: 'spm_node on the dax device and the CXL region of a control region',
+    tableRow: 'daxX.Y/spm_node, regionN/spm_node',
+    expect: {
+      stock: { expected: 'both absent', judge: (o) => all([!o.dax.exists, 'dax spm_node exists'], [!o.region.exists, 'region spm_node exists']) },
+      'spm-v2': { expected: 'both present, 0 by default', judge: (o) => all([o.dax.exists && o.dax.value === '0', `dax spm_node ${fmt(o.dax)}`], [o.region.exists && o.region.value === '0', `region spm_node ${fmt(o.region)}`]) },
+    },
+  } satisfies Row<SpmAttrObs>,
+
+  spmInvalid: {
+    id: 'spm.sysfs.spm_node_invalid',
+    title: 'writing 2 or x to regionN/spm_node is refused',
+    tableRow: 'write spm_node=2 or x',
+    notApplicable: { stock: NA_STOCK },
+    expect: {
+      'spm-v2': { expected: 'EINVAL for both', judge: (o) => all(...o.writes.map((w): [boolean, string] => [w.code === 'EINVAL', `${fmt(w.value)} gave ${w.code}`])) },
+    },
+  } satisfies Row<AttrWritesObs>,
+
+  spmBusy: {
+    id: 'spm.sysfs.spm_node_busy',
+    title: 'changing spm_node of a kmem-bound dax device is refused, the value stays',
+    tableRow: 'write spm_node on a kmem-bound dax, value changes',
+    notApplicable: { stock: NA_STOCK },
+    expect: {
+      'spm-v2': { expected: 'EBUSY, value unchanged', judge: (o) => all([o.writes[0]?.code === 'EBUSY', `write gave ${o.writes[0]?.code}`], [o.after === o.before, `value changed ${o.before} -> ${o.after}`]) },
+    },
+  } satisfies Row<AttrWritesObs>,
+
+  spmOnline: {
+    id: 'spm.online.spm_node',
+    title: 'the region bit set between commit and bind onlines S as SPM (stock: the same flow onlines a normal node)',
+    tableRow: 'bring S online with spm_node=1 (region bit before bind)',
+    expect: {
+      stock: { expected: 'memory added, normal node: S in has_memory, cpuset.mems.effective and Mems_allowed_list', judge: (o, n) => all([o.ok, 'onlining failed'], [has(o.hasMemory, n.spm), 'S not in has_memory'], [has(o.memsEffective, n.spm), 'S not in cpuset.mems.effective'], [o.statusField === 'Mems_allowed' && has(o.statusNodes, n.spm), `S not in ${o.statusField}_list`]) },
+      'spm-v2': { expected: 'memory added; S in has_memory and cpuset.mems.effective, not in cpuset.mems.sysram or Sysram_nodes_list; dax spm_node=1', judge: (o, n) => all([o.ok, 'onlining failed'], [has(o.hasMemory, n.spm), 'S not in has_memory'], [has(o.memsEffective, n.spm), 'S not in cpuset.mems.effective'], [o.memsSysram !== undefined && !has(o.memsSysram, n.spm), `cpuset.mems.sysram ${fmt(o.memsSysram)}`], [o.statusField === 'Sysram_nodes' && !has(o.statusNodes, n.spm), `${o.statusField}_list ${fmt(o.statusNodes)}`], [o.daxSpmNode === '1', `dax spm_node ${o.daxSpmNode}`]) },
+    },
+  } satisfies Row<SpmOnlineObs>,
+
+  typeConflict: {
+    id: 'spm.online.type_conflict',
+    title: 'rebinding a SysRAM node\'s dax device to kmem with spm_node=1 fails at hot-add',
+    tableRow: 'spm_node=1 on a node already SysRAM',
+    notApplicable: { stock: NA_STOCK },
+    expect: {
+      'spm-v2': { expected: 'kmem bind gives EBUSY and the log says "memory add failed"; with spm_node=0 it binds again', judge: (o) => all([o.bindCode === 'EBUSY', `bind gave ${o.bindCode}`], [o.memoryAddFailedLogged, 'no "memory add failed" in the kernel log'], [o.restored, 'the control node did not come back with spm_node=0']) },
+    },
+  } satisfies Row<ConflictObs>,
+
+  spmFoo: {
+    id: 'spm.sysfs.spm_node_foo',
+    title: '"foo" parses as 0 (kstrtobool), so writing it to a kmem-bound SPM dax is a change: EBUSY',
+    tableRow: 'write foo to spm_node of a kmem-bound dax whose value is 1',
+    notApplicable: { stock: NA_STOCK },
+    expect: {
+      'spm-v2': { expected: 'EBUSY, value stays 1', judge: (o) => all([o.writes[0]?.code === 'EBUSY', `write gave ${o.writes[0]?.code}`], [o.after === '1', `value is ${o.after}`]) },
+    },
+  } satisfies Row<AttrWritesObs>,
+
+  bindSpm: {
+    id: 'spm.mempolicy.bind_spm',
+    title: 'set_mempolicy and mbind with MPOL_BIND {S}',
+    tableRow: 'set_mempolicy(MPOL_BIND,{S}) / mbind',
+    expect: {
+      stock: { expected: 'both succeed', judge: (o) => all([o.setMempolicyCode === 'OK', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'OK', `mbind ${o.mbindCode}`]) },
+      'spm-v2': { expected: 'both EINVAL', judge: (o) => all([o.setMempolicyCode === 'EINVAL', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'EINVAL', `mbind ${o.mbindCode}`]) },
+    },
+  } satisfies Row<BindObs>,
+
+  bindMixed: {
+    id: 'spm.mempolicy.bind_mixed',
+    title: 'set_mempolicy(MPOL_BIND, {0,S}) then get_mempolicy',
+    tableRow: 'set_mempolicy(MPOL_BIND,{0,S}) then get_mempolicy',
+    expect: {
+      stock: { expected: 'succeeds, reads back {0,S}', judge: (o, n) => all([o.setCode === 'OK', `set ${o.setCode}`], [fmt(o.readback) === fmt([0, n.spm]), `read back ${fmt(o.readback)}`]) },
+      'spm-v2': { expected: 'succeeds, S silently dropped: reads back {0}', judge: (o) => all([o.setCode === 'OK', `set ${o.setCode}`], [fmt(o.readback) === '[0]', `read back ${fmt(o.readback)}`]) },
+    },
+  } satisfies Row<MixedObs>,
+
+  memsAllowed: {
+    id: 'spm.mempolicy.mems_allowed',
+    title: 'get_mempolicy(MPOL_F_MEMS_ALLOWED)',
+    tableRow: 'get_mempolicy(MPOL_F_MEMS_ALLOWED)',
+    expect: {
+      stock: { expected: 'includes S', judge: (o, n) => all([has(o.nodes, n.spm), `nodes ${fmt(o.nodes)}`]) },
+      'spm-v2': { expected: 'excludes S', judge: (o, n) => all([!has(o.nodes, n.spm), `nodes ${fmt(o.nodes)}`]) },
+    },
+  } satisfies Row<MemsAllowedObs>,
+
+  staticNodes: {
+    id: 'spm.mempolicy.static_nodes',
+    title: 'MPOL_BIND|MPOL_F_STATIC_NODES with {S} and with {0,S}',
+    tableRow: '§2.6: BIND|STATIC {S} alone is EINVAL, BIND|STATIC {0,S} reads back {0,S}',
+    expect: {
+      stock: { expected: 'both succeed; {0,S} reads back {0,S}', judge: (o, n) => all([o.aloneCode === 'OK', `{S}: ${o.aloneCode}`], [o.mixedCode === 'OK', `{0,S}: ${o.mixedCode}`], [fmt(o.mixedReadback) === fmt([0, n.spm]), `read back ${fmt(o.mixedReadback)}`]) },
+      'spm-v2': { expected: '{S} EINVAL; {0,S} succeeds and reads back {0,S}', judge: (o, n) => all([o.aloneCode === 'EINVAL', `{S}: ${o.aloneCode}`], [o.mixedCode === 'OK', `{0,S}: ${o.mixedCode}`], [fmt(o.mixedReadback) === fmt([0, n.spm]), `read back ${fmt(o.mixedReadback)}`]) },
+    },
+  } satisfies Row<StaticObs>,
+
+  movePages: {
+    id: 'spm.move_pages',
+    title: 'move_pages of node-0 pages to S',
+    tableRow: 'move_pages to S',
+    expect: {
+      stock: { expected: 'moved, status=S for every page', judge: (o) => all([o.code === 'OK', `move_pages ${o.code}`], [o.onSpmAfter === o.pages, `${o.onSpmAfter}/${o.pages} pages on S`]) },
+      'spm-v2': { expected: '-1 EACCES, nothing on S', judge: (o) => all([o.code === 'EACCES', `move_pages ${o.code}`], [o.onSpmAfter === 0, `${o.onSpmAfter} pages on S`]) },
+    },
+  } satisfies Row<MoveObs>,
+
+  migrateRoot: {
+    id: 'spm.migrate_pages.root',
+    title: 'migrate_pages(pid, {0} -> {S}) as root, on a small process',
+    tableRow: 'migrate_pages(0 to S) as root',
+    expect: {
+      stock: { expected: 'pages move to S', judge: (o) => all([o.code === 'OK', `migrate_pages ${o.code}`], [o.anonOnNode0Before > 0, 'the target had no pages on node 0'], [o.onSpmAfter > 0 && o.leftOnNode0 === 0, `${o.onSpmAfter} pages on S, ${o.leftOnNode0} left on node 0`]) },
+      'spm-v2': { expected: 'EINVAL, nothing moves', judge: (o) => all([o.code === 'EINVAL', `migrate_pages ${o.code}`], [o.onSpmAfter === 0, `${o.onSpmAfter} pages on S`]) },
+    },
+  } satisfies Row<MigrateObs>,
+
+  migrateUser: {
+    id: 'spm.migrate_pages.unprivileged',
+    title: 'migrate_pages(pid, {0} -> {S}) by an unprivileged user (uid 65534) on its own small process',
+    tableRow: 'unprivileged migrate_pages(self, {0}->{S})',
+    expect: {
+      stock: { expected: 'allowed, pages move', judge: (o) => all([o.code === 'OK', `migrate_pages ${o.code}`], [o.anonOnNode0Before > 0, 'the target had no pages on node 0'], [o.onSpmAfter > 0 && o.leftOnNode0 === 0, `${o.onSpmAfter} pages on S, ${o.leftOnNode0} left on node 0`]) },
+      'spm-v2': { expected: 'EPERM (S is not in the target\'s sysram nodes)', judge: (o) => all([o.code === 'EPERM', `migrate_pages ${o.code}`], [o.onSpmAfter === 0, `${o.onSpmAfter} pages on S`]) },
+    },
+  } satisfies Row<MigrateObs>,
+
+  numactlMembind: {
+    id: 'spm.numactl.membind',
+    title: 'numactl --membind=S writing a tmpfs file: where its pages go',
+    tableRow: 'numactl --membind=S + touch memory',
+    expect: {
+      stock: { expected: 'numactl runs; the file\'s pages are on S', judge: (o) => all([o.exitCode === 0, `numactl exited ${o.exitCode}: ${o.stderr.trim()}`], [o.shmemDeltaKiB >= o.sizeKiB * 0.9, `S Shmem grew ${o.shmemDeltaKiB} of ${o.sizeKiB} KiB`]) },
+      'spm-v2': { expected: 'numactl fails (set_mempolicy EINVAL); nothing on S', judge: (o) => all([o.exitCode !== 0, 'numactl succeeded'], [o.shmemDeltaKiB <= 0, `S Shmem grew ${o.shmemDeltaKiB} KiB`]) },
+    },
+  } satisfies Row<NumactlObs>,
+
+  numactlInterleave: {
+    id: 'spm.numactl.interleave',
+    title: 'numactl --interleave=all writing a tmpfs file: whether S gets a share',
+    tableRow: 'numactl --interleave=all + touch memory',
+    expect: {
+      stock: { expected: 'S gets a share of the pages', judge: (o) => all([o.exitCode === 0, `numactl exited ${o.exitCode}: ${o.stderr.trim()}`], [o.shmemDeltaKiB > 0, 'S got no pages']) },
+      'spm-v2': { expected: 'nothing on S (S is dropped from the interleave set)', judge: (o) => all([o.exitCode === 0, `numactl exited ${o.exitCode}: ${o.stderr.trim()}`], [o.shmemDeltaKiB <= 0, `S Shmem grew ${o.shmemDeltaKiB} KiB`]) },
+    },
+  } satisfies Row<NumactlObs>,
+
+  spmOnlyCpuset: {
+    id: 'spm.cpuset.spm_only',
+    title: 'a child cgroup with cpuset.mems=S: what its tasks may use',
+    tableRow: 'write cpuset.mems=S (child cg)',
+    expect: {
+      stock: { expected: 'accepted; tasks confined to S (Mems_allowed_list = S)', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.taskField === 'Mems_allowed' && fmt(o.taskNodes) === fmt([n.spm]), `task ${o.taskField}_list ${fmt(o.taskNodes)}`]) },
+      'spm-v2': { expected: 'accepted; cpuset.mems.sysram empty; tasks get the parent\'s sysram nodes', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.sysram !== undefined && o.sysram.length === 0, `cpuset.mems.sysram ${fmt(o.sysram)}`], [o.taskField === 'Sysram_nodes' && !has(o.taskNodes, n.spm) && fmt(o.taskNodes) === fmt(o.parentSysram), `task ${o.taskField}_list ${fmt(o.taskNodes)}, parent's sysram ${fmt(o.parentSysram)}`]) },
+    },
+  } satisfies Row<SpmOnlyCpusetObs>,
+
+  demotion: {
+    id: 'spm.demotion',
+    title: 'demotion_enabled=1 and memory.reclaim of node-0 pages: where demoted pages go',
+    tableRow: 'demotion_enabled=1 + reclaim on node 0',
+    expect: {
+      stock: { expected: 'pages are demoted to the CXL tier (S is a possible target)', judge: (o) => all([o.offNode0 > 0, 'no page left node 0: no demotion']) },
+      'spm-v2': { expected: 'no page is demoted to S', judge: (o) => all([o.onSpm === 0, `${o.onSpm} pages demoted to S`]) },
+    },
+  } satisfies Row<DemotionObs>,
+
+  zswapStore: {
+    id: 'spm.zswap.store',
+    title: 'zswap storing random pages while S is online',
+    tableRow: 'zswap on, swap under pressure, S online',
+    expect: {
+      stock: { expected: 'S MemFree unchanged; random pages stored raw, pool_total_size grows', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [Math.abs(o.spmMemFreeDeltaKiB) < 256, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB`], [o.poolTotalSizeDelta > 0, 'pool_total_size did not grow']) },
+      'spm-v2': { expected: 'S MemFree drops ~4 KiB per stored page; stored_pages and stored_incompressible_pages up; pool_total_size flat', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB >= 4 * o.swappedOut * 0.9, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB for ${o.swappedOut} pages`], [o.storedPagesDelta > 0 && o.incompressibleDelta > 0, `stored_pages +${o.storedPagesDelta}, incompressible +${o.incompressibleDelta}`], [o.poolTotalSizeDelta <= 4096, `pool_total_size grew ${o.poolTotalSizeDelta}`]) },
+    },
+  } satisfies Row<ZswapStoreObs>,
+
+  zswapLeak: {
+    id: 'spm.zswap.leak',
+    title: 'S MemFree after the zswap consumer exits (entries invalidated, no swap-in)',
+    tableRow: 'S MemFree after the zswap consumer exits',
+    expect: {
+      stock: { expected: 'unchanged throughout', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [Math.abs(o.spmMemFreeAfterKiB - o.spmMemFreeBeforeKiB) < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB`]) },
+      'spm-v2': { expected: 'returns to its start value (measured on v2: it does not; zswpout - zswpin pages leak)', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB: ${o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB} KiB leaked`]) },
+    },
+  } satisfies Row<ZswapLeakObs>,
+
+  hugetlb: {
+    id: 'spm.hugetlb.node_pool',
+    title: 'growing S\'s 2 MiB hugetlb pool to 4 through its per-node nr_hugepages',
+    tableRow: 'echo 4 > nodeS/hugepages/hugepages-2048kB/nr_hugepages',
+    expect: {
+      stock: { expected: 'the write returns and S\'s pool has 4 pages', judge: (o) => all([!o.timedOut, 'the write never returned'], [o.code === 'OK', `write ${o.code}`], [o.poolOnSpm === 4, `pool on S ${o.poolOnSpm}`]) },
+      'spm-v2': { expected: 'the write returns promptly with no pages on S (measured on v2: it never returns, the kernel spins)', judge: (o) => all([!o.timedOut, `the write did not return within ${Math.round(o.durationMs / 1000)} s (kernel spinning?)`], [o.poolOnSpm === 0, `pool on S ${o.poolOnSpm}`]) },
+    },
+  } satisfies Row<HugetlbObs>,
+
+  control: {
+    id: 'spm.control.sysram',
+    title: 'the control node C, hot-added without the bit, behaves like stock: usable by everyone',
+    tableRow: 'hot-add without the bit (control)',
+    expect: {
+      stock: { expected: 'C online, in has_memory and Mems_allowed_list; pages bound to C land there', judge: (o, n) => all([o.ok, 'onlining failed'], [has(o.hasMemory, n.control), 'C not in has_memory'], [o.statusField === 'Mems_allowed' && has(o.statusNodes, n.control), `C not in ${o.statusField}_list`], [o.placedOnControl === o.pages, `${o.placedOnControl}/${o.pages} pages on C`]) },
+      'spm-v2': { expected: 'C online, in has_memory, cpuset.mems.sysram and Sysram_nodes_list; pages bound to C land there', judge: (o, n) => all([o.ok, 'onlining failed'], [has(o.hasMemory, n.control), 'C not in has_memory'], [has(o.memsSysram, n.control), `cpuset.mems.sysram ${fmt(o.memsSysram)}`], [o.statusField === 'Sysram_nodes' && has(o.statusNodes, n.control), `C not in ${o.statusField}_list`], [o.placedOnControl === o.pages, `${o.placedOnControl}/${o.pages} pages on C`]) },
+    },
+  } satisfies Row<ControlObs>,
+
+  privateFiles: {
+    id: 'spm.sysfs.private_node_files',
+    title: 'has_private_memory / has_public_memory / has_user_memory under /sys/devices/system/node',
+    tableRow: '/sys/devices/system/node/has_private_memory / has_public_memory',
+    expect: {
+      stock: { expected: 'all absent', judge: (o) => all([!o.has_private_memory && !o.has_public_memory && !o.has_user_memory, fmt(o)]) },
+      'spm-v2': { expected: 'all absent (later generations only)', judge: (o) => all([!o.has_private_memory && !o.has_public_memory && !o.has_user_memory, fmt(o)]) },
+      'private-v4': { expected: 'has_private_memory present', judge: (o) => all([o.has_private_memory, 'has_private_memory absent']) },
+      'private-latest': { expected: 'has_public_memory and has_user_memory present', judge: (o) => all([o.has_public_memory && o.has_user_memory, fmt(o)]) },
+    },
+  } satisfies Row<PrivateFilesObs>,
+
+  pressure: {
+    id: 'spm.pressure.fallback',
+    title: 'a hog in a cpuset {0,S} asking for more than node 0 has free',
+    tableRow: 'memory pressure, S free',
+    expect: {
+      stock: { expected: 'falls back to S before OOM', judge: (o) => all([o.pagesOnSpm > 0, 'no page fell back to S']) },
+      'spm-v2': { expected: 'OOM with S free; the OOM log says sysram_nodes=', judge: (o) => all([o.oom, 'no OOM kill'], [o.pagesOnSpm === 0, `${o.pagesOnSpm} pages on S`], [/sysram_nodes=/.test(o.oomLine ?? ''), `OOM line: ${o.oomLine ?? 'none'}`]) },
+    },
+  } satisfies Row<PressureObs>,
+
+  offlineControl: {
+    id: 'spm.offline.control',
+    title: 'the control region goes offline and is destroyed',
+    tableRow: 'offline/remove at the end (control)',
+    expect: {
+      stock: { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
+      'spm-v2': { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
+    },
+  } satisfies Row<OfflineObs>,
+
+  offlineSpm: {
+    id: 'spm.offline.spm',
+    title: 'S goes offline and its region is destroyed (its type stays latched until reboot)',
+    tableRow: 'offline/remove at the end (S)',
+    expect: {
+      stock: { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
+      'spm-v2': { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
+    },
+  } satisfies Row<OfflineObs>,
+};
+
+export type RowName = keyof typeof ROWS;

@@ -1,0 +1,89 @@
+/**
+ * Which generation of the SPM / private-node work the running kernel has, decided from what
+ * userspace can see (../shared/spm-interface.md §4, detection order) and nothing else. Pure:
+ * the guest gathers the evidence with one command (EVIDENCE_COMMAND), this decides.
+ */
+
+export type Generation = 'stock' | 'protected-v1' | 'spm-v2' | 'private-v4' | 'private-latest';
+
+export const GENERATION_TITLES: Record<Generation, string> = {
+  stock: 'unpatched kernel (no SPM/private-node interfaces)',
+  'protected-v1': 'v1 "Protected Memory NUMA Nodes" (cpuset.mems.default)',
+  'spm-v2': 'v2 "Specific Purpose Memory NUMA nodes" (cpuset.mems.sysram, Sysram_nodes, spm_node)',
+  'private-v4': 'v4 "N_MEMORY_PRIVATE" (has_private_memory)',
+  'private-latest': 'latest private-node tree (has_public_memory / has_user_memory)',
+};
+
+export interface GenerationEvidence {
+  release: string;
+  /** Entries of /sys/devices/system/node. */
+  nodeFiles: string[];
+  /** cpuset.* entries of the cgroup v2 root. */
+  cgroupRootFiles: string[];
+  /** Node lines of /proc/self/status, verbatim. */
+  statusLines: string[];
+}
+
+export interface GenerationDecision {
+  generation: Generation;
+  /** Why, one line per fact, for the report. */
+  evidence: string[];
+  /** Facts that contradict the decision (a half-applied series, or a generation we do not know). */
+  contradictions: string[];
+}
+
+/** One shell command printing the evidence in sections (parsed by parseEvidence). */
+export const EVIDENCE_COMMAND = [
+  'uname -r',
+  'echo ---',
+  'ls -1 /sys/devices/system/node',
+  'echo ---',
+  'ls -1 /sys/fs/cgroup | grep "^cpuset\\." || true',
+  'echo ---',
+  'grep -E "^(Mems_allowed|Sysram_nodes)" /proc/self/status || true',
+].join('; ');
+
+export function parseEvidence(text: string): GenerationEvidence {
+  const [release = '', nodes = '', cgroup = '', status = ''] = text.split(/^---$/m).map((s) => s.trim());
+  const lines = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return { release: release.trim(), nodeFiles: lines(nodes), cgroupRootFiles: lines(cgroup), statusLines: lines(status) };
+}
+
+export function detectGeneration(e: GenerationEvidence): GenerationDecision {
+  const has = (list: string[], name: string): boolean => list.includes(name);
+  const status = (field: string): boolean => e.statusLines.some((l) => l.startsWith(`${field}:`));
+  const facts = {
+    hasPublic: has(e.nodeFiles, 'has_public_memory'),
+    hasUser: has(e.nodeFiles, 'has_user_memory'),
+    hasPrivate: has(e.nodeFiles, 'has_private_memory'),
+    memsSysram: has(e.cgroupRootFiles, 'cpuset.mems.sysram'),
+    sysramStatus: status('Sysram_nodes'),
+    memsDefault: has(e.cgroupRootFiles, 'cpuset.mems.default'),
+    memsAllowedStatus: status('Mems_allowed'),
+  };
+  const evidence = [
+    `kernel ${e.release}`,
+    `/sys/devices/system/node: has_public_memory ${yn(facts.hasPublic)}, has_user_memory ${yn(facts.hasUser)}, has_private_memory ${yn(facts.hasPrivate)}`,
+    `cgroup root: cpuset.mems.sysram ${yn(facts.memsSysram)}, cpuset.mems.default ${yn(facts.memsDefault)}`,
+    `/proc/self/status: Sysram_nodes ${yn(facts.sysramStatus)}, Mems_allowed ${yn(facts.memsAllowedStatus)}`,
+  ];
+  const contradictions: string[] = [];
+  let generation: Generation;
+  if (facts.hasPublic || facts.hasUser) generation = 'private-latest';
+  else if (facts.hasPrivate) generation = 'private-v4';
+  else if (facts.memsSysram || facts.sysramStatus) {
+    generation = 'spm-v2';
+    // v2 renames the status lines and adds the cgroup file together (patches 06 and 07).
+    if (facts.memsSysram !== facts.sysramStatus) contradictions.push(`v2 adds cpuset.mems.sysram and Sysram_nodes together, but only ${facts.memsSysram ? 'cpuset.mems.sysram' : 'Sysram_nodes'} is present`);
+    if (facts.memsAllowedStatus) contradictions.push('v2 removes the Mems_allowed status lines, but they are still there');
+  } else if (facts.memsDefault) generation = 'protected-v1';
+  else {
+    generation = 'stock';
+    if (!facts.memsAllowedStatus) contradictions.push('no Mems_allowed lines in /proc/self/status, and no known replacement: an unknown generation?');
+  }
+  return { generation, evidence, contradictions };
+}
+
+function yn(b: boolean): string {
+  return b ? 'present' : 'absent';
+}

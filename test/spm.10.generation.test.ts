@@ -1,0 +1,54 @@
+/**
+ * Kernel generation detection from what the guest shows (spm-interface.md §4 detection order).
+ * The stock evidence is recorded from a real Debian 7.2.13 guest; the v2 one is the same boot
+ * with the two v2 changes the interface document measured (cpuset.mems.sysram, Sysram_nodes).
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { detectGeneration, parseEvidence, type GenerationEvidence } from '../src/suites/spm/generation.js';
+
+const fixture = (name: string): GenerationEvidence => parseEvidence(readFileSync(new URL(`./fixtures/spm/${name}`, import.meta.url), 'utf8'));
+const stock = fixture('evidence-stock-7.2.13.txt');
+const v2 = fixture('evidence-v2-7.2.13.txt');
+
+t.test('the evidence command output parses into its sections', async (t) => {
+  t.equal(stock.release, '7.2.13+deb14-amd64');
+  t.ok(stock.nodeFiles.includes('has_memory'));
+  t.same(stock.cgroupRootFiles, ['cpuset.cpus.effective', 'cpuset.cpus.isolated', 'cpuset.mems.effective']);
+  t.same(stock.statusLines.map((l) => l.split(':')[0]), ['Mems_allowed', 'Mems_allowed_list']);
+});
+
+t.test('the recorded Debian kernel is stock, with no contradiction', async (t) => {
+  const d = detectGeneration(stock);
+  t.equal(d.generation, 'stock');
+  t.same(d.contradictions, []);
+  t.match(d.evidence.join('\n'), /cpuset\.mems\.sysram absent/);
+});
+
+t.test('cpuset.mems.sysram plus Sysram_nodes is v2', async (t) => {
+  const d = detectGeneration(v2);
+  t.equal(d.generation, 'spm-v2');
+  t.same(d.contradictions, []);
+});
+
+t.test('half of v2 is still v2, with the contradiction named', async (t) => {
+  const onlyCgroup = detectGeneration({ ...v2, statusLines: stock.statusLines });
+  t.equal(onlyCgroup.generation, 'spm-v2');
+  t.equal(onlyCgroup.contradictions.length, 2, 'Sysram_nodes missing and Mems_allowed still present');
+  const onlyStatus = detectGeneration({ ...v2, cgroupRootFiles: stock.cgroupRootFiles });
+  t.equal(onlyStatus.generation, 'spm-v2');
+  t.match(onlyStatus.contradictions[0], /only Sysram_nodes/);
+});
+
+t.test('later generations win in the documented order', async (t) => {
+  t.equal(detectGeneration({ ...v2, nodeFiles: [...v2.nodeFiles, 'has_private_memory'] }).generation, 'private-v4');
+  t.equal(detectGeneration({ ...stock, nodeFiles: [...stock.nodeFiles, 'has_public_memory'] }).generation, 'private-latest');
+  t.equal(detectGeneration({ ...stock, nodeFiles: [...stock.nodeFiles, 'has_user_memory', 'has_private_memory'] }).generation, 'private-latest');
+  t.equal(detectGeneration({ ...stock, cgroupRootFiles: [...stock.cgroupRootFiles, 'cpuset.mems.default'] }).generation, 'protected-v1');
+});
+
+t.test('a kernel with neither Mems_allowed nor a known replacement is flagged', async (t) => {
+  const d = detectGeneration({ ...stock, statusLines: [] });
+  t.equal(d.generation, 'stock');
+  t.match(d.contradictions[0], /unknown generation/);
+});

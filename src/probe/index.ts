@@ -10,7 +10,7 @@ import { runIsolated, type IsolationOptions, type ProbeFailure } from './isolate
 import type { MempolicyArgs, MempolicyResult } from './mempolicy.js';
 import { nodesProbe, type NodesResult } from './nodes.js';
 import type { WriteFileArgs, WriteFileResult } from './operations.js';
-import type { MappingArgs, MigratePagesResult, MovePagesResult, PlacementResult } from './placement.js';
+import type { MappingArgs, MigratePagesResult, MigratePidResult, MovePagesResult, PlacementResult } from './placement.js';
 import { probeSpecs, resolveArgs, type ProbeName } from './spec.js';
 import { zswapProbe, type ZswapArgs, type ZswapResult } from './zswap.js';
 
@@ -27,6 +27,7 @@ export interface ProbeArgs {
   place: Partial<MappingArgs> & IsolationOptions;
   'move-pages': Partial<MappingArgs> & { to: number; moveAll?: boolean } & IsolationOptions;
   'migrate-pages': Partial<MappingArgs> & { from: number[]; to: number[] } & IsolationOptions;
+  'migrate-pid': { pid: number; from: number[]; to: number[] } & IsolationOptions;
   cpuset: Partial<CpusetArgs>;
   'proc-status': { pid?: number };
   zswap: Partial<ZswapArgs>;
@@ -40,6 +41,7 @@ export interface ProbeResults {
   place: PlacementResult;
   'move-pages': MovePagesResult;
   'migrate-pages': MigratePagesResult;
+  'migrate-pid': MigratePidResult;
   cpuset: CpusetResult;
   'proc-status': ProcStatusNodes;
   zswap: ZswapResult;
@@ -97,7 +99,7 @@ export { formatNodeList, parseHexMask, parseNodeList } from './nodelist.js';
 export { modes, modeFlags, moveFlags, type Mode, type ModeName, type ModeFlagName, type MoveFlagName } from './policy.js';
 export { findCgroup2Root } from './cpuset.js';
 export type { Outcome } from './errno.js';
-export type { CpusetResult, ProcStatusNodes, NodesResult, MempolicyResult, PlacementResult, MovePagesResult, MigratePagesResult, ZswapResult, WriteFileResult };
+export type { CpusetResult, ProcStatusNodes, NodesResult, MempolicyResult, PlacementResult, MovePagesResult, MigratePagesResult, MigratePidResult, ZswapResult, WriteFileResult };
 export type { PageCounts } from './placement.js';
 export type { ZswapSnapshot, ZswapConsumerResult } from './zswap.js';
 export { createRemoteProber, parseRemoteOutput, type Exec, type ExecResult, type RemoteProber } from './remote.js';

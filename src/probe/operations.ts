@@ -1,6 +1,6 @@
 /** What a probe child can run (isolate.ts sends the name, child.ts looks it up here). */
 import { mempolicyProbe, type MempolicyArgs } from './mempolicy.js';
-import { migratePagesProbe, movePagesProbe, placeProbe, type MappingArgs } from './placement.js';
+import { migratePagesProbe, migratePidProbe, movePagesProbe, placeProbe, type MappingArgs } from './placement.js';
 import { writeText } from './sysfs.js';
 import { zswapConsumer } from './zswap.js';
 
@@ -31,6 +31,7 @@ export const operations: Record<string, Operation | undefined> = {
   place: (args) => placeProbe(args as MappingArgs),
   'move-pages': (args) => movePagesProbe(args as MappingArgs & { to: number; moveAll?: boolean }),
   'migrate-pages': (args) => migratePagesProbe(args as MappingArgs & { from: number[]; to: number[] }),
+  'migrate-pid': (args) => migratePidProbe(args as { pid: number; from: number[]; to: number[] }),
   'write-file': (args) => writeFileProbe(args as WriteFileArgs),
   'zswap-consumer': (args) => zswapConsumer(args as Parameters<typeof zswapConsumer>[0]),
 };

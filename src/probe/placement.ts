@@ -3,6 +3,7 @@
  * them per node, and move them (move_pages, migrate_pages). Each touches memory that may sit
  * on a slow, refused or empty node, so they run in a probe child (see isolate.ts).
  */
+import { readText } from './sysfs.js';
 import { errnoName, firstFailure, outcome, type Outcome } from './errno.js';
 import { native, type MapHandle } from './native.js';
 import {
@@ -170,4 +171,36 @@ export function migratePagesProbe(args: MappingArgs & { from: number[]; to: numb
       after: locate(map),
     };
   });
+}
+
+export interface MigratePidResult extends Outcome {
+  probe: 'migrate-pid';
+  pid: number;
+  from: number[];
+  to: number[];
+  /** Pages the kernel could not move (migrate_pages' positive return). */
+  notMigrated: number;
+  /** Anonymous pages of the target per node, from /proc/PID/numa_maps. */
+  anonBefore: Record<string, number>;
+  anonAfter: Record<string, number>;
+}
+
+/** Sum the N<node>=<pages> fields of the anonymous mappings in a numa_maps text. */
+export function anonPagesPerNode(numaMaps: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of numaMaps.split('\n')) {
+    if (!/\banon=/.test(line)) continue;
+    for (const m of line.matchAll(/\bN(\d+)=(\d+)/g)) counts[m[1]!] = (counts[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return counts;
+}
+
+export function migratePidProbe(args: { pid: number; from: number[]; to: number[] }): MigratePidResult {
+  const maps = (): Record<string, number> => {
+    const r = readText(`/proc/${args.pid}/numa_maps`);
+    return r.ok ? anonPagesPerNode(r.value) : {};
+  };
+  const anonBefore = maps();
+  const r = native().migrate(args.pid, args.from, args.to);
+  return { probe: 'migrate-pid', ...outcome(r.errno), pid: args.pid, from: args.from, to: args.to, notMigrated: r.notMigrated, anonBefore, anonAfter: maps() };
 }

@@ -90,6 +90,16 @@ export const probeSpecs = {
       ...isolation,
     },
   },
+  'migrate-pid': {
+    help: 'migrate_pages(--pid, --from, --to) on another (small) process; its anon pages per node from /proc/PID/numa_maps before and after. Migrating the probe itself would move a whole Node process, which takes minutes on emulated CXL',
+    isolated: true,
+    args: {
+      pid: { type: 'int', min: 1, required: true, help: 'the process whose pages move' },
+      from: { type: 'nodes', required: true, help: 'old nodes' },
+      to: { type: 'nodes', required: true, help: 'new nodes' },
+      ...isolation,
+    },
+  },
   cpuset: {
     help: 'cgroup v2 cpuset: create a child, enable +cpuset, write cpuset.mems/cpus, read every cpuset.* file, move a process in, read its status',
     isolated: false,
@@ -240,7 +250,7 @@ export function parseProbeArgv(probe: ProbeName, argv: readonly string[]): Recor
   const raw: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
-    const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/.exec(word);
+    const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(word);
     if (!m) throw new ProbeArgumentError(`probe ${probe}: unexpected word ${JSON.stringify(word)} (arguments are --key value)`);
     const key = m[1]!;
     const spec = specs[key];

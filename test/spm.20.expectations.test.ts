@@ -1,0 +1,130 @@
+/**
+ * The interface table as expectations: each row judges an observation per generation.
+ * Stock observations are the ones recorded from a real Debian 7.2.13 run (spm-pair: C=1, S=2);
+ * v2 observations are the values spm-interface.md §5/§6 measured on a v2-patched 7.2.13.
+ */
+import t from 'tap';
+import { ROWS, all, lookup, type Expectation, type Row } from '../src/suites/spm/expectations.js';
+import type { Generation } from '../src/suites/spm/generation.js';
+
+const nodes = { control: 1, spm: 2 };
+
+function judge<O>(row: Row<O>, gen: Generation, observed: O): true | string {
+  const found = lookup(row, gen);
+  if (found.kind !== 'expect') throw new Error(`${row.id} has no expectation for ${gen}: ${found.reason}`);
+  return (found.expectation as Expectation<O>).judge(observed, nodes);
+}
+
+t.test('lookup: encoded, not applicable, and unknown generations', async (t) => {
+  t.equal(lookup(ROWS.bindSpm, 'stock').kind, 'expect');
+  t.equal(lookup(ROWS.bindSpm, 'spm-v2').kind, 'expect');
+  const na = lookup(ROWS.spmInvalid, 'stock');
+  t.same(na, { kind: 'skip', reason: 'spm_node does not exist on unpatched kernels (n/a in the table)' });
+  const unknown = lookup(ROWS.bindSpm, 'private-v4');
+  t.equal(unknown.kind, 'skip');
+  t.match(unknown.kind === 'skip' ? unknown.reason : '', /no expectation encoded for generation private-v4/);
+  t.equal(lookup(ROWS.privateFiles, 'private-v4').kind, 'expect', 'the private-node files row knows later generations');
+});
+
+t.test('every row has a stock and a v2 entry (expectation or not-applicable reason) and a unique id', async (t) => {
+  const ids = new Set<string>();
+  for (const row of Object.values(ROWS) as Row<unknown>[]) {
+    t.notOk(ids.has(row.id), `${row.id} unique`);
+    ids.add(row.id);
+    t.match(row.id, /^spm\.[a-z_]+(\.[a-z_]+)?$/, `${row.id} is a stable dotted id`);
+    for (const gen of ['stock', 'spm-v2'] as const) {
+      t.ok(row.expect[gen] || row.notApplicable?.[gen], `${row.id} covers ${gen}`);
+    }
+  }
+});
+
+t.test('all() passes only when every condition holds, naming the failing ones', async (t) => {
+  t.equal(all([true, 'a'], [true, 'b']), true);
+  t.equal(all([true, 'a'], [false, 'b'], [false, 'c']), 'b; c');
+});
+
+t.test('set_mempolicy/mbind BIND {S}: stock accepts, v2 refuses with EINVAL', async (t) => {
+  const stockObs = { setMempolicyCode: 'OK', mbindCode: 'OK' };
+  const v2Obs = { setMempolicyCode: 'EINVAL', mbindCode: 'EINVAL' };
+  t.equal(judge(ROWS.bindSpm, 'stock', stockObs), true);
+  t.equal(judge(ROWS.bindSpm, 'spm-v2', v2Obs), true);
+  t.equal(judge(ROWS.bindSpm, 'spm-v2', stockObs), 'set_mempolicy OK; mbind OK', 'a v2 kernel behaving like stock fails, naming both calls');
+  t.equal(judge(ROWS.bindSpm, 'stock', v2Obs), 'set_mempolicy EINVAL; mbind EINVAL');
+});
+
+t.test('BIND {0,S} readback: {0,S} on stock, {0} on v2', async (t) => {
+  t.equal(judge(ROWS.bindMixed, 'stock', { setCode: 'OK', readback: [0, 2] }), true);
+  t.equal(judge(ROWS.bindMixed, 'spm-v2', { setCode: 'OK', readback: [0] }), true);
+  t.equal(judge(ROWS.bindMixed, 'spm-v2', { setCode: 'OK', readback: [0, 2] }), 'read back [0,2]');
+});
+
+t.test('STATIC_NODES: {S} alone is EINVAL on v2 but {0,S} is echoed back', async (t) => {
+  t.equal(judge(ROWS.staticNodes, 'spm-v2', { aloneCode: 'EINVAL', mixedCode: 'OK', mixedReadback: [0, 2] }), true);
+  t.equal(judge(ROWS.staticNodes, 'spm-v2', { aloneCode: 'EINVAL', mixedCode: 'OK', mixedReadback: [0] }), 'read back [0]');
+  t.equal(judge(ROWS.staticNodes, 'stock', { aloneCode: 'OK', mixedCode: 'OK', mixedReadback: [0, 2] }), true);
+});
+
+t.test('move_pages and migrate_pages', async (t) => {
+  t.equal(judge(ROWS.movePages, 'stock', { code: 'OK', pages: 64, onSpmAfter: 64 }), true);
+  t.equal(judge(ROWS.movePages, 'stock', { code: 'OK', pages: 64, onSpmAfter: 60 }), '60/64 pages on S');
+  t.equal(judge(ROWS.movePages, 'spm-v2', { code: 'EACCES', pages: 64, onSpmAfter: 0 }), true);
+  t.equal(judge(ROWS.migrateRoot, 'stock', { code: 'OK', anonOnNode0Before: 120, onSpmAfter: 118, leftOnNode0: 0 }), true);
+  t.equal(judge(ROWS.migrateRoot, 'stock', { code: 'OK', anonOnNode0Before: 0, onSpmAfter: 0, leftOnNode0: 0 }), 'the target had no pages on node 0; 0 pages on S, 0 left on node 0', 'nothing to move is not a pass');
+  t.equal(judge(ROWS.migrateRoot, 'spm-v2', { code: 'EINVAL', anonOnNode0Before: 120, onSpmAfter: 0, leftOnNode0: 120 }), true);
+  t.equal(judge(ROWS.migrateUser, 'spm-v2', { code: 'EPERM', anonOnNode0Before: 120, onSpmAfter: 0, leftOnNode0: 120 }), true);
+  t.equal(judge(ROWS.migrateUser, 'spm-v2', { code: 'EINVAL', anonOnNode0Before: 120, onSpmAfter: 0, leftOnNode0: 120 }), 'migrate_pages EINVAL');
+});
+
+t.test('onlining S: v2 keeps S out of the sysram views only', async (t) => {
+  const v2 = { ok: true, node: 2, hasMemory: [0, 1, 2], memsEffective: [0, 1, 2], memsSysram: [0, 1], statusNodes: [0, 1], statusField: 'Sysram_nodes', daxSpmNode: '1' };
+  t.equal(judge(ROWS.spmOnline, 'spm-v2', v2), true);
+  t.equal(judge(ROWS.spmOnline, 'spm-v2', { ...v2, memsSysram: [0, 1, 2] }), 'cpuset.mems.sysram [0,1,2]');
+  t.equal(judge(ROWS.spmOnline, 'spm-v2', { ...v2, daxSpmNode: '0' }), 'dax spm_node 0', 'a region bit that did not reach the dax device fails');
+  const stock = { ok: true, node: 2, hasMemory: [0, 1, 2], memsEffective: [0, 1, 2], statusNodes: [0, 1, 2], statusField: 'Mems_allowed' };
+  t.equal(judge(ROWS.spmOnline, 'stock', stock), true);
+  t.equal(judge(ROWS.spmOnline, 'stock', { ...stock, ok: false }), 'onlining failed');
+});
+
+t.test('zswap: v2 stores on S 1:1 with the pool flat; the leak fails the v2 check', async (t) => {
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true);
+  t.equal(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 0 }), true);
+  t.match(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), /S MemFree moved 0 KiB.*pool_total_size grew/);
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 0, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), 'nothing was swapped out; pool_total_size did not grow', 'no pressure is never a pass');
+  // Measured on v2: S still held zswpout - zswpin pages after every entry was gone.
+  t.match(judge(ROWS.zswapLeak, 'spm-v2', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 518976 }), /1024 KiB leaked/);
+  t.equal(judge(ROWS.zswapLeak, 'spm-v2', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 520000 }), true);
+});
+
+t.test('hugetlb: a write that never returns fails on v2; stock grows the pool to 4', async (t) => {
+  t.equal(judge(ROWS.hugetlb, 'stock', { timedOut: false, code: 'OK', durationMs: 3300, poolOnSpm: 4 }), true);
+  t.match(judge(ROWS.hugetlb, 'spm-v2', { timedOut: true, code: 'TIMED_OUT', durationMs: 30000, poolOnSpm: null }), /did not return within 30 s/);
+  t.equal(judge(ROWS.hugetlb, 'spm-v2', { timedOut: false, code: 'OK', durationMs: 200, poolOnSpm: 0 }), true);
+});
+
+t.test('cpuset.mems=S in a child: confined on stock, parent\'s sysram nodes on v2', async (t) => {
+  t.equal(judge(ROWS.spmOnlyCpuset, 'stock', { writeCode: 'OK', effective: [2], taskField: 'Mems_allowed', taskNodes: [2] }), true);
+  t.equal(judge(ROWS.spmOnlyCpuset, 'spm-v2', { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [0, 1] }), true);
+  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [2] }), /task Sysram_nodes_list \[2\]/);
+});
+
+t.test('pressure: fallback to S on stock, OOM naming sysram_nodes on v2', async (t) => {
+  t.equal(judge(ROWS.pressure, 'stock', { killed: false, oom: false, pagesOnSpm: 4096, spmMemFreeKiB: 500000 }), true);
+  t.equal(judge(ROWS.pressure, 'spm-v2', { killed: true, oom: true, pagesOnSpm: 0, spmMemFreeKiB: 524000, oomLine: 'oom-kill:constraint=CONSTRAINT_MEMORY_POLICY,nodemask=0-1,cpuset=cxlh-hog,sysram_nodes=0,global_oom' }), true);
+  t.match(judge(ROWS.pressure, 'spm-v2', { killed: true, oom: true, pagesOnSpm: 0, spmMemFreeKiB: 524000, oomLine: 'oom-kill:constraint=CONSTRAINT_NONE,mems_allowed=0-2' }), /OOM line/);
+});
+
+t.test('static interfaces: cgroup file, status lines, spm_node attributes', async (t) => {
+  t.equal(judge(ROWS.sysramFile, 'stock', { rootExists: false, createCode: 'EACCES' }), true);
+  t.equal(judge(ROWS.sysramFile, 'spm-v2', { rootExists: true, rootMode: '0444', childExists: true, rootWriteCode: 'EINVAL' }), true);
+  t.equal(judge(ROWS.sysramFile, 'spm-v2', { rootExists: true, rootMode: '0644', childExists: true, rootWriteCode: 'EINVAL' }), 'mode 0644');
+  t.equal(judge(ROWS.statusLines, 'stock', { fields: ['Mems_allowed', 'Mems_allowed_list'] }), true);
+  t.equal(judge(ROWS.statusLines, 'spm-v2', { fields: ['Sysram_nodes', 'Sysram_nodes_list'] }), true);
+  t.match(judge(ROWS.statusLines, 'spm-v2', { fields: ['Mems_allowed', 'Mems_allowed_list'] }), /Mems_allowed lines still present/);
+  t.equal(judge(ROWS.spmAttrs, 'stock', { dax: { exists: false }, region: { exists: false } }), true);
+  t.equal(judge(ROWS.spmAttrs, 'spm-v2', { dax: { exists: true, value: '0' }, region: { exists: true, value: '0' } }), true);
+  t.equal(judge(ROWS.spmInvalid, 'spm-v2', { writes: [{ value: '2', code: 'EINVAL' }, { value: 'x', code: 'EINVAL' }] }), true);
+  t.equal(judge(ROWS.spmBusy, 'spm-v2', { writes: [{ value: '1', code: 'EBUSY' }], before: '0', after: '0' }), true);
+  t.equal(judge(ROWS.spmFoo, 'spm-v2', { writes: [{ value: 'foo', code: 'EBUSY' }], before: '1', after: '1' }), true);
+  t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'EBUSY', memoryAddFailedLogged: true, restored: true }), true);
+  t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'OK', memoryAddFailedLogged: false, restored: true }), 'bind gave OK; no "memory add failed" in the kernel log');
+});

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './errors.js';
@@ -72,7 +72,11 @@ export async function cached(
   }
 }
 
-/** A directory lock holding the owner's pid; a lock whose owner is dead is taken over. */
+/**
+ * A directory lock holding the owner's pid; a lock whose owner is dead is taken over.
+ * Taking over is itself atomic: the waiter that renames the dead owner's pid file away is the
+ * only one that removes the lock, so two waiters never both take it (and build twice).
+ */
 export async function lock(path: string, waitMs = 30 * 60 * 1000): Promise<() => Promise<void>> {
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -87,6 +91,11 @@ export async function lock(path: string, waitMs = 30 * 60 * 1000): Promise<() =>
     }
     const owner = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => ''));
     if (owner && !isAlive(owner)) {
+      await takeOver(path, owner);
+      continue;
+    }
+    if (!owner && (await ageMs(path)) > 60_000) {
+      // An owner that died between mkdir and writing its pid left an empty lock behind.
       await rm(path, { recursive: true, force: true });
       continue;
     }
@@ -96,7 +105,32 @@ export async function lock(path: string, waitMs = 30 * 60 * 1000): Promise<() =>
         context: { path, owner },
       });
     }
-    await sleep(500);
+    await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
+  }
+}
+
+/** Remove the lock at `path` if its pid file still names `deadOwner`; exported for the race test. */
+export async function takeOver(path: string, deadOwner: number): Promise<void> {
+  const claimed = join(path, `pid.claimed-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  try {
+    await rename(join(path, 'pid'), claimed);
+  } catch {
+    return; // another waiter claimed it first
+  }
+  const pid = Number(await readFile(claimed, 'utf8').catch(() => ''));
+  if (pid !== deadOwner) {
+    // Between reading and renaming, a new owner took the lock: give its pid file back.
+    await rename(claimed, join(path, 'pid')).catch(() => undefined);
+    return;
+  }
+  await rm(path, { recursive: true, force: true });
+}
+
+async function ageMs(path: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 

@@ -1,0 +1,83 @@
+/**
+ * Quoting: any word, whatever its metacharacters, reaches the program as that one word and
+ * never runs as shell code. Checked by running the quoted line through a real `sh -c` next
+ * to a canary file that an injection would create.
+ */
+import t from 'tap';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, shellCommand, shellQuote } from '../src/proc.js';
+import { reproducerArgv } from '../src/run/reproducer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cxlh-quote-'));
+const canary = join(dir, 'canary');
+
+const NASTY = [
+  `x; touch ${canary}`,
+  `$(touch ${canary})`,
+  `\`touch ${canary}\``,
+  `' ; touch ${canary} ; '`,
+  `"; touch ${canary}; "`,
+  `a\nb && touch ${canary}`,
+  `| touch ${canary}`,
+  `> ${canary}`,
+  `*`,
+  `~root`,
+  `$HOME`,
+  `it's`,
+  `\\`,
+  `--flag=$(id)`,
+  ``,
+  ` leading and trailing `,
+  `ünïcødé ✓`,
+];
+
+t.test('10 shellQuote leaves plain words alone and quotes the rest', async (t) => {
+  t.equal(shellQuote('cxl-harness'), 'cxl-harness');
+  t.equal(shellQuote('--pages=256'), '--pages=256');
+  t.equal(shellQuote('/sys/bus/cxl/devices/mem0'), '/sys/bus/cxl/devices/mem0');
+  t.equal(shellQuote(''), "''");
+  t.equal(shellQuote('a b'), "'a b'");
+  t.equal(shellQuote("it's"), `'it'\\''s'`);
+  t.equal(shellCommand(['echo', 'a b', "c'd"]), `echo 'a b' 'c'\\''d'`);
+});
+
+t.test('20 through sh -c every word comes back as itself and nothing runs', async (t) => {
+  for (const word of NASTY) {
+    const line = shellCommand(['printf', '%s\\0', word, 'second']);
+    const r = await execa('sh', ['-c', line], { cwd: dir, stripFinalNewline: false });
+    t.same(r.stdout.split('\0').slice(0, -1), [word, 'second'], `round trip: ${JSON.stringify(word)}`);
+    t.notOk(existsSync(canary), `no canary after ${JSON.stringify(word)}`);
+  }
+  // The check can fail: an unquoted line does create the canary.
+  await execa('sh', ['-c', `printf %s x; touch ${canary}`]);
+  t.ok(existsSync(canary), 'an unquoted line would have run the injection');
+});
+
+t.test('30 run(): argv never goes through a shell; failures carry argv, code and output tail', async (t) => {
+  const r = await run('printf', ['%s', `$(touch ${canary}-run)`]);
+  t.equal(r.stdout, `$(touch ${canary}-run)`);
+  t.notOk(existsSync(`${canary}-run`));
+  await t.rejects(run('sh', ['-c', 'echo boom >&2; exit 3'], { errorCode: 'MKFS_FAILED', hint: 'install e2fsprogs' }), {
+    code: 'MKFS_FAILED',
+    message: /^sh -c 'echo boom >&2; exit 3' exited with code 3:\nboom$/,
+    hint: 'install e2fsprogs',
+  });
+  await t.rejects(run('no-such-tool-cxlh', []), { code: 'TOOL_MISSING', message: 'no-such-tool-cxlh is not installed (or not on PATH)', hint: /doctor --fix/ });
+  const soft = await run('sh', ['-c', 'exit 4'], { reject: false });
+  t.equal(soft.exitCode, 4);
+});
+
+t.test('40 reproducer argv: paths made absolute, results location dropped, names and ranges kept', async (t) => {
+  t.same(
+    reproducerArgv(['--suite', 'spm', '--kernel', 'build/bzImage', '--modules=mods', '--results', 'out/r1', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'], '/home/me/linux'),
+    ['run', '--suite', 'spm', '--kernel', '/home/me/linux/build/bzImage', '--modules', '/home/me/linux/mods', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'],
+  );
+  t.same(
+    reproducerArgv(['--results-base=/tmp/x', '--topology', './my.json', '--kernel-src', '../linux', '--patches', 'v7.2..spm', '--config-fragment', 'a.config', '--config-fragment', '/abs/b.config'], '/w'),
+    ['run', '--topology', '/w/my.json', '--kernel-src', '/linux', '--patches', 'v7.2..spm', '--config-fragment', '/w/a.config', '--config-fragment', '/abs/b.config'],
+  );
+  t.same(reproducerArgv(['--patches', 'series/', '--base-config', 'cfg'], '/w'), ['run', '--patches', '/w/series', '--base-config', '/w/cfg']);
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Parser as TapParser } from 'tap-parser';
 import { faultToQmp, qomPath, unsupportedFault } from '../src/qemu/faults.js';
 import { BISECT_EXIT, bisectVerdict, attemptFromError } from '../src/repro/bisect.js';
-import { sliceByMarker } from '../src/repro/loop.js';
+import { faultForIteration, sliceByMarker } from '../src/repro/loop.js';
 import { parseLoopOutput, reproExitCode, settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary } from '../src/repro/report.js';
 import { HarnessError } from '../src/errors.js';
 import { ROOT } from './lib/cli.js';
@@ -102,6 +102,10 @@ t.test('60 QMP fault commands have the shapes of qapi/cxl.json', async (t) => {
   t.equal(unsupportedFault('correctable-error', old), undefined);
   t.equal(unsupportedFault('poison', old), 'QEMU 8.0.0 has no QMP command cxl-inject-poison (poison needs QEMU >= 8.1 built with CXL)');
   t.match(unsupportedFault('dc-add', old) ?? '', /needs QEMU >= 9\.1/);
+  const poison = { do: 'fault' as const, fault: 'poison' as const, device: 'cxlmem0', offset: 128, length: 64, stride: 4096 };
+  t.same(faultForIteration(poison, 1), { fault: 'poison', device: 'cxlmem0', offset: 128, length: 64 }, 'iteration 1 at the offset given');
+  t.same(faultForIteration(poison, 3), { fault: 'poison', device: 'cxlmem0', offset: 128 + 2 * 4096, length: 64 }, 'then one stride further per iteration');
+  t.same(faultForIteration(poison, 0), { fault: 'poison', device: 'cxlmem0', offset: 128, length: 64 }, 'setup (iteration 0) at the offset given');
 });
 
 t.test('70 bisect: each step outcome maps to the exit code git bisect run expects', async (t) => {

@@ -55,7 +55,7 @@ export interface ReproOptions {
   injectCrashAt?: number;
   /** Override the scenario's iteration bound. */
   iterationTimeoutMs?: number;
-  /** Iterations per guest process (default 25). */
+  /** Iterations per guest process (default 100: each process pays a node start and the setup/teardown steps). */
   chunkSize?: number;
   extraCmdline?: string[];
   log: (line: string) => void;
@@ -166,7 +166,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
         while (next <= maxIterations && !stop && !interruptedBy()) {
           const room = rebootEvery > 0 ? rebootEvery - b.ranOnBoot : Number.POSITIVE_INFINITY;
           if (room <= 0) break;
-          const count = Math.min(maxIterations - next + 1, room, o.chunkSize ?? 25);
+          const count = Math.min(maxIterations - next + 1, room, o.chunkSize ?? 100);
           const chunk = await runChunk(b, results, scenario, {
             start: next, count, seed: o.seed, stopOnFail: o.stopOnFail || Boolean(o.untilFail),
             ...(o.injectCrashAt !== undefined ? { crashAt: o.injectCrashAt } : {}),

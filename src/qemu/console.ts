@@ -16,6 +16,8 @@ export class ConsoleWatcher {
   private readonly listeners: Array<(line: string) => void> = [];
   private partial = '';
   private lineCount = 0;
+  /** Polls run one after the other: two at once would both advance the offset and skip text. */
+  private polling: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
@@ -27,8 +29,9 @@ export class ConsoleWatcher {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.poll();
-    await this.fh?.close().catch(() => undefined);
+    const fh = this.fh;
     this.fh = undefined;
+    await fh?.close().catch(() => undefined);
   }
 
   onLine(listener: (line: string) => void): void {
@@ -49,8 +52,13 @@ export class ConsoleWatcher {
     return this.text.trimEnd().split('\n').slice(-n).join('\n');
   }
 
-  /** Read whatever is new now. */
-  async poll(): Promise<void> {
+  /** Read whatever is new now (after any poll already running). */
+  poll(): Promise<void> {
+    this.polling = this.polling.then(() => this.readNew()).catch(() => undefined);
+    return this.polling;
+  }
+
+  private async readNew(): Promise<void> {
     try {
       this.fh ??= await open(this.path, 'r');
     } catch {

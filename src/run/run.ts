@@ -225,7 +225,9 @@ function suiteContext(d: ContextDeps): SuiteContext {
         }, d.checkTimeoutMs);
       });
       // QEMU ending on its own (panic with -no-reboot, killed) ends the check at once.
-      const gone = vm ? vm.exit.then((exit) => (exit.byHarness ? new Promise<never>(() => undefined) : guestGone(vm, id))) : new Promise<never>(() => undefined);
+      let over = false;
+      const never = new Promise<never>(() => undefined);
+      const gone = vm ? vm.exit.then((exit) => (exit.byHarness || over ? never : guestGone(vm, id))) : never;
       const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig} during check ${id}`));
       try {
         const result = await Promise.race([runCheck(guest, d.results, id, title, body), hang, gone, interrupted.promise]);
@@ -242,6 +244,7 @@ function suiteContext(d: ContextDeps): SuiteContext {
         d.log(`ERROR ${id} (${why})`);
         throw e;
       } finally {
+        over = true;
         clearTimeout(timer);
         interrupted.dispose();
       }

@@ -551,7 +551,8 @@ async function main() {
   emit({ type: 'facts', ...f });
   const missing = (scenario.requires ?? []).filter((r) => !f.features[r]);
   if (missing.length) {
-    emit({ type: 'skip', reason: `the guest kernel lacks ${missing.join(', ')} (generation ${f.generation}: ${f.evidence.join('; ')})` });
+    const why = missing.includes('spm_node') ? ` (generation ${f.generation}: ${f.evidence.join('; ')})` : missing.includes('dcd') ? ` (no dynamic_ram/dc partition under ${f.memdevs.join(', ') || 'any memdev'})` : '';
+    emit({ type: 'skip', reason: `the guest kernel lacks ${missing.join(', ')}${why}` });
     return;
   }
   const st = { holds: [] };

@@ -123,9 +123,13 @@ async function removeCgroup(path: string): Promise<Outcome> {
   return r;
 }
 
-/** Start a process that only sleeps, move it into `dir`, read its node lines, then end it. */
+/**
+ * Start a process that only sleeps, move it into `dir`, read its node lines, then end it.
+ * It is /bin/sleep, not Node: cgroup v2 migrates a moved task's memory to the new mems, and
+ * a Node process's tens of MiB onto emulated CXL take minutes.
+ */
 async function moveSleeper(dir: string): Promise<NonNullable<CpusetResult['move']>> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
   await once(child, 'spawn');
   const pid = child.pid!;
   try {

@@ -316,9 +316,10 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     const script = [
       'rm -f /tmp/cxlh-hugetlb.rc',
       `( echo 4 > ${file}; echo $? > /tmp/cxlh-hugetlb.rc ) &`,
-      'i=0; while [ ! -e /tmp/cxlh-hugetlb.rc ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done',
+      'start=$(date +%s%N); end=$(($(date +%s) + 30))',
+      'while [ ! -e /tmp/cxlh-hugetlb.rc ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
       'if [ -e /tmp/cxlh-hugetlb.rc ]; then rc=$(cat /tmp/cxlh-hugetlb.rc); to=false; else rc=null; to=true; fi',
-      `printf '{"timedOut":%s,"rc":%s,"ms":%s,"pool":%s}\\n' "$to" "$rc" "$((i*100))" "$(cat ${file})"`,
+      `printf '{"timedOut":%s,"rc":%s,"ms":%s,"pool":%s}\\n' "$to" "$rc" "$((($(date +%s%N) - start) / 1000000))" "$(cat ${file})"`,
     ].join('\n');
     const out = await c.guest.json<{ timedOut: boolean; rc: number | null; ms: number; pool: number }>('hugetlb-grow', script, { timeoutMs: 60_000 });
     c.require('the hugetlb script answered', out.ok, out.ok ? undefined : out.error);
@@ -345,11 +346,11 @@ async function startSmallProcess(c: CheckApi, uid?: number): Promise<number> {
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
     `setsid ${as}sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
-    'i=0; while [ ! -e "$ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done',
+    'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
     'rm -f "$ready"',
     'echo $pid',
   ].join('\n');
-  const r = await c.guest.run('start-small-process', script);
+  const r = await c.guest.run('start-small-process', script, { timeoutMs: 60_000 });
   const pid = Number(r.stdout.trim());
   c.require('a small target process started', r.exitCode === 0 && pid > 0, r.stderr || r.stdout);
   return pid;

@@ -55,7 +55,7 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
       process.stderr.write(r.stderr);
       if (r.exitCode !== null) return r.exitCode;
       // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
-      if (!vm.exited) await Promise.race([vm.exit, sleep(3000)]);
+      if (!vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
       await vm.console.poll();
       const panic = vm.console.contents().split('\n').find((l) => CRASH_PATTERN.test(l));
       if (panic) {

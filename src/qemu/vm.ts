@@ -132,7 +132,7 @@ export class Vm {
     this.stopping = true;
     if (!this.exited) {
       try {
-        const q = await Promise.race([this.qmp(), sleep(2000).then(() => undefined)]);
+        const q = await Promise.race([this.qmp(), sleep(2000, undefined, { ref: false }).then(() => undefined)]);
         await q?.execute('quit', undefined, 2000).catch(() => undefined);
       } catch {
         // fall through to signals
@@ -196,5 +196,6 @@ async function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
 }
 
 async function settled(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
+  // An unref'd timer: a race that is over must not keep the harness alive for `ms`.
+  return Promise.race([p.then(() => true), sleep(ms, undefined, { ref: false }).then(() => false)]);
 }

@@ -232,7 +232,7 @@ function suiteContext(d: ContextDeps): SuiteContext {
       try {
         const result = await Promise.race([runCheck(guest, d.results, id, title, body), hang, gone, interrupted.promise]);
         // A check that ended because the connection dropped may have raced QEMU's exit: wait a moment.
-        if (!guest.connected && vm && !vm.exited) await Promise.race([vm.exit, sleep(3000)]);
+        if (!guest.connected && vm && !vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
         if (vm?.exited && !vm.exited.byHarness) await guestGone(vm, id);
         throwIfInterrupted();
         d.log(`${result.verdict.toUpperCase().padEnd(5)} ${id}${result.reason ? ` (${result.reason})` : ''}`);

@@ -339,12 +339,18 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
   }, ['spm']);
 }
 
-/** Start a small shell (as root or `uid`) holding ~400 KB of anonymous memory; its pid once it is filled. */
+/**
+ * Start a small shell (as root or `uid`) holding ~400 KB of anonymous memory; its pid once it
+ * is filled. It runs a private copy of dash: migrate_pages also moves file pages mapped only by
+ * the target, and moving the one mapping of /bin/dash onto emulated CXL made every later
+ * shell in the guest 100x slower.
+ */
 async function startSmallProcess(c: CheckApi, uid?: number): Promise<number> {
   const as = uid === undefined ? '' : `setpriv --reuid=${uid} --regid=${uid} --clear-groups `;
   const script = [
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
-    `setsid ${as}sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
+    'shell=$(mktemp /tmp/cxlh-dash.XXXXXX) && cp /bin/dash "$shell" && chmod 755 "$shell"',
+    `setsid ${as}"$shell" -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
     'rm -f "$ready"',

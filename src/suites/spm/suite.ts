@@ -341,16 +341,16 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
 
 /**
  * Start a small shell (as root or `uid`) holding ~400 KB of anonymous memory; its pid once it
- * is filled. It runs a private copy of dash: migrate_pages also moves file pages mapped only by
- * the target, and moving the one mapping of /bin/dash onto emulated CXL made every later
- * shell in the guest 100x slower.
+ * is filled. It runs a private copy of the static busybox: for root, migrate_pages moves with
+ * MPOL_MF_MOVE_ALL, shared pages included, and moving the libc and /bin/dash a target maps
+ * onto emulated CXL made every later process in the guest 100x slower.
  */
 async function startSmallProcess(c: CheckApi, uid?: number): Promise<number> {
   const as = uid === undefined ? '' : `setpriv --reuid=${uid} --regid=${uid} --clear-groups `;
   const script = [
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
-    'shell=$(mktemp /tmp/cxlh-dash.XXXXXX) && cp /bin/dash "$shell" && chmod 755 "$shell"',
-    `setsid ${as}"$shell" -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
+    'shell=$(mktemp /tmp/cxlh-busybox.XXXXXX) && cp /usr/bin/busybox "$shell" && chmod 755 "$shell"',
+    `setsid ${as}"$shell" sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
     'rm -f "$ready"',

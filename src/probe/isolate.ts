@@ -61,7 +61,10 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
   const timeoutMs = options.timeoutMs ?? 60_000;
   const oomBefore = oomKills(options.cgroup);
   return new Promise((resolve) => {
-    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    // Node (20.19+, CVE-2024-22017) refuses setgroups/setuid while libuv may use io_uring;
+    // a child that drops privileges (asUid) must start with io_uring off.
+    const env = options.asUid === undefined ? process.env : { ...process.env, UV_USE_IO_URING: '0' };
+    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env });
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;

@@ -6,7 +6,9 @@
  *  3. S onlined with the manual sysfs flow, spm_node=1 between commit and bind where the
  *     kernel has the bit (the same flow without the bit is the stock control path);
  *  4. the syscall, cpuset, demotion, zswap and pressure rows against S;
- *  5. offline C; the hugetlb row (it hangs v2 kernels, so it comes last); offline S.
+ *  5. offline C; memory pressure (node 0's only fallback is then S); the hugetlb row (it
+ *     hangs v2 kernels, so it comes last); offline S (which also moves back whatever
+ *     refaulted onto S under pressure).
  */
 import { isProbeFailure } from '../../probe/isolate.js';
 import { offlineRegion, onlineRegion, type OnlineResult } from '../../guest/region.js';
@@ -278,13 +280,21 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     return { swappedOut: zswap!.swappedOut, spmMemFreeBeforeKiB: zswap!.before.MemFree ?? 0, spmMemFreeAfterKiB: zswap!.after.MemFree ?? 0 };
   }, ['spm']);
 
+  // 5. Offline C, pressure, the hugetlb row, offline S.
+  await row(ROWS.offlineControl, async (c: CheckApi) => {
+    const r = await offlineRegion(c.guest, st.control!.region!);
+    c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
+    return { ok: r.value.ok, ...(r.value.error ? { error: r.value.error } : {}), hasMemory: r.value.nodeFacts?.hasMemory ?? false };
+  }, ['control']);
+  // With C offline, node 0's fallback is S alone (stock) or nothing (v2); offlining S at the
+  // end moves whatever other processes refaulted onto S back to node 0.
   await row(ROWS.pressure, async (c: CheckApi, n: Nodes) => {
     const cg = await c.guest.probe.run('cpuset', { cgroup: 'cxlh-hog', mems: `0,${n.spm}`, moveProcess: false, remove: false });
     c.require('the hog cgroup was made', !isProbeFailure(cg) && cg.writeMems?.ok === true, JSON.stringify(isProbeFailure(cg) ? cg : cg.writeMems));
     const free0 = (await c.guest.probe.run('nodes', {}));
     c.require('node facts read', !isProbeFailure(free0));
     const node0FreeKiB = free0.nodes.find((x) => x.id === 0)?.meminfo.MemFree ?? 0;
-    const pages = Math.ceil((node0FreeKiB + 16 * 1024) / 4);
+    const pages = Math.ceil((node0FreeKiB + 8 * 1024) / 4);
     const mark = await dmesgLines(c.guest);
     const hog = await c.guest.probe.run('place', { pages, fill: 'pattern', cgroup: `${CG}/cxlh-hog`, timeoutMs: 150_000 });
     const log = await dmesgSince(c.guest, mark);
@@ -303,12 +313,6 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     };
   }, ['spm']);
 
-  // 5. Offline C, the hugetlb row, offline S.
-  await row(ROWS.offlineControl, async (c: CheckApi) => {
-    const r = await offlineRegion(c.guest, st.control!.region!);
-    c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
-    return { ok: r.value.ok, ...(r.value.error ? { error: r.value.error } : {}), hasMemory: r.value.nodeFacts?.hasMemory ?? false };
-  }, ['control']);
   await row(ROWS.hugetlb, async (c: CheckApi, n: Nodes) => {
     const file = `${NODE}/node${n.spm}/hugepages/hugepages-2048kB/nr_hugepages`;
     // The write runs in the background: on v2 it never returns and cannot be killed, and a
@@ -349,8 +353,8 @@ async function startSmallProcess(c: CheckApi, uid?: number): Promise<number> {
   const as = uid === undefined ? '' : `setpriv --reuid=${uid} --regid=${uid} --clear-groups `;
   const script = [
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
-    'shell=$(mktemp /tmp/cxlh-busybox.XXXXXX) && cp /usr/bin/busybox "$shell" && chmod 755 "$shell"',
-    `setsid ${as}"$shell" sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600' sh "$ready" </dev/null >/dev/null 2>&1 &`,
+    'shell=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$shell"',
+    `setsid ${as}"$shell" sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600; :' sh "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
     'rm -f "$ready"',

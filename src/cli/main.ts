@@ -17,6 +17,7 @@ import { topologyCommand, TOPOLOGY_HELP } from './topology.js';
 import type { CommandTable } from './command.js';
 import { reportCommands } from './report.js';
 import { reproCommands } from './repro.js';
+import { checksCommands } from './checks.js';
 
 const log = (line: string): void => {
   process.stderr.write(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -47,6 +48,7 @@ const COMMANDS: CommandTable = {
   topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP, run: (a) => topologyCommand(a) },
   ...reportCommands(log),
   ...reproCommands(log),
+  ...checksCommands(),
 };
 
 function usage(): string {

@@ -234,6 +234,18 @@ function suiteContext(d: ContextDeps): SuiteContext {
         // A check that ended because the connection dropped may have raced QEMU's exit: wait a moment.
         if (!guest.connected && vm && !vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
         if (vm?.exited && !vm.exited.byHarness) await guestGone(vm, id);
+        // QEMU still runs but the connection dropped: a guest that takes no new connection is hung
+        // (a frozen kernel ends SSH by keepalive timeout before the check watchdog fires).
+        if (!guest.connected && vm && !vm.exited) {
+          const probe = await d.ssh()?.exec('true', { timeoutMs: 15_000 });
+          if (vm.exited) await guestGone(vm, id);
+          if (probe?.exitCode !== 0) {
+            throw new HarnessError('GUEST_HANG', `the guest stopped answering during check ${id}: its SSH connection dropped and a new one got no answer (${probe?.stderr.trim() || (probe?.timedOut ? 'timed out' : 'no session')}), while QEMU still runs`, {
+              hint: 'see console.log for the guest\'s last words (hung tasks, RCU stalls, soft lockups)',
+              context: { check: id },
+            });
+          }
+        }
         throwIfInterrupted();
         d.log(`${result.verdict.toUpperCase().padEnd(5)} ${id}${result.reason ? ` (${result.reason})` : ''}`);
         return result;

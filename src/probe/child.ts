@@ -1,25 +1,12 @@
 /**
- * The probe child (see isolate.ts): receives one request over IPC, optionally joins a cgroup
- * and drops to a uid, runs the operation, sends the result and exits. If the kernel kills
- * it first, the parent reports how.
+ * The probe child (see isolate.ts): receives one request over IPC, runs the operation, sends
+ * the result and exits. If the kernel kills it first, the parent reports how.
  */
-import { join } from 'node:path';
 import type { ChildReply, ChildRequest } from './isolate.js';
 import { operations } from './operations.js';
-import { writeText } from './sysfs.js';
 
 async function handle(request: ChildRequest): Promise<ChildReply> {
-  if (request.cgroup !== undefined) {
-    // "0" moves the writer itself: the child's memory is then charged to that cgroup.
-    const joined = writeText(join(request.cgroup, 'cgroup.procs'), '0');
-    if (!joined.ok) return { result: { probe: request.op, ...joined, step: 'join-cgroup', cgroup: request.cgroup } };
-  }
-  if (request.asUid !== undefined) {
-    // Present on POSIX, which is the only place probes run.
-    process.setgroups!([]);
-    process.setgid!(request.asUid);
-    process.setuid!(request.asUid);
-  }
+  // The parent has already put this process in its cgroup and started it as its uid.
   const op = operations[request.op];
   if (!op) return { error: `unknown probe operation ${request.op}` };
   return { result: await op(request.args) };

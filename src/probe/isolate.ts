@@ -5,8 +5,9 @@
  * parent's execArgv so a TypeScript loader carries over) and answers over the IPC channel.
  */
 import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readKeyValue } from './sysfs.js';
+import { readKeyValue, writeText } from './sysfs.js';
 
 export interface IsolationOptions {
   timeoutMs?: number;
@@ -42,8 +43,6 @@ export function isProbeFailure(r: unknown): r is ProbeFailure {
 export interface ChildRequest {
   op: string;
   args: unknown;
-  cgroup?: string;
-  asUid?: number;
 }
 
 export type ChildReply = { result: unknown } | { error: string };
@@ -61,10 +60,11 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
   const timeoutMs = options.timeoutMs ?? 60_000;
   const oomBefore = oomKills(options.cgroup);
   return new Promise((resolve) => {
-    // Node (20.19+, CVE-2024-22017) refuses setgroups/setuid while libuv may use io_uring;
-    // a child that drops privileges (asUid) must start with io_uring off.
-    const env = options.asUid === undefined ? process.env : { ...process.env, UV_USE_IO_URING: '0' };
-    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', env });
+    // The child starts as asUid (libuv drops the groups and sets gid/uid before exec):
+    // process.setuid() in the child is refused by Debian's Node with a system libuv
+    // ("io_uring may be enabled", CVE-2024-22017).
+    const creds = options.asUid === undefined ? {} : { uid: options.asUid, gid: options.asUid };
+    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', ...creds });
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;
@@ -93,6 +93,16 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
       const why = reply && 'error' in reply ? reply.error : `exited with code ${exitCode} without a result`;
       fail('CHILD_ERROR', `probe ${op} failed in its child: ${why}`, { exitCode });
     });
-    child.send({ op, args, cgroup: options.cgroup, asUid: options.asUid } satisfies ChildRequest);
+    // The parent (root) moves the child: an unprivileged child could not write cgroup.procs.
+    if (options.cgroup !== undefined && child.pid !== undefined) {
+      const joined = writeText(join(options.cgroup, 'cgroup.procs'), String(child.pid));
+      if (!joined.ok) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve({ probe: op, ...joined, step: 'join-cgroup', cgroup: options.cgroup } as R);
+        return;
+      }
+    }
+    child.send({ op, args } satisfies ChildRequest);
   });
 }

@@ -4,7 +4,8 @@
  * a kernel that rejects a write (EINVAL) or lacks a file (ENOENT) is a result, not a crash.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { firstFailure, outcome, outcomeOfError, type Outcome } from './errno.js';
@@ -125,11 +126,14 @@ async function removeCgroup(path: string): Promise<Outcome> {
 
 /**
  * Start a process that only sleeps, move it into `dir`, read its node lines, then end it.
- * It is /bin/sleep, not Node: cgroup v2 migrates a moved task's memory to the new mems, and
- * a Node process's tens of MiB onto emulated CXL take minutes.
+ * cgroup v2 migrates a moved task's memory to the new mems, shared pages included (MOVE_ALL):
+ * a dynamically linked sleeper would drag the libc every process maps onto the new node (on
+ * emulated CXL, 100x slower for the whole guest). So the sleeper is a private copy of a
+ * static busybox where there is one, else /bin/sleep.
  */
 async function moveSleeper(dir: string): Promise<NonNullable<CpusetResult['move']>> {
-  const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
+  const copy = privateStaticSleeper();
+  const child = copy ? spawn(copy.path, ['sleep', '3600'], { stdio: 'ignore' }) : spawn('sleep', ['3600'], { stdio: 'ignore' });
   await once(child, 'spawn');
   const pid = child.pid!;
   try {
@@ -139,7 +143,20 @@ async function moveSleeper(dir: string): Promise<NonNullable<CpusetResult['move'
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
+    copy?.remove();
   }
+}
+
+const STATIC_BUSYBOX = '/usr/bin/busybox';
+
+/** A copy of the static busybox in a temp dir (named busybox, so its applets work), or undefined. */
+function privateStaticSleeper(): { path: string; remove(): void } | undefined {
+  if (!existsSync(STATIC_BUSYBOX)) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'cxl-probe-sleeper-'));
+  const path = join(dir, 'busybox');
+  copyFileSync(STATIC_BUSYBOX, path);
+  chmodSync(path, 0o755);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export async function cpusetProbe(args: CpusetArgs): Promise<CpusetResult> {

@@ -1,7 +1,7 @@
 /**
  * One run: kernel -> image -> boot -> suite -> collect -> shutdown -> reports.
  * Whatever happens (check failures, a kernel crash, a hang, QEMU dying, Ctrl-C), the
- * results dir ends with summary.json, results.tap, junit.xml, the console and dmesg,
+ * results dir ends with summary.json, results.tap, junit.xml, kcidb.json, the console and dmesg,
  * and no QEMU process is left.
  */
 import { readFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { loadTopology, type Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
 import { scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
+import { toKcidb } from '../report/kcidb.js';
 import type { ConsoleFinding, Outcome, RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
@@ -155,6 +156,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   await results.seal();
   await results.writeText('results.tap', toTap(summary));
   await results.writeText('junit.xml', toJUnit(summary));
+  await results.writeText('kcidb.json', JSON.stringify(toKcidb(summary), null, 2) + '\n');
   return { results, summary };
 }
 

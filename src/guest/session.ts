@@ -19,11 +19,16 @@ export type JsonResult<T> =
 
 export class GuestSession {
   readonly probe: RemoteProber;
+  /** The same probes, run with oom_score_adj 1000: for hogs that must be the OOM killer's choice. */
+  readonly oomFirstProbe: RemoteProber;
   /** Where the logs of the commands run now are collected (the running check's evidence). */
   private collectors: string[][] = [];
 
   constructor(private readonly ssh: GuestSsh, readonly results: Results) {
     this.probe = createRemoteProber(async (argv) => this.run(`probe-${argv[2] ?? ''}`, argv, { timeoutMs: 180_000 }));
+    this.oomFirstProbe = createRemoteProber(async (argv) => this.run(`probe-${argv[5] ?? ''}-oom-first`, argv, { timeoutMs: 180_000 }), {
+      command: ['sh', '-c', 'echo 1000 > /proc/self/oom_score_adj && exec cxl-harness "$@"', 'sh'],
+    });
   }
 
   get connected(): boolean {

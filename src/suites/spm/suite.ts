@@ -201,7 +201,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     await row(r, async (c: CheckApi, n: Nodes) => {
       // migrate_pages on the probe itself would move a whole Node process onto S (minutes
       // under TCG): move a small shell holding ~100 anonymous pages instead.
-      const target = await startSmallProcess(c, asUid);
+      const target = await startSmallProcess(c, asUid === undefined ? {} : { uid: asUid });
       try {
         const m = await c.guest.probe.run('migrate-pid', { pid: target, from: [0], to: [n.spm], ...(asUid !== undefined ? { asUid } : {}) });
         c.require('the probe ran', !isProbeFailure(m), isProbeFailure(m) ? m.message : undefined);
@@ -245,16 +245,21 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     };
   }, ['spm']);
   await row(ROWS.demotion, async (c: CheckApi, n: Nodes) => {
-    c.require('demotion can be enabled', (await writeValue(c.guest, '/sys/kernel/mm/numa/demotion_enabled', 'true')) === 'OK');
+    // A small process in its own memcg, then anon-only proactive reclaim of that memcg: with
+    // no swap, its pages can only be demoted (MADV_PAGEOUT never demotes, and a bigger memcg
+    // would give up file pages first). memory.reclaim answers EAGAIN: demotion is not reclaim.
+    const cg = `${CG}/cxlh-demote`;
+    const setup = await c.guest.run('demote-setup', `echo +memory > ${CG}/cgroup.subtree_control && mkdir -p ${cg} && echo true > /sys/kernel/mm/numa/demotion_enabled`);
+    c.require('demotion enabled and a memcg made', setup.exitCode === 0, setup.stderr);
+    let target: number | undefined;
     try {
-      const z = await c.guest.probe.run('zswap', { enable: false, swap: 'none', pressure: 'reclaim', fill: 'pattern', pages: PAGES * 4, swapIn: true, keepSwap: false });
-      c.require('the reclaim probe ran', !isProbeFailure(z) && !!z.consumer && !isProbeFailure(z.consumer), isProbeFailure(z) ? z.message : JSON.stringify(z.consumer));
-      const consumer = z.consumer as Exclude<typeof z.consumer, undefined | { failure: true }>;
-      const after = consumer.afterSwapIn?.nodes ?? {};
-      const pages = PAGES * 4;
-      return { pages, offNode0: pages - (after['0'] ?? 0), onSpm: after[String(n.spm)] ?? 0, onControl: after[String(n.control)] ?? 0 };
+      target = await startSmallProcess(c, { cgroup: cg });
+      const before = await anonPerNode(c, target);
+      await c.guest.run('memory-reclaim', `echo "2M swappiness=200" > ${cg}/memory.reclaim; grep pgdemote /proc/vmstat`);
+      const after = await anonPerNode(c, target);
+      return { pages: before['0'] ?? 0, offNode0: (before['0'] ?? 0) - (after['0'] ?? 0), onSpm: after[String(n.spm)] ?? 0, onControl: after[String(n.control)] ?? 0 };
     } finally {
-      await writeValue(c.guest, '/sys/kernel/mm/numa/demotion_enabled', 'false');
+      await c.guest.run('demote-cleanup', `${target ? `kill ${target}; ` : ''}sleep 0.2; rmdir ${cg}; echo false > /sys/kernel/mm/numa/demotion_enabled`);
     }
   }, ['spm']);
 
@@ -289,30 +294,40 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
   // With C offline, node 0's fallback is S alone (stock) or nothing (v2); offlining S at the
   // end moves whatever other processes refaulted onto S back to node 0.
   await row(ROWS.pressure, async (c: CheckApi, n: Nodes) => {
+    // Filling 2 GiB of node 0 under TCG takes minutes and pushes everyone's page cache around:
+    // park most of node 0's free memory in its hugetlb pool first, so a hog of the rest plus
+    // 8 MiB decides the row in seconds. The hog is the OOM killer's first choice.
     const cg = await c.guest.probe.run('cpuset', { cgroup: 'cxlh-hog', mems: `0,${n.spm}`, moveProcess: false, remove: false });
     c.require('the hog cgroup was made', !isProbeFailure(cg) && cg.writeMems?.ok === true, JSON.stringify(isProbeFailure(cg) ? cg : cg.writeMems));
-    const free0 = (await c.guest.probe.run('nodes', {}));
-    c.require('node facts read', !isProbeFailure(free0));
-    const node0FreeKiB = free0.nodes.find((x) => x.id === 0)?.meminfo.MemFree ?? 0;
-    const pages = Math.ceil((node0FreeKiB + 8 * 1024) / 4);
-    const mark = await dmesgLines(c.guest);
-    const hog = await c.guest.probe.run('place', { pages, fill: 'pattern', cgroup: `${CG}/cxlh-hog`, timeoutMs: 150_000 });
-    const log = await dmesgSince(c.guest, mark);
-    await c.guest.run('rmdir-hog', ['rmdir', `${CG}/cxlh-hog`]);
-    const after = await c.guest.probe.run('nodes', {});
-    const oomLine = log.find((l) => /oom-kill:/.test(l));
-    if (oomLine && /CONSTRAINT_MEMORY_POLICY/.test(oomLine)) {
-      await ctx.observe({ id: 'spm.oddity.oom_constraint', title: 'OOM under a cpuset hog reports CONSTRAINT_MEMORY_POLICY though the task has no mempolicy', detail: oomLine, check: ROWS.pressure.id });
+    const pool = `${NODE}/node0/hugepages/hugepages-2048kB/nr_hugepages`;
+    const park = await c.guest.run('park-node0', [
+      `free=$(awk '/MemFree:/ {print $4}' ${NODE}/node0/meminfo)`,
+      `echo $(( (free - 96 * 1024) / 2048 )) > ${pool}`,
+      `awk '/MemFree:/ {print $4}' ${NODE}/node0/meminfo`,
+    ].join('\n'));
+    try {
+      const node0FreeKiB = Number(park.stdout.trim());
+      c.require('node 0 free memory parked in its hugetlb pool', park.exitCode === 0 && node0FreeKiB > 0 && node0FreeKiB < 512 * 1024, `${park.stderr} free=${park.stdout.trim()} KiB`);
+      const pages = Math.ceil((node0FreeKiB + 8 * 1024) / 4);
+      const mark = await dmesgLines(c.guest);
+      const hog = await c.guest.oomFirstProbe.run('place', { pages, fill: 'pattern', cgroup: `${CG}/cxlh-hog`, timeoutMs: 120_000 });
+      const log = await dmesgSince(c.guest, mark);
+      const oomLine = log.find((l) => /oom-kill:/.test(l));
+      if (oomLine && /CONSTRAINT_MEMORY_POLICY/.test(oomLine)) {
+        await ctx.observe({ id: 'spm.oddity.oom_constraint', title: 'OOM under a cpuset hog reports CONSTRAINT_MEMORY_POLICY though the task has no mempolicy', detail: oomLine, check: ROWS.pressure.id });
+      }
+      const spmFree = await readValue(c.guest, `${NODE}/node${n.spm}/meminfo`);
+      return {
+        killed: isProbeFailure(hog) && hog.signal === 'SIGKILL',
+        oom: isProbeFailure(hog) ? hog.oom === true || !!oomLine : false,
+        pagesOnSpm: isProbeFailure(hog) ? 0 : hog.placed?.nodes[String(n.spm)] ?? 0,
+        spmMemFreeKiB: Number(/MemFree:\s+(\d+)/.exec(spmFree.value ?? '')?.[1] ?? -1),
+        ...(oomLine ? { oomLine } : {}),
+      };
+    } finally {
+      await c.guest.run('unpark-node0', `echo 0 > ${pool}; rmdir ${CG}/cxlh-hog`);
     }
-    return {
-      killed: isProbeFailure(hog) && hog.signal === 'SIGKILL',
-      oom: isProbeFailure(hog) ? hog.oom === true : false,
-      pagesOnSpm: isProbeFailure(hog) ? 0 : hog.placed?.nodes[String(n.spm)] ?? 0,
-      spmMemFreeKiB: isProbeFailure(after) ? -1 : after.nodes.find((x) => x.id === n.spm)?.meminfo.MemFree ?? -1,
-      ...(oomLine ? { oomLine } : {}),
-    };
   }, ['spm']);
-
   await row(ROWS.hugetlb, async (c: CheckApi, n: Nodes) => {
     const file = `${NODE}/node${n.spm}/hugepages/hugepages-2048kB/nr_hugepages`;
     // The write runs in the background: on v2 it never returns and cannot be killed, and a
@@ -344,26 +359,42 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
 }
 
 /**
- * Start a small shell (as root or `uid`) holding ~400 KB of anonymous memory; its pid once it
- * is filled. It runs a private copy of the static busybox: for root, migrate_pages moves with
- * MPOL_MF_MOVE_ALL, shared pages included, and moving the libc and /bin/dash a target maps
- * onto emulated CXL made every later process in the guest 100x slower.
+ * Start a small process (as root or `uid`, optionally inside a cgroup) holding ~130
+ * anonymous pages, and return its pid once they are filled. It is a private copy of the
+ * static busybox blocked on a FIFO, with no child: for root, migrate_pages (and cpuset
+ * moves) use MPOL_MF_MOVE_ALL, shared pages included, and a target mapping the guest's libc
+ * or /bin/dash dragged them onto emulated CXL (every later process 100x slower); a child
+ * would share its pages copy-on-write and keep them from moving without MOVE_ALL.
  */
-async function startSmallProcess(c: CheckApi, uid?: number): Promise<number> {
-  const as = uid === undefined ? '' : `setpriv --reuid=${uid} --regid=${uid} --clear-groups `;
+async function startSmallProcess(c: CheckApi, options: { uid?: number; cgroup?: string } = {}): Promise<number> {
+  const as = options.uid === undefined ? '' : `setpriv --reuid=${options.uid} --regid=${options.uid} --clear-groups `;
+  const join = options.cgroup ? `echo $$ > ${options.cgroup}/cgroup.procs; ` : '';
   const script = [
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
-    'shell=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$shell"',
-    `setsid ${as}"$shell" sh -c 'v=$(head -c 400000 /dev/zero | tr "\\0" x); : > "$1"; sleep 600; :' sh "$ready" </dev/null >/dev/null 2>&1 &`,
+    'bb=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$bb"',
+    "cat > \"$ready.sh\" <<'EOT'",
+    'v=$(head -c 400000 /dev/zero | tr "\\0" x)',
+    'mkfifo "$1.fifo"',
+    ': > "$1"',
+    'read x < "$1.fifo"',
+    ':',
+    'EOT',
+    `setsid sh -c '${join}exec ${as}"$0" sh "$1.sh" "$1"' "$bb" "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
-    'rm -f "$ready"',
-    'echo $pid',
+    '[ -e "$ready" ] && echo $pid',
   ].join('\n');
   const r = await c.guest.run('start-small-process', script, { timeoutMs: 60_000 });
   const pid = Number(r.stdout.trim());
   c.require('a small target process started', r.exitCode === 0 && pid > 0, r.stderr || r.stdout);
   return pid;
+}
+
+/** Anonymous pages per node of a process (numa_maps), read with awk in the guest. */
+async function anonPerNode(c: CheckApi, pid: number): Promise<Record<string, number>> {
+  const r = await c.guest.run('numa-maps-anon', `awk '/anon=/ { for (i = 1; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split(substr($i, 2), a, "="); s[a[1]] += a[2] } } END { for (n in s) printf "%s=%s\\n", n, s[n] }' /proc/${pid}/numa_maps`);
+  c.require(`numa_maps of ${pid} read`, r.exitCode === 0, r.stderr);
+  return Object.fromEntries(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('=').map(Number) as [number, number]).map(([n, v]) => [String(n), v]));
 }
 
 /**

@@ -128,3 +128,26 @@ t.test('static interfaces: cgroup file, status lines, spm_node attributes', asyn
   t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'EBUSY', memoryAddFailedLogged: true, restored: true }), true);
   t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'OK', memoryAddFailedLogged: false, restored: true }), 'bind gave OK; no "memory add failed" in the kernel log');
 });
+
+t.test('the observations recorded from a real stock run (Debian 7.2.13, spm-pair) meet every stock expectation and fail v2 where the columns differ', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const recorded = JSON.parse(readFileSync(new URL('./fixtures/spm/stock-observed-7.2.13.json', import.meta.url), 'utf8')) as {
+    nodes: { control: number; spm: number };
+    observed: Record<string, unknown>;
+  };
+  t.equal((recorded.observed['spm.online.spm_node'] as { node: number }).node, recorded.nodes.spm);
+  const sameOnBoth = new Set(['spm.sysfs.private_node_files', 'spm.offline.control', 'spm.offline.spm', 'spm.zswap.leak']);
+  for (const row of Object.values(ROWS) as Row<unknown>[]) {
+    const observed = recorded.observed[row.id];
+    if (row.notApplicable?.stock) {
+      t.equal(observed, undefined, `${row.id} was skipped on stock, nothing observed`);
+      continue;
+    }
+    t.ok(observed !== undefined, `${row.id} has a recorded observation`);
+    const stock = (lookup(row, 'stock') as { kind: 'expect'; expectation: Expectation<unknown> }).expectation.judge(observed, recorded.nodes);
+    t.equal(stock, true, `${row.id}: stock expectation met by the stock kernel`);
+    const v2 = (lookup(row, 'spm-v2') as { kind: 'expect'; expectation: Expectation<unknown> }).expectation.judge(observed, recorded.nodes);
+    if (sameOnBoth.has(row.id)) t.equal(v2, true, `${row.id}: same on both columns`);
+    else t.type(v2, 'string', `${row.id}: the stock kernel's behaviour fails the v2 column (${String(v2).slice(0, 60)})`);
+  }
+});

@@ -229,7 +229,9 @@ export const ROWS = {
     title: 'migrate_pages(pid, {0} -> {S}) by an unprivileged user (uid 65534) on its own small process',
     tableRow: 'unprivileged migrate_pages(self, {0}->{S})',
     expect: {
-      stock: { expected: 'allowed, pages move', judge: (o) => all([o.code === 'OK', `migrate_pages ${o.code}`], [o.anonOnNode0Before > 0, 'the target had no pages on node 0'], [o.onSpmAfter > 0 && o.leftOnNode0 === 0, `${o.onSpmAfter} pages on S, ${o.leftOnNode0} left on node 0`]) },
+      // Without CAP_SYS_NICE the kernel moves with MPOL_MF_MOVE: a page the target still shares
+      // (copy-on-write with a process that has not exited yet) stays; measured 132 of 133.
+      stock: { expected: 'allowed, pages move (at least 90%: shared pages stay without MOVE_ALL)', judge: (o) => all([o.code === 'OK', `migrate_pages ${o.code}`], [o.anonOnNode0Before > 0, 'the target had no pages on node 0'], [o.onSpmAfter > 0 && o.onSpmAfter >= 0.9 * o.anonOnNode0Before, `${o.onSpmAfter} of ${o.anonOnNode0Before} pages on S, ${o.leftOnNode0} left on node 0`]) },
       'spm-v2': { expected: 'EPERM (S is not in the target\'s sysram nodes)', judge: (o) => all([o.code === 'EPERM', `migrate_pages ${o.code}`], [o.onSpmAfter === 0, `${o.onSpmAfter} pages on S`]) },
     },
   } satisfies Row<MigrateObs>,

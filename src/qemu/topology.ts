@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { FieldError, arr, str, int, oneOf } from '../fields.js';
 
 export interface Type3Device {
   id: string;
@@ -82,8 +83,6 @@ export function loadTopology(nameOrPath: string): Topology {
   }
   return parseTopology(data, file);
 }
-
-class FieldError extends Error {}
 
 /** Validate parsed JSON into a Topology. Pure; throws HarnessError naming file and field. */
 export function parseTopology(data: unknown, file: string): Topology {
@@ -194,25 +193,4 @@ function obj(v: unknown, field: string, allowed: readonly string[]): Record<stri
     throw new FieldError(`${field === '(top level)' ? '' : `${field}.`}${unknown} is not a topology field (allowed here: ${allowed.join(', ')})`);
   }
   return v as Record<string, unknown>;
-}
-function arr(v: unknown, field: string, min: number): unknown[] {
-  if (!Array.isArray(v)) throw new FieldError(`${field} must be an array`);
-  if (v.length < min) throw new FieldError(`${field} needs at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
-  return v;
-}
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v === '') throw new FieldError(`${field} must be a non-empty string`);
-  return v;
-}
-function int(v: unknown, field: string, min: number, max: number, multipleOf = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${field} must be an integer (got ${JSON.stringify(v)})`);
-  if (v < min || v > max) throw new FieldError(`${field} must be between ${min} and ${max} (got ${v})`);
-  if (v % multipleOf !== 0) throw new FieldError(`${field} must be a multiple of ${multipleOf} (got ${v})`);
-  return v;
-}
-function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new FieldError(`${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
-  }
-  return v as T;
 }

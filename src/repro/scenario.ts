@@ -10,6 +10,7 @@ import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';
 import type { Topology } from '../qemu/topology.js';
+import { FieldError, arr, str, bool, int, oneOf } from '../fields.js';
 
 export const SCENARIO_DIR = join(packageRoot, 'scenarios');
 
@@ -81,8 +82,6 @@ export function loadScenario(nameOrPath: string): Scenario {
   }
   return parseScenario(data, file);
 }
-
-class FieldError extends Error {}
 
 /** Validate parsed JSON into a Scenario. Pure; throws HarnessError naming file and field. */
 export function parseScenario(data: unknown, file: string): Scenario {
@@ -295,29 +294,4 @@ function known(o: Record<string, unknown>, field: string, allowed: string[]): vo
 function obj(v: unknown, field: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FieldError(`${field} must be an object`);
   return v as Record<string, unknown>;
-}
-function arr(v: unknown, field: string, min: number): unknown[] {
-  if (!Array.isArray(v)) throw new FieldError(`${field} must be an array`);
-  if (v.length < min) throw new FieldError(`${field} needs at least ${min} entr${min === 1 ? 'y' : 'ies'}`);
-  return v;
-}
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v === '') throw new FieldError(`${field} must be a non-empty string`);
-  return v;
-}
-function bool(v: unknown, field: string): boolean {
-  if (typeof v !== 'boolean') throw new FieldError(`${field} must be true or false (got ${JSON.stringify(v)})`);
-  return v;
-}
-function int(v: unknown, field: string, min: number, max: number, multipleOf = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new FieldError(`${field} must be an integer (got ${JSON.stringify(v)})`);
-  if (v < min || v > max) throw new FieldError(`${field} must be between ${min} and ${max} (got ${v})`);
-  if (v % multipleOf !== 0) throw new FieldError(`${field} must be a multiple of ${multipleOf} (got ${v})`);
-  return v;
-}
-function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new FieldError(`${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
-  }
-  return v as T;
 }

@@ -26,11 +26,6 @@ export interface Patch {
   files: string[];
 }
 
-interface Message {
-  text: string;
-  headers: Record<string, string>;
-}
-
 /** Header lines of a mail (up to the first blank line), unfolded, names lower-cased. */
 export function parseHeaders(text: string): Record<string, string> {
   const headers: Record<string, string> = {};

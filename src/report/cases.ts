@@ -4,19 +4,11 @@
  * when the run ended abnormally. TAP, JUnit, KCIDB and the console table all read this, so
  * they never disagree on what passed.
  */
-import type { ConsoleFinding, RunSummary, Verdict } from './model.js';
+import type { CheckResult, ConsoleFinding, RunSummary } from './model.js';
 import { enforceEvidence, findingFailsRun, isAbnormalOutcome, type OutcomeOptions } from './verdict.js';
 
-export interface ReportCase {
-  /** Stable dotted id: the check id, `console.<kind>.<n>`, `console.clean` or `run.outcome`. */
-  id: string;
-  title: string;
-  verdict: Verdict;
-  reason?: string;
-  expected?: unknown;
-  observed?: unknown;
-  evidence: string[];
-  durationMs: number;
+/** A check, a console finding or the run's outcome, as one case of a report. */
+export interface ReportCase extends CheckResult {
   /** The finding behind a console case. */
   finding?: ConsoleFinding;
 }

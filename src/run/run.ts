@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, HarnessError, isHarnessError, tail } from '../errors.js';
 import { GuestSession } from '../guest/session.js';
 import type { GuestSsh } from '../guest/ssh.js';
-import { guestImage, type GuestImage } from '../image/image.js';
+import { guestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import type { Accel } from '../qemu/argv.js';

@@ -3,6 +3,7 @@
  * online it as a NUMA node, place and move pages, offline and remove it, shut down.
  */
 import t from 'tap';
+import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,8 +46,19 @@ t.test('cxl-harness run --suite hotplug on the Debian kernel', async (t) => {
   });
   t.ok(parsed.ok, 'the TAP report says ok');
 
-  for (const f of ['console.log', 'dmesg.txt', 'junit.xml', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} kept`);
+  for (const f of ['console.log', 'dmesg.txt', 'junit.xml', 'kcidb.json', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} kept`);
   t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /cxl-harness: guest ready/, 'the console shows the guest init');
   t.match(readFileSync(join(dir, 'dmesg.txt'), 'utf8'), /cxl/i, 'dmesg was collected');
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');
+
+  // reproducer.sh repeats the run with the same inputs, from anywhere, into a new results dir.
+  const again = `${dir}-again`;
+  const rerun = await execa('sh', [join(dir, 'reproducer.sh'), '--results', again], { cwd: tmpdir(), reject: false, timeout: 15 * 60 * 1000 });
+  t.equal(rerun.exitCode, 0, 'the reproducer exits like the run did');
+  const repeated = readJson<RunSummary>(join(again, 'summary.json'));
+  t.equal(repeated.suite, summary.suite);
+  t.same(repeated.topology?.name, summary.topology?.name);
+  t.same(repeated.kernel?.package, summary.kernel?.package, 'on the same kernel');
+  t.same(repeated.checks.map((c) => [c.id, c.verdict]), summary.checks.map((c) => [c.id, c.verdict]), 'with the same checks and verdicts');
+  t.same(qemuProcesses(again), [], 'and no QEMU left either');
 });

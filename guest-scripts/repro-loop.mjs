@@ -6,7 +6,8 @@
 //
 //   node repro-loop.mjs < spec.json
 //   spec: { scenario: {name, setup, steps, teardown, requires}, start, iterations, seed,
-//           stopOnFail, crashAt, syncTimeoutMs }
+//           stopOnFail, crashAt, syncTimeoutMs, generation: {name, evidence} }
+//   (generation: the kernel's SPM generation, decided on the host by src/suites/spm/generation.ts)
 //
 // It also writes to /dev/kmsg (so the host sees it live on the serial console):
 //   "### cxl-harness step: repro.<name>.iter.NNN"  at the start of each iteration
@@ -14,16 +15,14 @@
 //                                                  it then waits for /run/cxl-repro/<token>
 //   "cxl-harness repro: iter NNN ok|FAIL <ms> ms"  at the end of each iteration
 // Kernel refusals are data ({ok:false, code:'EBUSY'}); waits poll sysfs, no fixed sleeps.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import * as cxl from './lib/cxl.mjs';
 
-const CXL = '/sys/bus/cxl/devices';
-const DAX = '/sys/bus/dax/devices';
-const NODES = '/sys/devices/system/node';
-const MEMORY = '/sys/devices/system/memory';
+const { CXL, DAX, MEMORY, NODES, blockSize, blockStates, driverOf, ls, nodeMemory, read, setBlocks, waitFor } = cxl;
 const SYNC_DIR = '/run/cxl-repro';
 const ADDON = new URL('../build/Release/cxl_probe.node', import.meta.url).pathname;
 const MPOL_BIND = 2;
@@ -35,57 +34,23 @@ const errnoName = (n) => ERRNO[Math.abs(n)] ?? `errno${Math.abs(n)}`;
 const addon = () => createRequire(import.meta.url)(ADDON);
 
 // ---------- small helpers ----------
-function read(path) {
-  try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
-}
-function ls(dir) {
-  try { return readdirSync(dir); } catch { return []; }
-}
+/** A sysfs write as this script's steps show it: { ok } or { ok: false, code, errno }. */
 function write(path, value) {
-  try {
-    writeFileSync(path, String(value));
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, code: e.code ?? 'EIO', errno: -(e.errno ?? 5) };
-  }
+  const { ok, code, errno } = cxl.write(path, value);
+  return ok ? { ok } : { ok, code, errno };
 }
-function sleepMs(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-function waitFor(predicate, timeoutMs, everyMs = 20) {
-  const t = Date.now();
-  for (;;) {
-    const v = predicate();
-    if (v) return v;
-    if (Date.now() - t > timeoutMs) return undefined;
-    sleepMs(everyMs);
-  }
-}
+/** A command as this script's steps show it (output capped at 2000 characters). */
 function run(argv) {
-  const t = Date.now();
-  try {
-    const stdout = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    return { ok: true, run: argv, exitCode: 0, stdout: stdout.slice(0, 2000), ms: Date.now() - t };
-  } catch (e) {
-    return { ok: false, run: argv, exitCode: e.status ?? null, stdout: String(e.stdout ?? '').slice(0, 2000), stderr: String(e.stderr ?? e.message).slice(0, 2000), ms: Date.now() - t };
-  }
+  return cap(cxl.run(argv));
+}
+function cap(r) {
+  return { ...r, stdout: r.stdout.slice(0, 2000), ...(r.stderr !== undefined ? { stderr: r.stderr.slice(0, 2000) } : {}) };
 }
 function kmsg(line) {
   try { writeFileSync('/dev/kmsg', `${line}\n`); } catch { /* not fatal */ }
 }
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
-}
-function expandList(list) {
-  const out = [];
-  for (const part of (list ?? '').split(',').filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
-  }
-  return out;
-}
-function driverOf(path) {
-  try { return basename(realpathSync(join(path, 'driver'))); } catch { return undefined; }
 }
 /** mulberry32: a small seeded PRNG, so --seed makes random choices repeatable. */
 function prng(seed) {
@@ -104,153 +69,47 @@ function pick(value, rand) {
   return value;
 }
 
-// ---------- facts: kernel generation and features ----------
-function facts() {
-  const status = read('/proc/self/status') ?? '';
-  const spmFiles = ls(DAX).filter((d) => existsSync(join(DAX, d, 'spm_node'))).length + ls(CXL).filter((d) => existsSync(join(CXL, d, 'spm_node'))).length;
-  let generation = 'stock';
-  const evidence = [];
-  if (existsSync(join(NODES, 'has_public_memory'))) { generation = 'private-latest'; evidence.push(`${NODES}/has_public_memory exists`); }
-  else if (existsSync(join(NODES, 'has_private_memory'))) { generation = 'private-v4'; evidence.push(`${NODES}/has_private_memory exists`); }
-  else if (existsSync('/sys/fs/cgroup/cpuset.mems.sysram') || /^Sysram_nodes:/m.test(status) || spmFiles > 0) {
-    generation = 'spm-v2';
-    if (existsSync('/sys/fs/cgroup/cpuset.mems.sysram')) evidence.push('/sys/fs/cgroup/cpuset.mems.sysram exists');
-    if (/^Sysram_nodes:/m.test(status)) evidence.push('/proc/self/status has Sysram_nodes:');
-    if (spmFiles > 0) evidence.push(`${spmFiles} spm_node attribute(s) under /sys/bus/dax or /sys/bus/cxl`);
-  } else if (existsSync('/sys/fs/cgroup/cpuset.mems.default')) { generation = 'protected-v1'; evidence.push('/sys/fs/cgroup/cpuset.mems.default exists'); }
-  else evidence.push('no cpuset.mems.sysram, no Sysram_nodes:, no spm_node, no has_private_memory');
-  const memdevs = ls(CXL).filter((d) => /^mem\d+$/.test(d));
+// ---------- facts: features (the kernel generation comes from the host, spec.generation) ----------
+function facts(generation) {
+  const memdevs = cxl.memdevs();
   const features = {
-    spm_node: generation === 'spm-v2',
+    spm_node: generation.name === 'spm-v2',
     zswap: existsSync('/sys/module/zswap/parameters/enabled'),
     poison_list: memdevs.some((m) => existsSync(join(CXL, m, 'trigger_poison_list'))),
     dcd: memdevs.some((m) => ls(join(CXL, m)).some((e) => /^dynamic_ram|^dc\d*$/.test(e))),
     sysrq: existsSync('/proc/sysrq-trigger'),
   };
-  return { generation, evidence, features, memdevs, blockSize: parseInt(read(join(MEMORY, 'block_size_bytes')) ?? '0', 16), release: read('/proc/sys/kernel/osrelease') };
+  return { generation: generation.name, evidence: generation.evidence, features, memdevs, blockSize: blockSize(), release: read('/proc/sys/kernel/osrelease') };
 }
 
-// ---------- region flows ----------
-const rootDecoderCache = new Map();
-function memdevsBelow(decoder) {
-  if (!rootDecoderCache.has(decoder)) {
-    const r = run(['cxl', 'list', '-M', '-d', decoder]);
-    let list = [];
-    try { list = JSON.parse(r.stdout || '[]').map((m) => m.memdev); } catch { /* none */ }
-    rootDecoderCache.set(decoder, list);
-  }
-  return rootDecoderCache.get(decoder);
-}
-function endpointOf(memdev) {
-  for (const e of ls(CXL).filter((d) => /^endpoint\d+$/.test(d))) {
-    try { if (basename(realpathSync(join(CXL, e, 'uport'))) === memdev) return e; } catch { /* not this one */ }
-  }
-  return undefined;
-}
-function endpointDecoders(memdev) {
-  const ep = endpointOf(memdev);
-  return ep ? ls(CXL).filter((d) => d.startsWith(`decoder${ep.slice(8)}.`)).sort() : [];
-}
-function memdevFree(memdev) {
-  const decs = endpointDecoders(memdev);
-  return decs.length > 0 && decs.every((d) => Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
-}
-function pickTarget(want) {
-  const decoders = ls(CXL).filter((d) => /^decoder0\.\d+$/.test(d)).sort();
-  for (const decoder of decoders) {
-    for (const m of memdevsBelow(decoder)) {
-      if ((want && m !== want) || !memdevFree(m)) continue;
-      return { decoder, memdev: m };
-    }
-  }
-  return {};
-}
-function daxOfRegion(region) {
-  const dr = ls(join(CXL, region)).find((e) => e.startsWith('dax_region'));
-  return dr ? ls(join(CXL, region, dr)).find((e) => /^dax\d+\.\d+$/.test(e)) : undefined;
-}
-function blocksOfDax(dax, blockSize) {
-  const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
-  const size = Number(read(join(DAX, dax, 'size')) ?? 0);
-  const out = [];
-  if (!blockSize || !size) return out;
-  for (let b = Math.floor(start / blockSize); b < Math.floor((start + size) / blockSize); b++) {
-    if (existsSync(join(MEMORY, `memory${b}`))) out.push(b);
-  }
-  return out;
-}
-function nodeFacts(node) {
-  const meminfo = read(join(NODES, `node${node}`, 'meminfo')) ?? '';
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? NaN);
-  return { node, memTotalKiB: kb('MemTotal'), memFreeKiB: kb('MemFree'), hasMemory: expandList(read(join(NODES, 'has_memory'))).includes(node) };
-}
-function blockStates(blocks) {
-  return blocks.map((b) => read(join(MEMORY, `memory${b}`, 'state')));
+// ---------- region flows (lib/cxl.mjs) ----------
+/** A step of the shared flows in this script's `sub` format: commands and writes (a block's with its ms), no waits or notes. */
+function recorder(sub) {
+  return (step) => {
+    if (step.run) sub.push(cap(step));
+    else if (step.block !== undefined) sub.push(step);
+    else if (step.write) { const { ms: _ms, ...w } = step; sub.push(w); }
+  };
 }
 
 function createRegion(step, st, ctx) {
   const sub = [];
-  const { decoder, memdev } = pickTarget(step.memdev);
-  if (!decoder) return { ok: false, code: 'NO_TARGET', error: `no free memdev below a root decoder${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
-  let region;
-  if ((step.method ?? 'ndctl') === 'ndctl') {
-    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', '1', memdev]);
-    sub.push(r);
-    try { region = JSON.parse(r.stdout).region; } catch { /* below */ }
-    if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region failed: ${(r.stderr ?? '').trim().split('\n').pop()}`, sub };
-  } else {
-    const size = Number(read(join(CXL, memdev, 'ram', 'size')) ?? 0);
-    const epDecoder = endpointDecoders(memdev).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode'))) && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
-    if (!size || !epDecoder) return { ok: false, code: 'NO_TARGET', error: `no ram size or free endpoint decoder for ${memdev}` };
-    region = read(join(CXL, decoder, 'create_ram_region'));
-    const hex = `0x${size.toString(16)}`;
-    const writes = [
-      [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), 256],
-      [join(CXL, region, 'interleave_ways'), 1], [join(CXL, epDecoder, 'mode'), 'ram'], [join(CXL, epDecoder, 'dpa_size'), hex],
-      [join(CXL, region, 'size'), hex], [join(CXL, region, 'target0'), epDecoder], [join(CXL, region, 'commit'), 1],
-      ...(step.spm === undefined ? [] : [[join(CXL, region, 'spm_node'), step.spm]]),
-      ['/sys/bus/cxl/drivers/cxl_region/bind', region],
-    ];
-    for (const [path, value] of writes) {
-      const w = write(path, value);
-      sub.push({ write: path, value: String(value), ...w });
-      if (!w.ok) {
-        st.region = existsSync(join(CXL, region)) ? region : undefined;
-        return { ok: false, code: w.code, error: `writing ${value} to ${path}: ${w.code}`, region, sub };
-      }
-    }
-  }
-  st.region = region;
-  const dax = waitFor(() => daxOfRegion(region), ctx.timeoutMs);
-  if (!dax) return { ok: false, code: 'NO_DAX', error: `${region} got no dax device`, region, sub };
-  st.dax = dax;
+  const record = recorder(sub);
+  const { decoder, memdev } = cxl.pickTarget({ memdev: step.memdev });
+  if (!decoder || !memdev) return { ok: false, code: 'NO_TARGET', error: `no free memdev below a root decoder${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
+  const made = cxl.createRegion({ decoder, memdev, method: step.method ?? 'ndctl', spm: step.spm }, record);
+  st.region = made.region;
+  if (!made.ok) return { ok: false, code: made.code, error: made.error, ...(made.region ? { region: made.region } : {}), sub };
+  const region = made.region;
   // Probing is synchronous with the bind: a dax device still without a driver after a few
   // seconds was refused (e.g. kmem's "memory add failed" on a node-type conflict).
-  const driver = waitFor(() => driverOf(join(DAX, dax)), Math.min(ctx.timeoutMs, 5000));
-  st.node = Number(read(join(DAX, dax, 'target_node')));
-  if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, region, dax, node: st.node, sub };
-  // The driver link appears before kmem's probe has added the memory: wait for every block.
-  const expected = Math.floor(Number(read(join(DAX, dax, 'size')) ?? 0) / ctx.blockSize);
-  const online = waitFor(() => {
-    st.blocks = blocksOfDax(dax, ctx.blockSize);
-    return expected > 0 && st.blocks.length === expected && blockStates(st.blocks).every((s) => s === 'online');
-  }, ctx.timeoutMs);
-  return { ok: Boolean(online), ...(online ? {} : { code: 'NOT_ONLINE', error: `blocks of ${dax} did not all come online` }), region, dax, node: st.node, blocks: st.blocks.length, spmNode: read(join(DAX, dax, 'spm_node')), nodeFacts: nodeFacts(st.node), sub };
-}
-
-function setBlocks(blocks, state, order, rand) {
-  const list = [...blocks];
-  if (order === 'reverse') list.reverse();
-  if (order === 'random') for (let i = list.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [list[i], list[j]] = [list[j], list[i]]; }
-  const results = [];
-  for (const b of list) {
-    const path = join(MEMORY, `memory${b}`, 'state');
-    if (read(path) === (state === 'offline' ? 'offline' : 'online')) continue;
-    const t = Date.now();
-    const w = write(path, state);
-    results.push({ block: b, ms: Date.now() - t, ...w });
-  }
-  return results;
+  const on = cxl.onlineMemoryOf(region, { timeoutMs: ctx.timeoutMs, driverTimeoutMs: Math.min(ctx.timeoutMs, 5000), blockSize: ctx.blockSize }, record);
+  if (!on.dax) return { ok: false, code: 'NO_DAX', error: `${region} got no dax device`, region, sub };
+  st.dax = on.dax;
+  st.node = on.node;
+  if (on.code === 'NOT_KMEM') return { ok: false, code: on.code, error: on.error, region, dax: on.dax, node: on.node, sub };
+  st.blocks = on.blocks;
+  return { ok: on.ok, ...(on.ok ? {} : { code: 'NOT_ONLINE', error: `blocks of ${on.dax} did not all come online` }), region, dax: on.dax, node: st.node, blocks: st.blocks.length, spmNode: read(join(DAX, on.dax, 'spm_node')), nodeFacts: nodeMemory(st.node), sub };
 }
 
 function offlineMemory(step, st, ctx) {
@@ -261,7 +120,7 @@ function offlineMemory(step, st, ctx) {
   return {
     ok: failed.length === 0 && states.every((s) => s === 'offline'),
     ...(failed.length ? { code: failed[0].code, error: `${failed.length} block(s) refused offline: ${[...new Set(failed.map((f) => f.code))].join(',')}` } : {}),
-    node: st.node, blocks: results, nodeFacts: nodeFacts(st.node),
+    node: st.node, blocks: results, nodeFacts: nodeMemory(st.node),
   };
 }
 
@@ -273,7 +132,7 @@ function onlineMemory(step, st, ctx) {
   return {
     ok: failed.length === 0 && states.every((s) => s === 'online'),
     ...(failed.length ? { code: failed[0].code, error: `${failed.length} block(s) refused online: ${failed[0].code}` } : {}),
-    node: st.node, blocks: results, zones: [...new Set(st.blocks.map((b) => read(join(MEMORY, `memory${b}`, 'valid_zones'))))], nodeFacts: nodeFacts(st.node),
+    node: st.node, blocks: results, zones: [...new Set(st.blocks.map((b) => read(join(MEMORY, `memory${b}`, 'valid_zones'))))], nodeFacts: nodeMemory(st.node),
   };
 }
 
@@ -281,26 +140,12 @@ function destroyRegion(step, st, ctx) {
   const region = st.region;
   if (!region) return { ok: false, code: 'NO_REGION', error: 'no region to destroy' };
   const sub = [];
-  if (st.dax && driverOf(join(DAX, st.dax)) === 'kmem') {
-    const off = setBlocks(st.blocks ?? [], 'offline', 'reverse', ctx.rand);
-    sub.push(...off.map((o) => ({ write: `memory${o.block}/state`, value: 'offline', ...o })));
-    const bad = off.find((o) => !o.ok);
-    if (bad) return { ok: false, code: bad.code, error: `offlining memory${bad.block} failed: ${bad.code}`, region, sub };
-  }
-  // A failed step may leave the region half made: disable it only when it is enabled.
-  if (driverOf(join(CXL, region))) {
-    const r = run(['cxl', 'disable-region', region]);
-    sub.push(r);
-    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}`, region, sub };
-  }
-  const r = run(['cxl', 'destroy-region', '-f', region]);
-  sub.push(r);
-  const gone = waitFor(() => !existsSync(join(CXL, region)), ctx.timeoutMs);
-  const node = st.node;
+  const r = cxl.destroyRegion(region, { offline: 'blocks', force: true, timeoutMs: ctx.timeoutMs, node: st.node, blockSize: ctx.blockSize }, recorder(sub));
+  // Offlining or disabling refused: the region stays, as it was.
+  if (!r.ok && r.code !== 'DESTROY_FAILED') return { ok: false, code: r.code, error: r.error, region, sub };
   Object.assign(st, { region: undefined, dax: undefined, blocks: undefined });
-  const nf = node === undefined ? undefined : nodeFacts(node);
-  const empty = !nf || (!nf.hasMemory && !(nf.memTotalKiB > 0));
-  return { ok: r.ok && Boolean(gone) && empty, ...(r.ok && gone && empty ? {} : { code: 'DESTROY_FAILED', error: !gone ? `${region} still exists` : !empty ? `node ${node} still has memory` : 'cxl destroy-region failed' }), region, node, nodeFacts: nf, sub };
+  const nf = r.nodeFacts && { node: r.nodeFacts.node, memTotalKiB: r.nodeFacts.memTotalKiB, memFreeKiB: r.nodeFacts.memFreeKiB, hasMemory: r.nodeFacts.hasMemory };
+  return { ok: r.ok, ...(r.ok ? {} : { code: r.code, error: r.error }), region, node: r.node, nodeFacts: nf, sub };
 }
 
 // ---------- pages ----------
@@ -411,7 +256,7 @@ function pressureStart(step, st, ctx) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ ok: false, code: 'TIMEOUT', error: `pressure child did not fill ${mib} MiB in time`, mib }), ctx.timeoutMs * 4);
     child.stdout.on('data', () => {
-      if (out.includes('\n')) { clearTimeout(timer); resolve({ ok: true, mib, node0Before: free, node0After: nodeFacts(0) }); }
+      if (out.includes('\n')) { clearTimeout(timer); resolve({ ok: true, mib, node0Before: free, node0After: nodeMemory(0) }); }
     });
     child.once('exit', (code, signal) => { clearTimeout(timer); resolve({ ok: false, code: 'CHILD_DIED', error: `pressure child ended (${code ?? signal}); OOM?`, mib }); });
   });
@@ -450,12 +295,12 @@ function zswapStart(step, st, ctx) {
   a.mbind(m.map, MPOL_BIND, [0], 0);
   const seed = Math.floor(ctx.rand() * 2 ** 31);
   a.fill(m.map, FILL_RANDOM, seed);
-  const before = nodeFacts(st.node ?? 0);
+  const before = nodeMemory(st.node ?? 0);
   const po = a.pageout(m.map);
   const swapped = counts(a.locate(m.map).status);
   st.zswap = { map: m.map, seed, pages };
   const out = swapped.ENOENT ?? 0; // not resident any more
-  return { ok: po === 0 && out > 0, ...(out > 0 ? {} : { code: 'NOT_SWAPPED', error: 'no page left memory after MADV_PAGEOUT' }), pages, swappedOut: out, spmNodeFreeBefore: before.memFreeKiB, spmNodeFreeAfter: nodeFacts(st.node ?? 0).memFreeKiB, stored: read('/sys/kernel/debug/zswap/stored_pages'), sub };
+  return { ok: po === 0 && out > 0, ...(out > 0 ? {} : { code: 'NOT_SWAPPED', error: 'no page left memory after MADV_PAGEOUT' }), pages, swappedOut: out, spmNodeFreeBefore: before.memFreeKiB, spmNodeFreeAfter: nodeMemory(st.node ?? 0).memFreeKiB, stored: read('/sys/kernel/debug/zswap/stored_pages'), sub };
 }
 function zswapStop(step, st) {
   if (!st.zswap) return { ok: false, code: 'NO_ZSWAP', error: 'run zswap-start first' };
@@ -463,7 +308,7 @@ function zswapStop(step, st) {
   const corrupt = a.verify(st.zswap.map, FILL_RANDOM, st.zswap.seed);
   a.unmap(st.zswap.map);
   st.zswap = undefined;
-  return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), corruptPages: corrupt, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeFacts(st.node) };
+  return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), corruptPages: corrupt, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeMemory(st.node) };
 }
 
 // ---------- host sync (QMP faults) and logs ----------
@@ -547,7 +392,7 @@ async function runStep(step, st, ctx) {
 async function main() {
   const spec = JSON.parse(readFileSync(0, 'utf8'));
   const { scenario } = spec;
-  const f = facts();
+  const f = facts(spec.generation ?? { name: 'unknown', evidence: ['the host passed no kernel generation'] });
   emit({ type: 'facts', ...f });
   const missing = (scenario.requires ?? []).filter((r) => !f.features[r]);
   if (missing.length) {

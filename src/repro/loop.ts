@@ -12,6 +12,7 @@ import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
+import { EVIDENCE_COMMAND, detectGeneration, parseEvidence } from '../suites/spm/generation.js';
 import { run as runProgram } from '../proc.js';
 import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
@@ -154,6 +155,11 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
         }
       }
       const b = boot;
+      // The kernel generation, decided once on the host from the guest's evidence; the loop gets it as input.
+      repro.generation ??= await detectKernelGeneration(b.guest);
+      results.summary.generation = repro.generation;
+      if (b.n === 1) log(`kernel generation: ${repro.generation.name}`);
+      const generation = repro.generation;
       watchConsole(b, scenario, log, (token, phase, index, iteration) => answerSync(b, scenario, token, phase, index, iteration, log));
       const watchdog = setInterval(() => {
         if (!b.hang && Date.now() - b.lastProgress > iterationTimeoutMs) {
@@ -170,13 +176,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
           const chunk = await runChunk(b, results, scenario, {
             start: next, count, seed: o.seed, stopOnFail: o.stopOnFail || Boolean(o.untilFail),
             ...(o.injectCrashAt !== undefined ? { crashAt: o.injectCrashAt } : {}),
-            iterationTimeoutMs, log,
+            iterationTimeoutMs, generation, log,
           });
-          if (chunk.facts && !repro.generation) {
-            repro.generation = { name: chunk.facts.generation, evidence: chunk.facts.evidence };
-            results.summary.generation = repro.generation;
-            log(`kernel generation: ${chunk.facts.generation}`);
-          }
           if (chunk.skip) {
             repro.outcome = 'skip';
             repro.skipReason = chunk.skip;
@@ -261,6 +262,14 @@ function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void
   });
 }
 
+/** The kernel's SPM generation (src/suites/spm/generation.ts) from the evidence the guest prints; contradictions are kept as evidence. */
+async function detectKernelGeneration(guest: GuestSession): Promise<{ name: string; evidence: string[] }> {
+  const r = await guest.run('generation-evidence', EVIDENCE_COMMAND, { timeoutMs: 60_000 });
+  if (r.exitCode !== 0) throw new HarnessError('REPRO_GENERATION', `the generation evidence command failed in the guest (exit ${r.exitCode ?? r.signal ?? '?'})`, { context: { stderr: r.stderr.slice(-2000) } });
+  const d = detectGeneration(parseEvidence(r.stdout));
+  return { name: d.generation, evidence: [...d.evidence, ...d.contradictions.map((x) => `contradiction: ${x}`)] };
+}
+
 async function faultSupportProblem(vm: Vm, scenario: Scenario): Promise<string | undefined> {
   const support = await queryFaultSupport(await vm.qmp());
   for (const f of faultSteps(scenario)) {
@@ -305,7 +314,7 @@ async function runChunk(
   b: BootState,
   results: Results,
   scenario: Scenario,
-  c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; log: (l: string) => void },
+  c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; generation: { name: string; evidence: string[] }; log: (l: string) => void },
 ): Promise<ChunkResult> {
   const last = c.start + c.count - 1;
   const spec = {
@@ -317,6 +326,7 @@ async function runChunk(
     ...(c.crashAt !== undefined && c.crashAt >= c.start && c.crashAt <= last ? { crashAt: c.crashAt } : {}),
     stepTimeoutMs: Math.min(c.iterationTimeoutMs, 120_000),
     syncTimeoutMs: 60_000,
+    generation: c.generation,
   };
   b.lastProgress = Date.now();
   const rec = await b.guest.run(`repro-${scenario.name}-${c.start}-${last}`, ['node', LOOP_SCRIPT], {

@@ -106,7 +106,7 @@ t.test('an SPM-only scenario is a clear skip on the stock kernel', async (t) => 
   t.equal(r.exitCode, 0, 'a skip is not a failure');
   const s = readJson<ReproSummary>(join(dir, 'repro.json'));
   t.equal(s.outcome, 'skip');
-  t.match(s.skipReason, /lacks spm_node \(generation stock: no cpuset\.mems\.sysram/);
+  t.match(s.skipReason, /lacks spm_node \(generation stock: kernel \S+; .*cpuset\.mems\.sysram absent/, 'with the host-side generation evidence');
   t.equal(s.iterationsRun, 0);
   t.match(r.stdout, /^1\.\.0 # SKIP the guest kernel lacks spm_node/m);
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');

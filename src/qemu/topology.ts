@@ -2,11 +2,9 @@
  * CXL topologies as data: the JSON files in qemu/ (or a user's file) are parsed and
  * validated here into a Topology. Every error names the file, the field and what is allowed.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { HarnessError } from '../errors.js';
+import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
-import { FieldError, arr, str, int, oneOf } from '../fields.js';
+import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, int, oneOf } from '../fields.js';
 
 export interface Type3Device {
   id: string;
@@ -52,51 +50,26 @@ export interface Topology {
 
 const TOPOLOGY_DIR = join(packageRoot, 'qemu');
 
+const TOPOLOGIES: JsonInputKind<Topology> = {
+  noun: 'topology',
+  dir: TOPOLOGY_DIR,
+  pathHint: 'a path to a topology JSON file',
+  fieldHint: `fix that field; the presets in ${TOPOLOGY_DIR} show the format (qemu/README.md describes every field)`,
+  validate: (data, file) => parse(data, file),
+};
+
 export function builtinTopologies(): string[] {
-  if (!existsSync(TOPOLOGY_DIR)) return [];
-  return readdirSync(TOPOLOGY_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => basename(f, '.json'))
-    .sort();
+  return builtinNames(TOPOLOGY_DIR);
 }
 
 /** Load a topology by built-in name (qemu/NAME.json) or by path to a JSON file. */
 export function loadTopology(nameOrPath: string): Topology {
-  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
-  const file = isPath ? nameOrPath : join(TOPOLOGY_DIR, `${nameOrPath}.json`);
-  if (!existsSync(file)) {
-    throw new HarnessError(
-      'TOPOLOGY_UNKNOWN',
-      isPath ? `topology file ${file} does not exist` : `unknown topology "${nameOrPath}"`,
-      { hint: `use one of: ${builtinTopologies().join(', ')}, or a path to a topology JSON file`, context: { file } },
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new HarnessError('TOPOLOGY_INVALID', `topology file ${file} is not valid JSON: ${(cause as Error).message}`, {
-      hint: 'fix the JSON syntax',
-      cause,
-      context: { file },
-    });
-  }
-  return parseTopology(data, file);
+  return loadJsonInput(TOPOLOGIES, nameOrPath);
 }
 
 /** Validate parsed JSON into a Topology. Pure; throws HarnessError naming file and field. */
 export function parseTopology(data: unknown, file: string): Topology {
-  try {
-    return parse(data, file);
-  } catch (e) {
-    if (e instanceof FieldError) {
-      throw new HarnessError('TOPOLOGY_INVALID', `topology file ${file}: ${e.message}`, {
-        hint: `fix that field; the presets in ${TOPOLOGY_DIR} show the format`,
-        context: { file },
-      });
-    }
-    throw e;
-  }
+  return validateJsonInput(TOPOLOGIES, data, file);
 }
 
 function parse(data: unknown, file: string): Topology {

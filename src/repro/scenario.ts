@@ -4,13 +4,12 @@
  * guest process and cleanup after a failed iteration); guest-scripts/repro-loop.mjs runs
  * them. Every error names the file, the field and the allowed values.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';
 import type { Topology } from '../qemu/topology.js';
-import { FieldError, arr, str, bool, int, oneOf } from '../fields.js';
+import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, bool, int, oneOf } from '../fields.js';
 
 export const SCENARIO_DIR = join(packageRoot, 'scenarios');
 
@@ -59,43 +58,26 @@ export interface Scenario {
 
 const PAGES_MAX = 65536;
 
+const SCENARIOS: JsonInputKind<Scenario> = {
+  noun: 'scenario',
+  dir: SCENARIO_DIR,
+  pathHint: 'a path to a scenario JSON file (./my.json)',
+  fieldHint: 'see scenarios/README.md for the scenario format and the step types',
+  validate: (data, file) => parse(data, file),
+};
+
 export function builtinScenarios(): string[] {
-  if (!existsSync(SCENARIO_DIR)) return [];
-  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+  return builtinNames(SCENARIO_DIR);
 }
 
 /** Load a scenario by built-in name (scenarios/NAME.json) or by path to a JSON file. */
 export function loadScenario(nameOrPath: string): Scenario {
-  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
-  const file = isPath ? nameOrPath : join(SCENARIO_DIR, `${nameOrPath}.json`);
-  if (!existsSync(file)) {
-    throw new HarnessError('SCENARIO_UNKNOWN', isPath ? `scenario file ${file} does not exist` : `unknown scenario "${nameOrPath}"`, {
-      hint: `use one of: ${builtinScenarios().join(', ')}, or a path to a scenario JSON file (./my.json)`,
-      context: { file },
-    });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new HarnessError('SCENARIO_INVALID', `scenario file ${file} is not valid JSON: ${(cause as Error).message}`, { hint: 'fix the JSON syntax', cause, context: { file } });
-  }
-  return parseScenario(data, file);
+  return loadJsonInput(SCENARIOS, nameOrPath);
 }
 
 /** Validate parsed JSON into a Scenario. Pure; throws HarnessError naming file and field. */
 export function parseScenario(data: unknown, file: string): Scenario {
-  try {
-    return parse(data, file);
-  } catch (e) {
-    if (e instanceof FieldError) {
-      throw new HarnessError('SCENARIO_INVALID', `scenario file ${file}: ${e.message}`, {
-        hint: 'see scenarios/README.md for the scenario format and the step types',
-        context: { file },
-      });
-    }
-    throw e;
-  }
+  return validateJsonInput(SCENARIOS, data, file);
 }
 
 function parse(data: unknown, file: string): Scenario {

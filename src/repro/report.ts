@@ -3,8 +3,9 @@
  * iteration records, timing statistics, the repro summary (repro.json) and its TAP
  * (repro.tap, one test point per iteration).
  */
-import { ExitCode } from '../errors.js';
 import { tapDescription, yamlValue } from '../report/tap.js';
+import type { Outcome } from '../report/model.js';
+import { exitCodeFor } from '../report/verdict.js';
 
 /** One JSON line of guest-scripts/repro-loop.mjs. */
 export type LoopLine =
@@ -145,19 +146,9 @@ export function settleRepro(s: ReproSummary): ReproSummary {
  * 130 interrupted.
  */
 export function reproExitCode(outcome: ReproOutcome): number {
-  switch (outcome) {
-    case 'pass':
-    case 'skip':
-      return ExitCode.ok;
-    case 'fail':
-      return ExitCode.checkFailed;
-    case 'kernel-crash':
-      return ExitCode.kernelCrash;
-    case 'error':
-      return ExitCode.infrastructure;
-    case 'interrupted':
-      return ExitCode.sigint;
-  }
+  // The run's outcomes and exit codes, with a repro's own words for two of them.
+  const asRun: Record<ReproOutcome, Outcome> = { pass: 'pass', skip: 'pass', fail: 'fail', 'kernel-crash': 'kernel-crash', error: 'infrastructure-error', interrupted: 'interrupted' };
+  return exitCodeFor(asRun[outcome]);
 }
 
 export function iterationId(scenario: string, n: number): string {

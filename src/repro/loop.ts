@@ -7,20 +7,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
+import { requireQemu } from '../host/doctor.js';
 import { GuestSession } from '../guest/session.js';
 import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import { EVIDENCE_COMMAND, detectGeneration, parseEvidence } from '../suites/spm/generation.js';
-import { run as runProgram } from '../proc.js';
 import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
 import { loadTopology, type Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
 import { parseStepMarker, scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
-import type { ConsoleFinding } from '../report/model.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
 import { bootGuest } from '../run/boot.js';
 import { interruptedBy } from '../run/interrupt.js';
@@ -124,6 +123,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
     repro.topology = topology.name;
     results.summary.topology = { name: topology.name, file: topology.file };
     const scenario = bindScenarioToTopology(o.scenario, topology);
+    // Host preflight first, as for run: a missing or old QEMU is said before any download or build.
+    repro.qemu = await requireQemu();
+    results.summary.qemu = { version: repro.qemu, accel: o.accel };
     const kernel = await results.step('kernel', () => ('artifact' in o.kernel ? Promise.resolve(o.kernel.artifact) : resolveKernel(o.kernel, log)));
     results.summary.kernel = kernel.identity;
     repro.kernel = {
@@ -134,8 +136,6 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
     };
     log(`kernel: ${kernel.release ?? kernel.image}`);
     const image = await results.step('image', () => guestImage(kernel, { log }));
-    repro.qemu = await qemuVersion();
-    results.summary.qemu = { ...(repro.qemu ? { version: repro.qemu } : {}), accel: o.accel };
     const iterationTimeoutMs = o.iterationTimeoutMs ?? scenario.iterationTimeoutS * 1000;
     let next = 1;
     let stop = false;
@@ -467,11 +467,7 @@ async function writeRunSummary(results: Results, repro: ReproSummary, consoles: 
     evidence: it.folder ? [it.folder] : ['repro.json'],
     durationMs: it.ms ?? 0,
   }));
-  const findings: ConsoleFinding[] = [];
-  for (const c of consoles) {
-    const text = await readFile(c.file, 'utf8').catch(() => '');
-    for (const f of scanConsole(text)) findings.push(consoles.length > 1 ? { ...f, log: results.rel(c.file) } : f);
-  }
+  const findings = await results.consoleFindings(consoles.map((c) => c.file));
   // A crash we caused on purpose (--inject-crash-at) is expected; any other stays a finding.
   s.findings = findings.map((f) => (repro.requested.injectCrashAt !== undefined && f.step === iterationId(repro.scenario.name, repro.requested.injectCrashAt) ? { ...f, expected: true } : f));
   if (repro.outcome === 'error') s.outcome = 'infrastructure-error';
@@ -482,9 +478,4 @@ async function writeRunSummary(results: Results, repro: ReproSummary, consoles: 
   if (repro.outcome === 'skip') s.exitCode = ExitCode.ok;
   await results.flush();
   await results.writeText('junit.xml', toJUnit(s));
-}
-
-async function qemuVersion(): Promise<string | undefined> {
-  const r = await runProgram('qemu-system-x86_64', ['--version'], { reject: false }).catch(() => undefined);
-  return r?.stdout.split('\n')[0]?.replace(/^QEMU emulator version\s*/, '');
 }

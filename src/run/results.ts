@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
-import type { CheckResult, RunSummary, StepRecord } from '../report/model.js';
+import { scanConsole } from '../report/console-scan.js';
+import type { CheckResult, ConsoleFinding, RunSummary, StepRecord } from '../report/model.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -138,6 +139,19 @@ export class Results {
         throw e;
       }
     });
+  }
+
+  /**
+   * Console findings of the run's console logs (console.log, boot2.console.log...). With
+   * more than one boot, each finding names its log, so its line number points somewhere.
+   */
+  async consoleFindings(files: readonly string[]): Promise<ConsoleFinding[]> {
+    const findings: ConsoleFinding[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      for (const f of scanConsole(text)) findings.push(files.length > 1 ? { ...f, log: this.rel(file) } : f);
+    }
+    return findings;
   }
 
   /**

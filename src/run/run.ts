@@ -4,7 +4,6 @@
  * results dir ends with summary.json, results.tap, junit.xml, kcidb.json, the console and dmesg,
  * and no QEMU process is left.
  */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, HarnessError, isHarnessError, tail } from '../errors.js';
 import { GuestSession } from '../guest/session.js';
@@ -15,10 +14,9 @@ import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import type { Accel } from '../qemu/argv.js';
 import { loadTopology, type Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
-import { scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
 import { toKcidb } from '../report/kcidb.js';
-import type { ConsoleFinding, Outcome, RunSummary } from '../report/model.js';
+import type { Outcome, RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
 import { requireQemu } from '../host/doctor.js';
@@ -145,7 +143,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     if (vm) await (vm as Vm).stop();
     await stopAll();
   }
-  summary.findings = await scanAll(results, consoles);
+  summary.findings = await results.consoleFindings(consoles);
   if (summary.outcome === 'pass' && vm?.exited && !vm.exited.byHarness && !summary.findings.some((f) => f.kind === 'panic')) {
     summary.outcome = 'infrastructure-error';
     summary.error ??= { code: 'QEMU_DIED', message: `QEMU ended on its own (code ${vm.exited.code ?? '?'}, signal ${vm.exited.signal ?? 'none'}) before the run finished`, hint: 'see qemu.stderr.log' };
@@ -275,14 +273,4 @@ function suiteContext(d: ContextDeps): SuiteContext {
     },
     reboot: d.reboot,
   };
-}
-
-async function scanAll(results: Results, consoles: string[]): Promise<ConsoleFinding[]> {
-  const findings: ConsoleFinding[] = [];
-  for (const file of consoles) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const prefix = consoles.length > 1 ? `${results.rel(file)}: ` : '';
-    for (const f of scanConsole(text)) findings.push(prefix ? { ...f, title: prefix + f.title } : f);
-  }
-  return findings;
 }

@@ -5,7 +5,6 @@ import type { KernelSpec } from '../kernel/resolve.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { reproducerArgv } from '../run/reproducer.js';
 import { runHarness } from '../run/run.js';
-import { faultSuite } from '../suites/faults.js';
 import { findSuite, suiteNames } from '../suites/index.js';
 import { parse, seconds } from './args.js';
 
@@ -89,8 +88,7 @@ export async function runCommand(argv: string[], log: (line: string) => void): P
     'results-base': { type: 'string' },
     format: { type: 'string', default: 'tap' },
   }, RUN_HELP);
-  // The fault-injecting self-test suite is for the harness's own tests: runnable, not advertised.
-  const suite = values.suite === faultSuite.name ? faultSuite : findSuite(values.suite!);
+  const suite = findSuite(values.suite!);
   const format = values.format!;
   if (!['tap', 'json', 'junit', 'none'].includes(format)) throw new HarnessError('USAGE', `--format takes tap, json, junit or none (got "${format}")`);
   const topology = values.topology && (values.topology.includes('/') || values.topology.endsWith('.json')) ? resolve(values.topology) : values.topology;

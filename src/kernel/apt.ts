@@ -3,7 +3,7 @@
  * kernel packages and sources can be looked up and downloaded without touching the
  * system's apt sources or state.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lock } from '../cache.js';
@@ -16,6 +16,8 @@ const LISTS_MAX_AGE_MS = 12 * 3600 * 1000;
 
 export interface PrivateApt {
   suite: string;
+  /** When the package lists were last fetched (ISO time): answers derived from them stay valid until it changes. */
+  listsUpdated: string;
   /** `-o` options that point apt-get/apt-cache at the private configuration. */
   options: string[];
 }
@@ -52,7 +54,7 @@ export async function privateApt(suite: string, mirror = DEBIAN_MIRROR): Promise
   } finally {
     await release();
   }
-  return { suite, options };
+  return { suite, options, listsUpdated: readFileSync(join(root, 'state', 'updated'), 'utf8').trim() };
 }
 
 /** `apt-cache show` fields of the candidate version of a package, or undefined when unknown. */

@@ -3,12 +3,13 @@
  * with a private apt configuration, unpacked and depmod'ed in the cache. Zero build.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cached } from '../cache.js';
 import { HarnessError } from '../errors.js';
+import { cacheDir } from '../paths.js';
 import { run } from '../proc.js';
-import { dependsNames, downloadPackages, privateApt, showPackage } from './apt.js';
+import { dependsNames, downloadPackages, privateApt, showPackage, type PrivateApt } from './apt.js';
 import type { KernelArtifact } from './artifact.js';
 
 export interface DistroKernelOptions {
@@ -25,7 +26,7 @@ export async function distroKernel(options: DistroKernelOptions = {}): Promise<K
   const suite = options.suite ?? DEFAULT_KERNEL_SUITE;
   const wanted = options.package ?? DEFAULT_KERNEL_PACKAGE;
   const apt = await privateApt(suite);
-  const image = await resolveImagePackage(apt, wanted);
+  const image = await resolvedOnce(apt, wanted);
   const entry = await cached(
     'kernels',
     `debian-${suite}-${image.name}-${image.version}`.replace(/[^A-Za-z0-9.+_-]/g, '_'),
@@ -70,7 +71,20 @@ interface ResolvedImage {
   packages: string[];
 }
 
-async function resolveImagePackage(apt: Awaited<ReturnType<typeof privateApt>>, wanted: string): Promise<ResolvedImage> {
+/**
+ * resolveImagePackage, remembered until the package lists are fetched again: the answer cannot
+ * change in between, and the apt-cache calls cost every run seconds (more on a loaded host).
+ */
+async function resolvedOnce(apt: PrivateApt, wanted: string): Promise<ResolvedImage> {
+  const memo = join(cacheDir('apt'), apt.suite, `resolved-${wanted.replace(/[^A-Za-z0-9.+_-]/g, '_')}.json`);
+  const known = await readFile(memo, 'utf8').then((t) => JSON.parse(t) as { listsUpdated: string; image: ResolvedImage }).catch(() => undefined);
+  if (known?.listsUpdated === apt.listsUpdated) return known.image;
+  const image = await resolveImagePackage(apt, wanted);
+  await writeFile(memo, JSON.stringify({ listsUpdated: apt.listsUpdated, image }));
+  return image;
+}
+
+async function resolveImagePackage(apt: PrivateApt, wanted: string): Promise<ResolvedImage> {
   let name = wanted;
   for (let depth = 0; depth < 3; depth++) {
     const fields = await showPackage(apt, name);

@@ -44,7 +44,9 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       extendEnv: true,
       timeout: options.timeoutMs,
       forceKillAfterDelay: 5000,
-      input: options.input,
+      // Nothing the harness runs may wait on the terminal or on CI's open stdin (ssh-keygen
+      // with no arguments prompts forever): stdin is closed unless the caller gives input.
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       reject: false,
       all: false,
       stripFinalNewline: false,

@@ -7,7 +7,7 @@ import t from 'tap';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixCommands, MIN_QEMU, osRelease, parseQemuVersion, requireQemu, versionAtLeast } from '../src/host/doctor.js';
+import { checkHost, fixCommands, MIN_QEMU, onPath, osRelease, parseQemuVersion, requireQemu, versionAtLeast } from '../src/host/doctor.js';
 
 t.test('10 parseQemuVersion reads the first line of qemu --version', async (t) => {
   t.same(parseQemuVersion('QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)\nCopyright (c) 2003-2025'), [10, 0]);
@@ -97,4 +97,29 @@ t.test('60 requireQemu: a missing, old or broken QEMU is one clear error naming 
     message: `${join(dir, 'qemu-absent')} is not installed (or not on PATH)`,
     hint: /doctor --fix/,
   });
+});
+
+t.test('70 checkHost runs only version flags: a tool without one is found on PATH, never run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-tools-'));
+  const fake = (name: string, script: string): void => {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(dir, name), 0o755);
+  };
+  // ssh-keygen without arguments prompts for a file and waits: here it would hang the test.
+  fake('ssh-keygen', `touch ${join(dir, 'ran')}; sleep 600`);
+  fake('qemu-system-x86_64', 'echo "QEMU emulator version 10.0.2 (fake)"');
+  for (const name of ['mmdebstrap', 'mkfs.ext4', 'cpio', 'depmod', 'xz', 'zstd', 'setpriv', 'dpkg-deb']) fake(name, `echo "${name} 1.2.3"`);
+  writeFileSync(join(dir, 'not-executable'), '');
+  const saved = process.env.PATH;
+  process.env.PATH = `${dir}:${saved ?? ''}`;
+  t.teardown(() => { process.env.PATH = saved; });
+  const checks = await checkHost();
+  t.notOk(existsSync(join(dir, 'ran')), 'ssh-keygen was not executed');
+  const byName = new Map(checks.map((c) => [c.name, c]));
+  t.same(byName.get('ssh-keygen'), { name: 'ssh-keygen', package: 'openssh-client', ok: true, version: join(dir, 'ssh-keygen') });
+  t.equal(byName.get('cpio')?.version, 'cpio 1.2.3');
+  t.equal(byName.get('qemu-system-x86_64')?.ok, true);
+  t.equal(onPath('ssh-keygen'), join(dir, 'ssh-keygen'));
+  t.equal(onPath('not-executable', dir), undefined, 'a file without x bit is not a tool');
+  t.equal(onPath('cxlh-absent-tool'), undefined);
 });

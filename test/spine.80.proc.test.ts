@@ -70,6 +70,16 @@ t.test('30 run(): argv never goes through a shell; failures carry argv, code and
   t.equal(soft.exitCode, 4);
 });
 
+t.test('35 run(): stdin is closed unless input is given, so nothing waits on a prompt', async (t) => {
+  // Under CI the harness's own stdin may be an open pipe that never ends; a program that
+  // reads it (ssh-keygen without arguments prompts for a file) must see EOF, not hang.
+  const read = await run('sh', ['-c', 'read -r line; echo "got:[$line] rc:$?"'], { timeoutMs: 20_000 });
+  t.equal(read.timedOut, false);
+  t.equal(read.stdout, 'got:[] rc:1\n', 'read hits end of file at once');
+  t.equal((await run('cat', [], { timeoutMs: 20_000 })).stdout, '');
+  t.equal((await run('cat', [], { input: 'given\n' })).stdout, 'given\n', 'input still reaches the program');
+});
+
 t.test('40 reproducer argv: paths made absolute, results location dropped, names and ranges kept', async (t) => {
   t.same(
     reproducerArgv(['--suite', 'spm', '--kernel', 'build/bzImage', '--modules=mods', '--results', 'out/r1', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'], '/home/me/linux'),

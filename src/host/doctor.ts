@@ -4,7 +4,7 @@
  * means bookworm-backports, which --fix adds for its own apt-get calls only (a private
  * sources list passed with -o), never by writing /etc/apt.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
@@ -14,6 +14,8 @@ import { cacheDir } from '../paths.js';
 import { run } from '../proc.js';
 
 export const MIN_QEMU: [number, number] = [8, 0];
+/** A `--version` that takes longer than this is a broken tool, not a slow one. */
+const VERSION_TIMEOUT_MS = 30_000;
 
 export interface ToolCheck {
   name: string;
@@ -33,6 +35,7 @@ const RUN_TOOLS: { name: string; package: string; versionArgs?: string[] }[] = [
   { name: 'depmod', package: 'kmod', versionArgs: ['--version'] },
   { name: 'xz', package: 'xz-utils', versionArgs: ['--version'] },
   { name: 'zstd', package: 'zstd', versionArgs: ['--version'] },
+  // ssh-keygen has no version flag and prompts without arguments: found on PATH, not run.
   { name: 'ssh-keygen', package: 'openssh-client' },
   { name: 'setpriv', package: 'util-linux', versionArgs: ['--version'] },
   { name: 'dpkg-deb', package: 'dpkg', versionArgs: ['--version'] },
@@ -51,9 +54,21 @@ export function versionAtLeast(v: [number, number], min: [number, number]): bool
 export async function checkHost(): Promise<ToolCheck[]> {
   const checks: ToolCheck[] = [];
   for (const tool of RUN_TOOLS) {
-    const r = await run(tool.name, tool.versionArgs ?? [], { reject: false }).catch(() => undefined);
+    if (!tool.versionArgs) {
+      const path = onPath(tool.name);
+      checks.push(path ? { name: tool.name, package: tool.package, ok: true, version: path } : { name: tool.name, package: tool.package, ok: false, problem: 'not installed' });
+      continue;
+    }
+    const r = await run(tool.name, tool.versionArgs, { reject: false, timeoutMs: VERSION_TIMEOUT_MS }).catch((e: unknown) => {
+      if (e instanceof HarnessError && e.code === 'TOOL_MISSING') return undefined;
+      throw e;
+    });
     if (!r) {
       checks.push({ name: tool.name, package: tool.package, ok: false, problem: 'not installed' });
+      continue;
+    }
+    if (r.timedOut) {
+      checks.push({ name: tool.name, package: tool.package, ok: false, problem: `\`${tool.name} ${tool.versionArgs.join(' ')}\` did not answer within ${VERSION_TIMEOUT_MS / 1000} s` });
       continue;
     }
     const version = (r.stdout + r.stderr).split('\n').find((l) => /\d+\.\d+/.test(l))?.trim();
@@ -165,6 +180,20 @@ export async function doctor(fix: boolean, print: (line: string) => void): Promi
   const still = checks.filter((c) => !c.ok);
   for (const c of still) print(`still missing: ${c.name}: ${c.problem}`);
   return still.length ? 2 : 0;
+}
+
+/** The first executable `name` on the PATH the harness runs with (sbin included), or undefined. */
+export function onPath(name: string, path = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`): string | undefined {
+  for (const dir of path.split(':').filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 function dpkgInstalled(pkg: string): boolean {

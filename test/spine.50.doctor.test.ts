@@ -108,7 +108,8 @@ t.test('70 checkHost runs only version flags: a tool without one is found on PAT
   // ssh-keygen without arguments prompts for a file and waits: here it would hang the test.
   fake('ssh-keygen', `touch ${join(dir, 'ran')}; sleep 600`);
   fake('qemu-system-x86_64', 'echo "QEMU emulator version 10.0.2 (fake)"');
-  for (const name of ['mmdebstrap', 'mkfs.ext4', 'cpio', 'depmod', 'xz', 'zstd', 'setpriv', 'dpkg-deb']) fake(name, `echo "${name} 1.2.3"`);
+  for (const name of ['mmdebstrap', 'mkfs.ext4', 'cpio', 'xz', 'zstd', 'setpriv', 'dpkg-deb']) fake(name, `echo "${name} 1.2.3"`);
+  fake('depmod', 'echo "kmod version 30"; echo "+ZSTD +XZ -ZLIB"');
   writeFileSync(join(dir, 'not-executable'), '');
   const saved = process.env.PATH;
   process.env.PATH = `${dir}:${saved ?? ''}`;
@@ -118,6 +119,7 @@ t.test('70 checkHost runs only version flags: a tool without one is found on PAT
   const byName = new Map(checks.map((c) => [c.name, c]));
   t.same(byName.get('ssh-keygen'), { name: 'ssh-keygen', package: 'openssh-client', ok: true, version: join(dir, 'ssh-keygen') });
   t.equal(byName.get('cpio')?.version, 'cpio 1.2.3');
+  t.equal(byName.get('depmod')?.version, 'kmod version 30', 'a version without a dot (kmod) is still shown');
   t.equal(byName.get('qemu-system-x86_64')?.ok, true);
   t.equal(onPath('ssh-keygen'), join(dir, 'ssh-keygen'));
   t.equal(onPath('not-executable', dir), undefined, 'a file without x bit is not a tool');

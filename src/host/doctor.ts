@@ -71,7 +71,7 @@ export async function checkHost(): Promise<ToolCheck[]> {
       checks.push({ name: tool.name, package: tool.package, ok: false, problem: `\`${tool.name} ${tool.versionArgs.join(' ')}\` did not answer within ${VERSION_TIMEOUT_MS / 1000} s` });
       continue;
     }
-    const version = (r.stdout + r.stderr).split('\n').find((l) => /\d+\.\d+/.test(l))?.trim();
+    const version = (r.stdout + r.stderr).split('\n').find((l) => /\d+\.\d+|version \d+/.test(l))?.trim();
     const check: ToolCheck = { name: tool.name, package: tool.package, ok: true, ...(version ? { version } : {}) };
     if (tool.name === 'qemu-system-x86_64') {
       const v = parseQemuVersion(r.stdout);

@@ -89,6 +89,11 @@ t.test('zswap: v2 stores on S 1:1 with the pool flat; the leak fails the v2 chec
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true);
   t.equal(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 0 }), true);
   t.match(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), /S MemFree moved 0 KiB.*pool_total_size grew/);
+  // Recorded on a cold CI run of the stock kernel: S MemFree rose while zswap stored in its pool.
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 396, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true, 'a rise on S is not zswap storing there');
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), 'S MemFree dropped 1024 KiB', 'a v2-like drop on a stock kernel fails');
+  t.equal(judge(ROWS.zswapLeak, 'stock', { swappedOut: 256, spmMemFreeBeforeKiB: 518476, spmMemFreeAfterKiB: 518872 }), true, 'the recorded rise passes the stock leak row');
+  t.equal(judge(ROWS.zswapLeak, 'stock', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 518976 }), 'S MemFree 520000 -> 518976 KiB: 1024 KiB held');
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 0, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), 'nothing was swapped out; pool_total_size did not grow', 'no pressure is never a pass');
   // Measured on v2: S still held zswpout - zswpin pages after every entry was gone.
   t.match(judge(ROWS.zswapLeak, 'spm-v2', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 518976 }), /1024 KiB leaked/);

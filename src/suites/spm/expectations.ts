@@ -281,7 +281,10 @@ export const ROWS = {
     title: 'zswap storing random pages while S is online',
     tableRow: 'zswap on, swap under pressure, S online',
     expect: {
-      stock: { expected: 'S MemFree unchanged; random pages stored raw, pool_total_size grows', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [Math.abs(o.spmMemFreeDeltaKiB) < 256, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB`], [o.poolTotalSizeDelta > 0, 'pool_total_size did not grow']) },
+      // "Unchanged" means zswap took nothing from S: S MemFree must not drop (a quarter of what
+      // v2 takes for 256 pages is the bound). A rise is pages that earlier checks left on S being
+      // freed (seen on a cold CI run: +396 KiB) and says nothing about where zswap stores.
+      stock: { expected: 'S MemFree unchanged; random pages stored raw, pool_total_size grows', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB < 256, `S MemFree dropped ${-o.spmMemFreeDeltaKiB} KiB`], [o.poolTotalSizeDelta > 0, 'pool_total_size did not grow']) },
       'spm-v2': { expected: 'S MemFree drops ~4 KiB per stored page; stored_pages and stored_incompressible_pages up; pool_total_size flat', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB >= 4 * o.swappedOut * 0.9, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB for ${o.swappedOut} pages`], [o.storedPagesDelta > 0 && o.incompressibleDelta > 0, `stored_pages +${o.storedPagesDelta}, incompressible +${o.incompressibleDelta}`], [o.poolTotalSizeDelta <= 4096, `pool_total_size grew ${o.poolTotalSizeDelta}`]) },
     },
   } satisfies Row<ZswapStoreObs>,
@@ -291,7 +294,8 @@ export const ROWS = {
     title: 'S MemFree after the zswap consumer exits (entries invalidated, no swap-in)',
     tableRow: 'S MemFree after the zswap consumer exits',
     expect: {
-      stock: { expected: 'unchanged throughout', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [Math.abs(o.spmMemFreeAfterKiB - o.spmMemFreeBeforeKiB) < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB`]) },
+      // As above: only a drop is memory held on S; a rise is earlier checks' pages freed.
+      stock: { expected: 'unchanged throughout', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB: ${o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB} KiB held`]) },
       'spm-v2': { expected: 'returns to its start value (measured on v2: it does not; zswpout - zswpin pages leak)', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB: ${o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB} KiB leaked`]) },
     },
   } satisfies Row<ZswapLeakObs>,

@@ -4,7 +4,7 @@
  * SIGKILLed harness; execa's cleanup and stopAll() cover normal exits and signals).
  */
 import { execa, type ResultPromise } from 'execa';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,9 +127,29 @@ export class Vm {
     return this.stderrText;
   }
 
+  /** QEMU's process id (setpriv execs QEMU, so it is QEMU's own). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * True when the QEMU process itself is stopped (SIGSTOP/SIGTSTP, or a debugger): then a
+   * guest that stops answering has not hung, its emulator has. Read from /proc/PID/stat.
+   */
+  isStopped(): boolean {
+    if (this.exited || this.child.pid === undefined) return false;
+    try {
+      return processState(readFileSync(`/proc/${this.child.pid}/stat`, 'utf8')) === 'stopped';
+    } catch {
+      return false;
+    }
+  }
+
   /** End QEMU: QMP quit, then SIGTERM, then SIGKILL. Idempotent. */
   async stop(graceMs = 5000): Promise<VmExit> {
     this.stopping = true;
+    // A stopped QEMU answers neither QMP nor SIGTERM (held until SIGCONT): kill it outright.
+    if (this.isStopped()) this.child.kill('SIGKILL');
     if (!this.exited) {
       try {
         const q = await Promise.race([this.qmp(), sleep(2000, undefined, { ref: false }).then(() => undefined)]);
@@ -148,6 +168,14 @@ export class Vm {
     await rm(this.qmpSocket, { force: true });
     return exit;
   }
+}
+
+/** The state letter of /proc/PID/stat (after the parenthesised command, which may hold spaces). */
+export function processState(stat: string): 'stopped' | 'zombie' | 'running' | 'unknown' {
+  const letter = /\) (\S) /.exec(stat.slice(stat.lastIndexOf(')')))?.[1];
+  if (letter === 'T' || letter === 't') return 'stopped';
+  if (letter === 'Z' || letter === 'X') return 'zombie';
+  return letter ? 'running' : 'unknown';
 }
 
 /** Stop every VM this process started (signal handlers, test teardown). */

@@ -118,7 +118,10 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
       await vm?.stop(10_000);
     });
   } catch (e) {
-    const err = isHarnessError(e) ? e : new HarnessError('HARNESS_BUG', `unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { cause: e });
+    let err = isHarnessError(e) ? e : new HarnessError('HARNESS_BUG', `unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { cause: e });
+    // A guest that stops answering because QEMU itself was stopped by a signal has not hung:
+    // say so, as an infrastructure error, instead of blaming the kernel.
+    if (err.code === 'GUEST_HANG' && (vm as Vm | undefined)?.isStopped()) err = qemuStopped(err, vm as Vm);
     const signal = interruptedBy();
     summary.outcome = signal ? 'interrupted' : outcomeForError(err);
     summary.exitCode = signal === 'SIGTERM' ? ExitCode.sigterm : signal ? ExitCode.sigint : err.exitCode;
@@ -128,12 +131,12 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     // On a hang, first ask the kernel for its blocked tasks (sysrq w lands in console.log).
     const live = ssh as GuestSsh | undefined;
     const qemu = vm as Vm | undefined;
-    if (live && !live.isClosed && !signal && qemu && !qemu.exited) {
+    if (live && !live.isClosed && !signal && qemu && !qemu.exited && err.code !== 'QEMU_STOPPED') {
       if (err.code === 'GUEST_HANG') await live.exec('echo w > /proc/sysrq-trigger', { timeoutMs: 5000 }).catch(() => undefined);
       const d = await live.exec(['dmesg'], { timeoutMs: 10_000 }).catch(() => undefined);
       if (d?.exitCode === 0) await results.writeText('dmesg.txt', d.stdout).catch(() => undefined);
     }
-    if (qemu && err.code === 'GUEST_HANG') {
+    if (qemu && (err.code === 'GUEST_HANG' || err.code === 'QEMU_STOPPED')) {
       await sleep(500);
       await qemu.console.poll();
       log(`last console lines:\n${qemu.console.lastLines(15)}`);
@@ -177,6 +180,14 @@ async function guestGone(vm: Vm, id: string): Promise<never> {
   const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with code ${exit?.code ?? '?'}`;
   throw new HarnessError('QEMU_DIED', `QEMU ${how} during check ${id}, without a kernel panic on the console${vm.stderr().trim() ? `:\n${tail(vm.stderr(), 5)}` : ''}`, {
     hint: 'see qemu.stderr.log; if something on the host killed QEMU (OOM killer, a user), run again',
+  });
+}
+
+function qemuStopped(hang: HarnessError, vm: Vm): HarnessError {
+  return new HarnessError('QEMU_STOPPED', `QEMU (pid ${vm.pid}) is stopped by a signal (SIGSTOP, SIGTSTP or a debugger), so the guest could not answer: ${hang.message.split('\n')[0]}`, {
+    cause: hang,
+    hint: 'something on the host stopped QEMU (a job-control Ctrl-Z, a debugger, a cgroup freezer); this says nothing about the kernel: run again',
+    context: hang.context,
   });
 }
 

@@ -1,7 +1,8 @@
 /**
- * Faults from outside the guest, for real: QEMU killed by a signal mid-run, and SIGINT /
- * SIGTERM to the harness. The run waits in the selftest-faults `wait` check (which writes
- * selftest-armed.txt first); the test then strikes. Three boots.
+ * Faults from outside the guest, for real: QEMU killed by a signal mid-run, QEMU frozen
+ * (SIGSTOP: the guest neither answers nor dies), and SIGINT / SIGTERM to the harness. The run
+ * waits in the selftest-faults `wait` check (which writes selftest-armed.txt first); the test
+ * then strikes. Four boots.
  */
 import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -13,9 +14,9 @@ import { qemuPid, startCli, summaryOf, verdicts, waitForFile } from '../fixtures
 const base = mkdtempSync(join(tmpdir(), 'cxlh-faults-proc-'));
 const WAIT = { CXL_HARNESS_FAULT: 'wait' };
 
-async function startWaiting(t: Test, name: string) {
+async function startWaiting(t: Test, name: string, extra: string[] = []) {
   const dir = join(base, name);
-  const run = startCli(t, ['run', '--suite', 'selftest-faults', '--results', dir, '--format', 'none'], dir, WAIT);
+  const run = startCli(t, ['run', '--suite', 'selftest-faults', '--results', dir, '--format', 'none', ...extra], dir, WAIT);
   let ended = false;
   void run.done.then(() => { ended = true; });
   const armed = await waitForFile(join(dir, 'selftest-armed.txt'), () => ended);
@@ -37,6 +38,26 @@ t.test('QEMU killed by SIGKILL mid-check: infrastructure-error naming it, partia
   for (const f of ['results.tap', 'junit.xml', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} written`);
   t.ok(s.finishedAt, 'the summary was closed');
   t.same(qemuProcesses(dir), []);
+});
+
+t.test('QEMU frozen by SIGSTOP mid-check: named as QEMU stopped, not a kernel hang; killed, exit 2', async (t) => {
+  const { dir, run, armed } = await startWaiting(t, 'frozen', ['--check-timeout', '20']);
+  t.ok(armed, 'the run reached the wait check');
+  const pid = qemuPid(dir);
+  t.teardown(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ } });
+  process.kill(pid, 'SIGSTOP');
+  const r = await run.done;
+  t.equal(r.exitCode, 2, 'exit 2: infrastructure');
+  const s = summaryOf(dir);
+  t.equal(s.outcome, 'infrastructure-error', 'the kernel is not blamed');
+  t.equal(s.error?.code, 'QEMU_STOPPED');
+  // Either the check watchdog fires first, or SSH keepalive drops and a new connection gets no answer.
+  t.match(s.error?.message, new RegExp(`^QEMU \\(pid ${pid}\\) is stopped by a signal \\(SIGSTOP, SIGTSTP or a debugger\\), so the guest could not answer: (check selftest\\.wait did not finish within 20 s|the guest stopped answering during check selftest\\.wait)`));
+  t.match(s.error?.hint, /this says nothing about the kernel/);
+  t.same(verdicts(s), [['selftest.alive', 'pass'], ['selftest.wait', 'error']], 'what ran before is kept; the cut check is error');
+  t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /### cxl-harness step: selftest\.wait/, 'the console up to the freeze is kept');
+  t.ok(s.finishedAt, 'the summary was closed');
+  t.same(qemuProcesses(dir), [], 'the stopped QEMU is gone');
 });
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

@@ -2,7 +2,9 @@
  * Safety, for real, with two guests at once on this machine (two `cxl-harness ssh` runs):
  * no port, socket or cache collision; each QEMU listens on 127.0.0.1 only; the harness keys
  * are 0600 and a wrong pinned host key is refused by the real guest; an argv word full of
- * shell metacharacters reaches the guest as data and runs nothing. Two boots, in parallel.
+ * shell metacharacters reaches the guest as data and runs nothing. Then one guest's command
+ * ends and the other's kernel panics under `ssh --exec`: exit 0 with the output, and exit 3
+ * naming the panic. Two boots, in parallel.
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
@@ -45,7 +47,7 @@ function hostfwdPort(dir: string): number {
   return Number(/hostfwd=tcp:127\.0\.0\.1:(\d+)-:22/.exec(net)![1]);
 }
 
-t.test('two guests at once: separate ports and sockets, 127.0.0.1 only, keys pinned, metacharacters inert', async (t) => {
+t.test('two guests at once: separate ports and sockets, 127.0.0.1 only, keys pinned, metacharacters inert; a panic under ssh --exec is exit 3', async (t) => {
   const dirs = [join(base, 'a'), join(base, 'b')];
   // Each guest waits for /tmp/done, so both are up at the same time while the test looks at them.
   const runs = dirs.map((dir) => startCli(t, ['ssh', '--results', dir, '--exec', 'while [ ! -e /tmp/done ]; do sleep 0.3; done; echo finished'], dir));
@@ -83,8 +85,15 @@ t.test('two guests at once: separate ports and sockets, 127.0.0.1 only, keys pin
   await guests[0]!.exec(['touch', '/tmp/only-in-a']);
   t.equal((await guests[1]!.exec(['test', '-e', '/tmp/only-in-a'])).exitCode, 1);
 
-  await Promise.all(guests.map((g) => g.exec(['touch', '/tmp/done'])));
-  const results = await Promise.all(runs.map((r) => r.done));
-  t.same(results.map((r) => [r.exitCode, r.stdout]), [[0, 'finished'], [0, 'finished']], 'both runs finished cleanly');
+  // a ends its command; b's kernel panics under the running `ssh --exec`, which must say so
+  // and exit 3 (kernel crash), not report a lost connection or the command's missing status.
+  await guests[0]!.exec(['touch', '/tmp/done']);
+  void guests[1]!.exec('echo c > /proc/sysrq-trigger', { timeoutMs: 20_000 }).catch(() => undefined);
+  const [a, b] = await Promise.all(runs.map((r) => r.done));
+  t.same([a!.exitCode, a!.stdout], [0, 'finished'], 'a finished cleanly with its command\'s output and status');
+  t.equal(b!.exitCode, 3, 'b: exit 3, kernel crash');
+  t.match(b!.stderr, /the guest kernel panicked: .*Kernel panic - not syncing: sysrq triggered crash \(see console\.log in /);
+  t.match(readFileSync(join(dirs[1]!, 'console.log'), 'utf8'), /Kernel panic - not syncing: sysrq triggered crash/, 'b: the panic is in its console.log');
+  t.notMatch(readFileSync(join(dirs[0]!, 'console.log'), 'utf8'), /Kernel panic/, 'a: its console has no panic');
   for (const dir of dirs) t.same(qemuProcesses(dir), [], `${dir}: no QEMU left`);
 });

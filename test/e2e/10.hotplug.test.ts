@@ -1,13 +1,16 @@
 /**
  * The spine, for real: boot the Debian kernel under QEMU (TCG) with one CXL Type-3 device,
- * online it as a NUMA node, place and move pages, offline and remove it, shut down.
+ * online it as a NUMA node, place and move pages, offline and remove it, shut down. Then the
+ * run's reproducer.sh repeats it, and `nightly` runs it a third time against the first as
+ * baseline.
  */
 import t from 'tap';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser as TapParser } from 'tap-parser';
+import type { DirComparison } from '../../src/cli/compare.js';
 import type { RunSummary } from '../../src/report/model.js';
 import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
 
@@ -61,4 +64,23 @@ t.test('cxl-harness run --suite hotplug on the Debian kernel', async (t) => {
   t.same(repeated.kernel?.package, summary.kernel?.package, 'on the same kernel');
   t.same(repeated.checks.map((c) => [c.id, c.verdict]), summary.checks.map((c) => [c.id, c.verdict]), 'with the same checks and verdicts');
   t.same(qemuProcesses(again), [], 'and no QEMU left either');
+});
+
+t.test('nightly with that run as the baseline: a real run, compared, and the baseline link advanced', async (t) => {
+  t.ok(existsSync(join(dir, 'summary.json')), 'the first run left its results');
+  const link = join(dir, '..', 'baseline');
+  symlinkSync(dir, link);
+  const tonight = `${dir}-nightly`;
+  const r = await runCli(['nightly', '--baseline', link, '--update-baseline', '--json', '--suite', 'hotplug', '--results', tonight]);
+  t.equal(r.exitCode, 0, `exit 0: no regression (${r.stderr.split('\n').slice(-3).join(' | ')})`);
+  const printed = JSON.parse(r.stdout) as DirComparison;
+  t.same(readJson<DirComparison>(join(tonight, 'compare.json')), printed, 'compare.json holds what was printed');
+  t.equal(printed.old.runId, readJson<RunSummary>(join(dir, 'summary.json')).runId, 'compared with the baseline run');
+  t.equal(printed.new.runId, readJson<RunSummary>(join(tonight, 'summary.json')).runId, 'against tonight\'s run');
+  t.same(printed.comparison.outcome, { old: 'pass', new: 'pass' });
+  t.same([printed.comparison.newFailures, printed.comparison.fixed, printed.comparison.missing, printed.comparison.newFindings], [[], [], [], []]);
+  t.equal(printed.comparison.isRegression, false);
+  t.equal(realpathSync(link), realpathSync(tonight), 'the baseline now points at tonight\'s run');
+  t.same(readJson<RunSummary>(join(tonight, 'summary.json')).checks.map((c) => c.verdict).filter((v) => v !== 'pass'), [], 'every check of the real run passed');
+  t.same(qemuProcesses(tonight), [], 'no QEMU left');
 });

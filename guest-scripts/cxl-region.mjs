@@ -2,6 +2,8 @@
 // Region -> dax -> kmem flows inside the guest, as one JSON document on stdout.
 //   cxl-region.mjs list
 //   cxl-region.mjs online  [--memdev memN] [--decoder decoderX.Y] [--method ndctl|sysfs] [--spm 0|1] [--timeout-ms N]
+//     (a region takes one free memdev per interleave position of the root decoder; --memdev
+//     names one that must be among them)
 //   cxl-region.mjs offline --region regionN [--timeout-ms N]
 // Every step (a command or a sysfs write) is recorded with its result; kernel refusals are
 // data (errno code), and the flow stops at the first failing step with ok:false.
@@ -10,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CXL, DAX, NODES, blockSize, createRegion, daxOfRegion, destroyRegion, driverOf, endpointOf, ls, memdevs, memdevsBelow,
-  nodeFacts, onlineMemoryOf, pickTarget, read, rootDecoders,
+  nodeFacts, onlineMemoryOf, pickTargets, read, rootDecoders, rootGeometry,
 } from './lib/cxl.mjs';
 
 const steps = [];
@@ -25,7 +27,7 @@ function list() {
   const decoderTargets = (d) => (read(join(CXL, d, 'target_list')) ?? '').split(',').filter(Boolean);
   return {
     memdevs: memdevs().map((m) => ({ memdev: m, ramSize: Number(read(join(CXL, m, 'ram', 'size')) ?? 0), endpoint: endpointOf(m), serial: read(join(CXL, m, 'serial')) })),
-    rootDecoders: rootDecoders().map((d) => ({ decoder: d, targets: decoderTargets(d), size: Number(read(join(CXL, d, 'size'))), memdevs: memdevsBelow(d) })),
+    rootDecoders: rootDecoders().map((d) => ({ decoder: d, targets: decoderTargets(d), ...rootGeometry(d), size: Number(read(join(CXL, d, 'size'))), memdevs: memdevsBelow(d) })),
     regions: ls(CXL).filter((d) => /^region\d+$/.test(d)).map((r) => {
       const dax = daxOfRegion(r);
       const node = dax ? Number(read(join(DAX, dax, 'target_node'))) : undefined;
@@ -37,15 +39,15 @@ function list() {
 
 function online(args) {
   const timeout = Number(args['timeout-ms'] ?? 30000);
-  const { decoder, memdev } = pickTarget({ decoder: args.decoder, memdev: args.memdev });
-  if (!decoder || !memdev) return { ok: false, error: `no free memdev/root decoder pair (decoder=${decoder}, memdev=${memdev})`, facts: list() };
+  const { decoder, memdevs: targets } = pickTargets({ decoder: args.decoder, memdev: args.memdev });
+  if (!decoder || !targets.length) return { ok: false, error: `no root decoder with a free memdev for each of its interleave positions (decoder=${args.decoder ?? 'any'}, memdev=${args.memdev ?? 'any'})`, facts: list() };
   const method = args.method ?? 'ndctl';
   const spm = args.spm === undefined ? undefined : String(args.spm);
-  const { region } = createRegion({ decoder, memdev, method, spm }, record);
-  if (!region || steps.some((s) => s.ok === false)) return { ok: false, error: 'region creation failed', decoder, memdev, region };
+  const { region } = createRegion({ decoder, memdevs: targets, method, spm }, record);
+  if (!region || steps.some((s) => s.ok === false)) return { ok: false, error: 'region creation failed', decoder, memdevs: targets, region };
   const on = onlineMemoryOf(region, { timeoutMs: timeout, reconfigure: true }, record);
-  if (!on.dax) return { ok: false, error: on.error, decoder, memdev, region };
-  return { ok: on.ok, error: on.error, decoder, memdev, region, dax: on.dax, driver: on.driver, node: on.node, spmNode: read(join(DAX, on.dax, 'spm_node')), nodeFacts: nodeFacts(on.node) };
+  if (!on.dax) return { ok: false, error: on.error, decoder, memdevs: targets, region };
+  return { ok: on.ok, error: on.error, decoder, memdevs: targets, region, dax: on.dax, driver: on.driver, node: on.node, spmNode: read(join(DAX, on.dax, 'spm_node')), nodeFacts: nodeFacts(on.node) };
 }
 
 function offline(args) {

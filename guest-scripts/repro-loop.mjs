@@ -95,9 +95,9 @@ function recorder(sub) {
 function createRegion(step, st, ctx) {
   const sub = [];
   const record = recorder(sub);
-  const { decoder, memdev } = cxl.pickTarget({ memdev: step.memdev });
-  if (!decoder || !memdev) return { ok: false, code: 'NO_TARGET', error: `no free memdev below a root decoder${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
-  const made = cxl.createRegion({ decoder, memdev, method: step.method ?? 'ndctl', spm: step.spm }, record);
+  const { decoder, memdevs } = cxl.pickTargets({ memdev: step.memdev });
+  if (!decoder || !memdevs.length) return { ok: false, code: 'NO_TARGET', error: `no root decoder with a free memdev for each of its interleave positions${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
+  const made = cxl.createRegion({ decoder, memdevs, method: step.method ?? 'ndctl', spm: step.spm }, record);
   st.region = made.region;
   if (!made.ok) return { ok: false, code: made.code, error: made.error, ...(made.region ? { region: made.region } : {}), sub };
   const region = made.region;

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from '../src/errors.js';
-import { builtinTopologies, loadTopology, parseTopology } from '../src/qemu/topology.js';
+import { builtinTopologies, loadTopology, parseTopology, regionSizeMiB } from '../src/qemu/topology.js';
 
 const FILE = '/topologies/mine.json';
 
@@ -115,4 +115,22 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   writeFileSync(wrong, JSON.stringify({ ...base(), cpus: 0 }));
   const field = t.throws(() => loadTopology(wrong)) as HarnessError;
   t.equal(field.message, `topology file ${wrong}: cpus must be between 1 and 64 (got 0)`);
+});
+
+t.test('50 regionSizeMiB: one device per interleave target, each giving the smallest share, within the window', async (t) => {
+  t.equal(regionSizeMiB(loadTopology('default')), 512);
+  t.equal(regionSizeMiB(loadTopology('interleave')), 1024, '2 ways x 512 MiB');
+  t.equal(regionSizeMiB(loadTopology('spm-pair'), 0), 512);
+  t.equal(regionSizeMiB(loadTopology('spm-pair'), 1), 512);
+  const uneven = parseTopology({
+    ...base(),
+    hostBridges: [
+      { id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }] },
+      { id: 'cxl.1', busNr: 22, rootPorts: [{ id: 'rp1', device: { id: 'm1', sizeMiB: 256 } }] },
+    ],
+    windows: [{ targets: ['cxl.0', 'cxl.1'], sizeMiB: 4096 }, { targets: ['cxl.0', 'cxl.1'], sizeMiB: 256 }],
+  }, FILE);
+  t.equal(regionSizeMiB(uneven, 0), 512, 'the smaller device sets the share: 2 x 256');
+  t.equal(regionSizeMiB(uneven, 1), 256, 'capped by the window');
+  t.equal(regionSizeMiB(uneven, 2), 0, 'no such window');
 });

@@ -12,7 +12,7 @@
 // poll sysfs state, there are no fixed sleeps.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const CXL = '/sys/bus/cxl/devices';
 export const DAX = '/sys/bus/dax/devices';
@@ -132,15 +132,43 @@ export function memdevFree(memdev) {
   return decs.length > 0 && decs.every((d) => Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
 }
 
-/** The first free memdev below a root decoder, optionally only this decoder and/or memdev. */
-export function pickTarget({ decoder, memdev } = {}) {
+/**
+ * A root decoder's interleave: its ways, its granularity, and the sysfs paths of its targets
+ * (the host bridges named by target_list, as root0/dportN links) in position order.
+ */
+export function rootGeometry(decoder) {
+  const real = (p) => { try { return realpathSync(p); } catch { return undefined; } };
+  const root = dirname(real(join(CXL, decoder)) ?? '');
+  const ids = (read(join(CXL, decoder, 'target_list')) ?? '').split(',').filter(Boolean);
+  return {
+    ways: Number(read(join(CXL, decoder, 'interleave_ways'))) || 1,
+    granularity: Number(read(join(CXL, decoder, 'interleave_granularity'))) || 256,
+    dports: ids.map((id) => real(join(root, `dport${id}`))),
+  };
+}
+
+/**
+ * Free memdevs for a region on a root decoder, one per interleave position, in position
+ * order (the kernel refuses targets out of order): position i takes a memdev below the i-th
+ * host bridge of target_list. Tries every root decoder unless one is named; a named memdev
+ * must be among the targets. Returns { decoder, memdevs } (memdevs empty when none fits).
+ */
+export function pickTargets({ decoder, memdev } = {}) {
   for (const d of decoder ? [decoder] : rootDecoders()) {
-    for (const m of memdevsBelow(d)) {
-      if ((memdev && m !== memdev) || !memdevFree(m)) continue;
-      return { decoder: d, memdev: m };
+    const { ways, dports } = rootGeometry(d);
+    const free = memdevsBelow(d).filter(memdevFree);
+    const pathOf = new Map(free.map((m) => { try { return [m, realpathSync(join(CXL, m))]; } catch { return [m, '']; } }));
+    const chosen = [];
+    for (let pos = 0; pos < ways; pos++) {
+      const dport = dports[pos];
+      const here = free.filter((m) => !chosen.includes(m) && (dports.length === 0 || (dport !== undefined && pathOf.get(m).startsWith(`${dport}/`))));
+      const m = here.find((x) => x === memdev) ?? here[0];
+      if (!m) break;
+      chosen.push(m);
     }
+    if (chosen.length === ways && (!memdev || chosen.includes(memdev))) return { decoder: d, memdevs: chosen };
   }
-  return { decoder, memdev };
+  return { decoder, memdevs: [] };
 }
 
 export function daxOfRegion(region) {
@@ -197,33 +225,47 @@ export function nodeEmpty(facts) {
 
 // ---------- flows ----------
 /**
- * Create a ram region of one memdev below a root decoder, and bind it.
+ * Create a ram region of the memdevs (in position order, see pickTargets) below a root
+ * decoder, and bind it.
  *   method 'ndctl': `cxl create-region` (commit and enable in one);
  *   method 'sysfs': the manual flow, with `spm` written to spm_node between commit and bind.
  * Returns { ok, region?, code?, error? }; region is set when it exists, even half made.
  */
-export function createRegion({ decoder, memdev, method = 'ndctl', spm }, record) {
+export function createRegion({ decoder, memdevs, method = 'ndctl', spm }, record) {
+  const ways = memdevs.length;
   if (method === 'ndctl') {
-    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', '1', memdev]);
+    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', String(ways), ...memdevs]);
     record(r);
     let region;
     try { region = JSON.parse(r.stdout).region; } catch { /* below */ }
     if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
     return { ok: true, region };
   }
-  const size = Number(read(join(CXL, memdev, 'ram', 'size')) ?? 0);
-  const epDecoder = endpointDecoders(memdev).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode'))) && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
-  if (!size || !epDecoder) {
-    const error = `no ram size or free endpoint decoder for ${memdev}`;
+  const targets = memdevs.map((m) => ({
+    memdev: m,
+    size: Number(read(join(CXL, m, 'ram', 'size')) ?? 0),
+    decoder: endpointDecoders(m).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode'))) && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0),
+  }));
+  const lacking = targets.find((t) => !t.size || !t.decoder);
+  if (!ways || lacking) {
+    const error = lacking ? `no ram size or free endpoint decoder for ${lacking.memdev}` : 'no memdev given';
     record({ note: error, ok: false });
     return { ok: false, code: 'NO_TARGET', error };
   }
+  // Every target gives the same share; an interleaving root decoder fixes the granularity
+  // (the kernel refuses any other), a 1-way one leaves it free: 256, the smallest.
+  const share = Math.min(...targets.map((t) => t.size));
+  const root = rootGeometry(decoder);
+  const granularity = root.ways > 1 ? root.granularity : 256;
   const region = read(join(CXL, decoder, 'create_ram_region'));
-  const hex = `0x${size.toString(16)}`;
+  const hex = (n) => `0x${n.toString(16)}`;
   const writes = [
-    [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), 256],
-    [join(CXL, region, 'interleave_ways'), 1], [join(CXL, epDecoder, 'mode'), 'ram'], [join(CXL, epDecoder, 'dpa_size'), hex],
-    [join(CXL, region, 'size'), hex], [join(CXL, region, 'target0'), epDecoder], [join(CXL, region, 'commit'), 1],
+    [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), granularity],
+    [join(CXL, region, 'interleave_ways'), ways],
+    ...targets.flatMap((t) => [[join(CXL, t.decoder, 'mode'), 'ram'], [join(CXL, t.decoder, 'dpa_size'), hex(share)]]),
+    [join(CXL, region, 'size'), hex(share * ways)],
+    ...targets.map((t, pos) => [join(CXL, region, `target${pos}`), t.decoder]),
+    [join(CXL, region, 'commit'), 1],
     ...(spm === undefined ? [] : [[join(CXL, region, 'spm_node'), spm]]),
     ['/sys/bus/cxl/drivers/cxl_region/bind', region],
   ];

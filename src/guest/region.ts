@@ -35,7 +35,7 @@ export interface RegionStep {
 
 export interface CxlFacts {
   memdevs: { memdev: string; ramSize: number; endpoint?: string }[];
-  rootDecoders: { decoder: string; targets: string[]; size: number; memdevs: string[] }[];
+  rootDecoders: { decoder: string; targets: string[]; ways: number; granularity: number; dports: (string | null)[]; size: number; memdevs: string[] }[];
   regions: { region: string; size: number; commit?: string; driver?: string; spmNode?: string; dax?: string; daxDriver?: string; node?: number }[];
   hasMemory?: string;
   online?: string;
@@ -47,7 +47,8 @@ export interface OnlineResult {
   ok: boolean;
   error?: string;
   decoder?: string;
-  memdev?: string;
+  /** The region's targets, in interleave position order. */
+  memdevs?: string[];
   region?: string;
   dax?: string;
   driver?: string;
@@ -70,6 +71,7 @@ export interface OfflineResult {
 }
 
 export interface OnlineOptions {
+  /** A memdev that must be among the region's targets. */
   memdev?: string;
   decoder?: string;
   /** ndctl: `cxl create-region` (commit + enable in one step); sysfs: the manual flow (needed to set spm_node before bind). */

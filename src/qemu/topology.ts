@@ -58,6 +58,18 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
   validate: (data, file) => parse(data, file),
 };
 
+/**
+ * The memory of a region on window `index` as the guest's region flow makes it: one volatile
+ * device below each host bridge the window interleaves across, each giving as much as the
+ * smallest of them, within the window. 0 when a bridge has no volatile device.
+ */
+export function regionSizeMiB(topology: Topology, index = 0): number {
+  const w = topology.windows[index];
+  if (!w) return 0;
+  const shares = w.targets.map((id) => topology.hostBridges.find((b) => b.id === id)?.rootPorts.find((rp) => rp.device.kind === 'volatile')?.device.sizeMiB ?? 0);
+  return Math.min(w.sizeMiB, shares.length * Math.min(...shares));
+}
+
 export function builtinTopologies(): string[] {
   return builtinNames(TOPOLOGY_DIR);
 }

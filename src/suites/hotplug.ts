@@ -3,6 +3,7 @@
  * back, and goes away again. Every later suite builds on these steps working.
  */
 import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
+import { regionSizeMiB } from '../qemu/topology.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
 const PAGES = 256; // 1 MiB: CXL memory is ~100x slower than RAM under TCG
@@ -25,12 +26,12 @@ export const hotplugSuite: Suite = {
     });
 
     let online: OnlineResult | undefined;
-    await ctx.check('hotplug.online', 'cxl create-region onlines the device as a new NUMA node with all its memory, Movable', async (c: CheckApi) => {
+    await ctx.check('hotplug.online', 'cxl create-region onlines the first window (one device per interleave target) as a new NUMA node with all their memory, Movable', async (c: CheckApi) => {
       const r = await onlineRegion(c.guest, { method: 'ndctl' });
       c.require('cxl-region.mjs online answered', r.ok, r.ok ? undefined : r.error);
       online = r.value;
       const f = r.value.nodeFacts;
-      const sizeKiB = (ctx.topology.hostBridges[0]?.rootPorts[0]?.device.sizeMiB ?? 0) * 1024;
+      const sizeKiB = regionSizeMiB(ctx.topology) * 1024;
       return {
         passed: r.value.ok && r.value.driver === 'kmem' && !!f && f.node > 0 && f.memTotalKiB === sizeKiB && f.onlineBlocks === f.blocks && f.zones.every((z) => z === 'Movable'),
         expected: { driver: 'kmem', nodeAbove: 0, memTotalKiB: sizeKiB, allBlocksOnline: true, zones: ['Movable'] },

@@ -1,0 +1,59 @@
+/**
+ * The CI scale-out path for real: `matrix` plans kernels x topologies x suites, two shards
+ * run their slices with `matrix --shard I/N --run` (each boots its own guest: the default
+ * topology and the 2-way interleave one), and `merge` joins the shard results into one
+ * report per kernel/topology with a combined KCIDB file. Two warm hotplug runs.
+ */
+import t from 'tap';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunSummary } from '../../src/report/model.js';
+import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
+
+const base = mkdtempSync(join(tmpdir(), 'cxlh-matrix-'));
+const AXES = ['--kernels', 'distro', '--topologies', 'default,interleave', '--suites', 'hotplug'];
+
+interface Manifest { shard: string; jobs: { id: string; topology: string; dir: string; exitCode: number; outcome?: string }[] }
+interface MergeIndex { exitCode: number; groups: { name: string; dir: string; outcome: string; checks: number; inputs: string[] }[]; notRun: string[] }
+
+t.test('matrix plans two shards, each runs its job in a real guest, merge joins them', async (t) => {
+  const plan = await runCli(['matrix', ...AXES, '--shards', '2']);
+  t.equal(plan.exitCode, 0);
+  t.same(JSON.parse(plan.stdout), [
+    { shard: '1/2', jobs: ['distro__default__hotplug'] },
+    { shard: '2/2', jobs: ['distro__interleave__hotplug'] },
+  ]);
+
+  const shardDirs = [join(base, 'shard1'), join(base, 'shard2')];
+  for (const [i, dir] of shardDirs.entries()) {
+    const r = await runCli(['matrix', ...AXES, '--shard', `${i + 1}/2`, '--run', '--results-base', dir]);
+    t.equal(r.exitCode, 0, `shard ${i + 1}/2 passed (${r.stderr.split('\n').filter(Boolean).slice(-2).join(' | ')})`);
+    const manifest = readJson<Manifest>(join(dir, `shard-${i + 1}-of-2.json`));
+    t.equal(manifest.jobs.length, 1);
+    const job = manifest.jobs[0]!;
+    t.same([job.topology, job.exitCode, job.outcome], [i === 0 ? 'default' : 'interleave', 0, 'pass']);
+    const summary = readJson<RunSummary>(join(job.dir, 'summary.json'));
+    t.equal(summary.topology?.name, job.topology, 'the job ran on its topology');
+    t.same(summary.checks.filter((c) => c.verdict !== 'pass').map((c) => [c.id, c.verdict, c.reason]), [], 'every check passed');
+    t.ok(existsSync(join(job.dir, 'matrix-job.json')), 'the job dir names its matrix entry');
+    t.same(qemuProcesses(job.dir), [], 'no QEMU left');
+  }
+  const interleaved = readJson<RunSummary>(join(shardDirs[1]!, 'distro__interleave__hotplug', 'summary.json'));
+  const online = interleaved.checks.find((c) => c.id === 'hotplug.online')!.observed as { memTotalKiB: number };
+  t.equal(online.memTotalKiB, 1024 * 1024, 'the 2-way interleaved region onlines both 512 MiB devices as one 1 GiB node');
+
+  const out = join(base, 'merged');
+  const merged = await runCli(['merge', ...shardDirs, '--out', out, '--json']);
+  t.equal(merged.exitCode, 0);
+  const index = JSON.parse(merged.stdout) as MergeIndex;
+  t.same(readJson<MergeIndex>(join(out, 'merge.json')), index);
+  t.same(index.groups.map((g) => [g.name, g.outcome, g.checks, g.inputs.length]), [['distro__default', 'pass', 5, 1], ['distro__interleave', 'pass', 5, 1]], 'one group per topology, each with its 5 checks');
+  t.same(index.notRun, []);
+  for (const g of index.groups) {
+    for (const f of ['summary.json', 'results.tap', 'junit.xml', 'kcidb.json']) t.ok(existsSync(join(out, g.dir, f)), `${g.dir}/${f}`);
+  }
+  const kcidb = readJson<{ tests: { path: string; status: string }[] }>(join(out, 'kcidb.json'));
+  t.equal(kcidb.tests.length, 14, 'the combined KCIDB file holds both runs\' tests (per run: the run itself, 5 checks and the console check)');
+  t.same([...new Set(kcidb.tests.map((x) => x.status))], ['PASS']);
+});

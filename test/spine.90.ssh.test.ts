@@ -2,7 +2,7 @@
  * The ssh layer against an in-process ssh2 server: the pinned host key (another key is
  * refused before any command), quoted argv, a connection dropped under a command (error,
  * never a pass; reconnect only for the next command and only while QEMU lives), timeouts,
- * output decoded whole, and the harness's own keys kept 0600.
+ * output decoded whole and followed as it arrives, and the harness's own keys kept 0600.
  */
 import t from 'tap';
 import { execa } from 'execa';
@@ -44,6 +44,12 @@ async function startGuest(hostKey: string): Promise<{ port: number; commands: st
           if (info.command === 'drop') return void conn.end();
           if (info.command === 'noexit') return void stream.close();
           if (info.command === 'hang') return;
+          if (info.command === 'stream') {
+            stream.write('first\n');
+            stream.stderr.write('warn\n');
+            setTimeout(() => { stream.write('second\n'); stream.exit(0); stream.end(); }, 300);
+            return;
+          }
           if (info.command === 'euro') {
             const euro = Buffer.from('€', 'utf8');
             stream.write(euro.subarray(0, 1));
@@ -107,6 +113,23 @@ t.test('30 with the right key: argv quoted word by word, results never thrown', 
   t.match(slow, { exitCode: null, timedOut: true, disconnected: false });
   const noexit = await ssh.exec('noexit');
   t.match(noexit, { exitCode: null, disconnected: true, timedOut: false }, 'a channel closed without exit status is a lost command');
+});
+
+t.test('35 output can be followed as it arrives; the result still holds all of it', async (t) => {
+  const guest = await startGuest(host.key);
+  t.teardown(guest.close);
+  const ssh = await GuestSsh.connect({ port: guest.port, privateKeyPath: client.key, hostPub: host.pub }, 5000);
+  t.teardown(() => ssh.close());
+  const seen: string[] = [];
+  const pending = ssh.exec('stream', {
+    onStdout: (d) => seen.push(`out:${d.toString()}`),
+    onStderr: (d) => seen.push(`err:${d.toString()}`),
+  });
+  for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  t.same(seen, ['out:first\n', 'err:warn\n'], 'the first chunks arrive while the command still runs');
+  const r = await pending;
+  t.same(seen, ['out:first\n', 'err:warn\n', 'out:second\n']);
+  t.match(r, { stdout: 'first\nsecond\n', stderr: 'warn\n', exitCode: 0 });
 });
 
 t.test('40 a connection dropped under a command: that command is lost, the next one reconnects while QEMU lives', async (t) => {

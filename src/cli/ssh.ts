@@ -18,8 +18,8 @@ import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
 export const SSH_HELP = `cxl-harness ssh [--exec CMD] [--topology NAME|FILE] [kernel options]
 
-Boot a guest (default topology: default) and run CMD in it, printing its output and
-exiting with its exit code; without --exec, open an interactive root shell. The guest is
+Boot a guest (default topology: default) and run CMD in it, passing its output through as it
+comes and exiting with its exit code; without --exec, open an interactive root shell. The guest is
 powered off when the command or shell ends. Console and command logs go to a results dir.
 
   --exec CMD                 command line to run in the guest (sh -c)
@@ -49,10 +49,13 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
   log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);
   try {
     if (values.exec !== undefined) {
-      const r = await ssh.exec(values.exec, { timeoutMs: 24 * 3600 * 1000 });
+      // Output is passed through as it comes, so a long command shows its progress.
+      const r = await ssh.exec(values.exec, {
+        timeoutMs: 24 * 3600 * 1000,
+        onStdout: (chunk) => process.stdout.write(chunk),
+        onStderr: (chunk) => process.stderr.write(chunk),
+      });
       await results.saveCommand('exec', r);
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
       if (r.exitCode !== null) return r.exitCode;
       // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
       if (!vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);

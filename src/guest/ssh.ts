@@ -49,6 +49,16 @@ export function hostKeyVerifier(hostPub: string): (key: Buffer) => boolean {
   return (key: Buffer) => Buffer.isBuffer(key) && key.equals(pinned);
 }
 
+export interface ExecOptions {
+  /** Kill the command after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+  /** Each chunk of output as it arrives (the result still holds all of it, decoded whole). */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
 export class GuestSsh {
   private closed = false;
   /** Closed on purpose by close(): never reconnect. */
@@ -137,7 +147,7 @@ export class GuestSsh {
   }
 
   /** Run a command (a shell string, or an argv that is quoted word by word). Never throws for the command's own failure. */
-  async exec(command: string | readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+  async exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const cmd = typeof command === 'string' ? command : shellCommand(command);
     const started = Date.now();
     const lost = await this.reconnect();
@@ -190,8 +200,8 @@ export class GuestSsh {
           return;
         }
         stream = s;
-        s.on('data', (d: Buffer) => { out.push(d); });
-        s.stderr.on('data', (d: Buffer) => { err.push(d); });
+        s.on('data', (d: Buffer) => { out.push(d); options.onStdout?.(d); });
+        s.stderr.on('data', (d: Buffer) => { err.push(d); options.onStderr?.(d); });
         s.on('exit', (code: number | null, sig?: string) => {
           exitCode = code;
           signal = sig ?? undefined;

@@ -145,11 +145,25 @@ export class Vm {
     }
   }
 
+  /**
+   * Power the guest off with `poweroff` (e.g. `busybox poweroff -f` over SSH), then stop().
+   * QEMU may exit before poweroff's answer arrives: from the first moment that exit counts as
+   * the harness's doing, never as QEMU dying on its own.
+   */
+  async powerOff(poweroff: () => Promise<unknown>, graceMs = 10_000): Promise<VmExit> {
+    this.stopping = true;
+    await poweroff().catch(() => undefined);
+    return this.stop(graceMs);
+  }
+
   /** End QEMU: QMP quit, then SIGTERM, then SIGKILL. Idempotent. */
   async stop(graceMs = 5000): Promise<VmExit> {
     this.stopping = true;
     // A stopped QEMU answers neither QMP nor SIGTERM (held until SIGCONT): kill it outright.
-    if (this.isStopped()) this.child.kill('SIGKILL');
+    if (this.isStopped()) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
     if (!this.exited) {
       try {
         const q = await Promise.race([this.qmp(), sleep(2000, undefined, { ref: false }).then(() => undefined)]);

@@ -233,7 +233,7 @@ async function endBoot(b: BootState, results: Results): Promise<void> {
   if (!b.vm.exited && !b.ssh.isClosed) {
     const d = await b.ssh.exec(['dmesg'], { timeoutMs: 15_000 });
     if (d.exitCode === 0) await results.writeText(b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`, d.stdout);
-    await b.ssh.exec(['busybox', 'poweroff', '-f'], { timeoutMs: 5000 });
+    await b.vm.powerOff(() => b.ssh.exec(['busybox', 'poweroff', '-f'], { timeoutMs: 5000 }));
   }
   b.ssh.close();
   await b.vm.stop(10_000);

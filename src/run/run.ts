@@ -114,8 +114,8 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
       await results.writeText('dmesg.txt', d.stdout);
     });
     await step('shutdown', async () => {
-      await guest.run('poweroff', ['busybox', 'poweroff', '-f'], { timeoutMs: 5000 });
-      await vm?.stop(10_000);
+      const poweroff = () => guest.run('poweroff', ['busybox', 'poweroff', '-f'], { timeoutMs: 5000 });
+      await (vm ? vm.powerOff(poweroff) : poweroff());
     });
   } catch (e) {
     let err = isHarnessError(e) ? e : new HarnessError('HARNESS_BUG', `unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { cause: e });

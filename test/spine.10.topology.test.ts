@@ -7,7 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from '../src/errors.js';
-import { builtinTopologies, loadTopology, parseTopology, regionSizeMiB } from '../src/qemu/topology.js';
+import { builtinTopologies, loadTopology, parseTopology, regionCapacity, regionSizeMiB } from '../src/qemu/topology.js';
+import { hotplugSuite } from '../src/suites/hotplug.js';
+import { spmSuite } from '../src/suites/spm/suite.js';
 
 const FILE = '/topologies/mine.json';
 
@@ -133,4 +135,27 @@ t.test('50 regionSizeMiB: one device per interleave target, each giving the smal
   t.equal(regionSizeMiB(uneven, 0), 512, 'the smaller device sets the share: 2 x 256');
   t.equal(regionSizeMiB(uneven, 1), 256, 'capped by the window');
   t.equal(regionSizeMiB(uneven, 2), 0, 'no such window');
+});
+
+t.test('60 regionCapacity: regions made one after the other, a device used once', async (t) => {
+  t.same(['default', 'spm-pair', 'interleave', 'dcd'].map((n) => regionCapacity(loadTopology(n))), [1, 2, 1, 0]);
+  const twoPorts = parseTopology({
+    ...base(),
+    hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }, { id: 'rp1', device: { id: 'm1', sizeMiB: 512 } }] }],
+  }, FILE);
+  t.equal(regionCapacity(twoPorts), 2, 'two 1-way regions in one window, one device each');
+  const shared = parseTopology({
+    ...base(),
+    hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }] }],
+    windows: [{ targets: ['cxl.0'], sizeMiB: 4096 }, { targets: ['cxl.0'], sizeMiB: 4096 }],
+  }, FILE);
+  t.equal(regionCapacity(shared), 1, 'two windows over one device still make one region');
+});
+
+t.test('70 suites say which topologies they cannot use', async (t) => {
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('spm-pair')), undefined);
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('interleave')), 'it needs two CXL regions, C (the SysRAM control) and S (the SPM node), and topology interleave can make 1');
+  t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('interleave')), undefined);
+  t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('default')), undefined);
+  t.match(hotplugSuite.unsuitedTopology?.(loadTopology('dcd')), /volatile CXL device/);
 });

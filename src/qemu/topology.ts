@@ -70,6 +70,27 @@ export function regionSizeMiB(topology: Topology, index = 0): number {
   return Math.min(w.sizeMiB, shares.length * Math.min(...shares));
 }
 
+/**
+ * How many regions the guest's region flow can make, one after the other: windows in order,
+ * each region taking one unused volatile device below every host bridge its window
+ * interleaves across (a device serves one region only).
+ */
+export function regionCapacity(topology: Topology): number {
+  const used = new Set<string>();
+  let regions = 0;
+  for (const w of topology.windows) {
+    for (;;) {
+      const picks = w.targets.map((id) => topology.hostBridges.find((b) => b.id === id)?.rootPorts
+        .map((rp) => rp.device)
+        .find((d) => d.kind === 'volatile' && !used.has(d.id)));
+      if (picks.length === 0 || picks.some((d) => d === undefined)) break;
+      for (const d of picks) used.add(d!.id);
+      regions++;
+    }
+  }
+  return regions;
+}
+
 export function builtinTopologies(): string[] {
   return builtinNames(TOPOLOGY_DIR);
 }

@@ -67,6 +67,13 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   try {
     const topology = loadTopology(options.topology ?? options.suite.defaultTopology);
     summary.topology = { name: topology.name, file: topology.file };
+    const unsuited = options.suite.unsuitedTopology?.(topology);
+    if (unsuited) {
+      throw new HarnessError('TOPOLOGY_UNSUITED', `suite ${options.suite.name} cannot run on topology ${topology.name} (${topology.file}): ${unsuited}`, {
+        hint: `use the suite's own topology (--topology ${options.suite.defaultTopology}, or leave --topology out), or add what is missing to ${topology.file}`,
+        context: { suite: options.suite.name, topology: topology.name },
+      });
+    }
     // Host preflight first: a missing or old QEMU is said before any download or build.
     summary.qemu = { version: await requireQemu(), accel: options.accel };
     const kernel = await step('kernel', () => resolveKernel(options.kernel, log));

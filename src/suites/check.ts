@@ -56,6 +56,12 @@ export interface Suite {
   description: string;
   /** Topology used when the user names none. */
   defaultTopology: string;
+  /**
+   * Why this suite cannot run on a topology (undefined: it can). Checked before anything is
+   * downloaded or booted, so a topology without what the suite needs is an input error, not a
+   * row of failed checks that blames the kernel.
+   */
+  unsuitedTopology?(topology: Topology): string | undefined;
   run(ctx: SuiteContext): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
  * back, and goes away again. Every later suite builds on these steps working.
  */
 import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
-import { regionSizeMiB } from '../qemu/topology.js';
+import { regionCapacity, regionSizeMiB } from '../qemu/topology.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
 const PAGES = 256; // 1 MiB: CXL memory is ~100x slower than RAM under TCG
@@ -12,6 +12,7 @@ export const hotplugSuite: Suite = {
   name: 'hotplug',
   description: 'online a CXL region as a NUMA node (region -> dax -> kmem), place and move pages on it, offline and remove it',
   defaultTopology: 'default',
+  unsuitedTopology: (t) => (regionCapacity(t) < 1 ? 'it needs a window with a volatile CXL device below each of its host bridges, to online as a node' : undefined),
   async run(ctx: SuiteContext) {
     const expectedDevices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
     await ctx.check('hotplug.enumerate', 'the guest sees every CXL Type-3 device and root decoder of the topology', async (c: CheckApi) => {

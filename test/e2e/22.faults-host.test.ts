@@ -95,6 +95,21 @@ t.test('malformed topology and config fragment files: file, field or line, and w
   t.match(k.stderr, /-> fragment lines look like CONFIG_FOO=y/);
 });
 
+t.test('a topology the suite cannot use: named with what it lacks, before any download or boot', async (t) => {
+  const dir = join(base, 'unsuited');
+  const r = await runCli(['run', '--topology', 'interleave', '--results', dir, '--format', 'none']);
+  t.equal(r.exitCode, 2, 'an input error, not check failures');
+  const s = summaryOf(dir);
+  t.equal(s.error?.code, 'TOPOLOGY_UNSUITED');
+  t.match(s.error?.message, /^suite spm cannot run on topology interleave \(.*qemu\/interleave\.json\): it needs two CXL regions, C \(the SysRAM control\) and S \(the SPM node\), and topology interleave can make 1$/);
+  t.match(s.error?.hint, /--topology spm-pair/);
+  t.same(s.checks, [], 'no check ran');
+  t.same(s.steps.map((x) => x.name), [], 'nothing was downloaded or booted');
+  const h = await runCli(['run', '--suite', 'hotplug', '--topology', 'dcd', '--results', join(base, 'unsuited-dcd'), '--format', 'none']);
+  t.equal(h.exitCode, 2);
+  t.match(h.stderr, /TOPOLOGY_UNSUITED.*suite hotplug cannot run on topology dcd .*a window with a volatile CXL device below each of its host bridges/);
+});
+
 t.test('a topology QEMU rejects (windows beyond the 40-bit address space): QEMU\'s words, the file and the fix', async (t) => {
   const topo = join(base, 'huge-windows.json');
   writeFileSync(topo, JSON.stringify({

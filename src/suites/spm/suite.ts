@@ -12,6 +12,7 @@
  */
 import { isProbeFailure } from '../../probe/isolate.js';
 import { offlineRegion, onlineRegion, type OnlineResult } from '../../guest/region.js';
+import { regionCapacity } from '../../qemu/topology.js';
 import type { CheckApi, CheckOutcome, Suite, SuiteContext } from '../check.js';
 import { ROWS, lookup, type Nodes, type Row } from './expectations.js';
 import { EVIDENCE_COMMAND, detectGeneration, parseEvidence, type Generation } from './generation.js';
@@ -28,6 +29,7 @@ export const spmSuite: Suite = {
   name: 'spm',
   description: 'the SPM NUMA node check table (stock vs v2) on two CXL nodes: C onlined as SysRAM control, S as SPM',
   defaultTopology: 'spm-pair',
+  unsuitedTopology: (t) => (regionCapacity(t) < 2 ? `it needs two CXL regions, C (the SysRAM control) and S (the SPM node), and topology ${t.name} can make ${regionCapacity(t)}` : undefined),
   run: runSpmSuite,
 };
 

@@ -59,7 +59,8 @@ print the TAP report on stdout and leave a results dir.
 
 Suite and machine:
   --suite NAME               ${suiteNames().join(' | ')} (default spm)
-  --topology NAME|FILE       a preset from qemu/ or a topology JSON file (default: the suite's)
+  --topology NAME|FILE       a preset from qemu/ or a topology JSON file (default: the suite's;
+                             one without what the suite needs is refused: spm needs two regions)
   --kvm                      use KVM instead of TCG (CXL memory access is known to fault under KVM)
   --cmdline "ARGS"           extra kernel command-line arguments
   --boot-timeout S           seconds to wait for the guest's SSH (default 180)

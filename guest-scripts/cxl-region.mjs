@@ -24,10 +24,9 @@ function record(step) {
 }
 
 function list() {
-  const decoderTargets = (d) => (read(join(CXL, d, 'target_list')) ?? '').split(',').filter(Boolean);
   return {
     memdevs: memdevs().map((m) => ({ memdev: m, ramSize: Number(read(join(CXL, m, 'ram', 'size')) ?? 0), endpoint: endpointOf(m), serial: read(join(CXL, m, 'serial')) })),
-    rootDecoders: rootDecoders().map((d) => ({ decoder: d, targets: decoderTargets(d), ...rootGeometry(d), size: Number(read(join(CXL, d, 'size'))), memdevs: memdevsBelow(d) })),
+    rootDecoders: rootDecoders().map((d) => ({ decoder: d, ...rootGeometry(d), size: Number(read(join(CXL, d, 'size'))), memdevs: memdevsBelow(d) })),
     regions: ls(CXL).filter((d) => /^region\d+$/.test(d)).map((r) => {
       const dax = daxOfRegion(r);
       const node = dax ? Number(read(join(DAX, dax, 'target_node'))) : undefined;

@@ -34,6 +34,11 @@ export interface RunResult {
   durationMs: number;
 }
 
+/** The PATH host programs run with: the caller's, plus the sbin dirs (mkfs, depmod) a non-login root shell may lack. */
+export function hostPath(): string {
+  return `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`;
+}
+
 export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const argv = [file, ...args];
@@ -52,7 +57,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       stripFinalNewline: false,
       maxBuffer: 256 * 1024 * 1024,
       cancelSignal: interruptSignal,
-      env: { PATH: `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`, ...options.env },
+      env: { PATH: hostPath(), ...options.env },
     });
   } catch (cause) {
     throw new HarnessError('COMMAND_NOT_STARTED', `could not start ${file}: ${String(cause)}`, { cause, context: { argv } });

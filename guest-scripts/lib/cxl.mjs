@@ -133,8 +133,8 @@ export function memdevFree(memdev) {
 }
 
 /**
- * A root decoder's interleave: its ways, its granularity, and the sysfs paths of its targets
- * (the host bridges named by target_list, as root0/dportN links) in position order.
+ * A root decoder's interleave: its ways, its granularity, its targets (target_list: host
+ * bridge port ids) and their sysfs paths (root0/dportN links), both in position order.
  */
 export function rootGeometry(decoder) {
   const real = (p) => { try { return realpathSync(p); } catch { return undefined; } };
@@ -143,6 +143,7 @@ export function rootGeometry(decoder) {
   return {
     ways: Number(read(join(CXL, decoder, 'interleave_ways'))) || 1,
     granularity: Number(read(join(CXL, decoder, 'interleave_granularity'))) || 256,
+    targets: ids,
     dports: ids.map((id) => real(join(root, `dport${id}`))),
   };
 }

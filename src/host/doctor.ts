@@ -11,7 +11,7 @@ import { HarnessError } from '../errors.js';
 import { HOST_PACKAGES } from '../kernel/toolchain.js';
 import { DEBIAN_MIRROR } from '../kernel/apt.js';
 import { cacheDir } from '../paths.js';
-import { run } from '../proc.js';
+import { hostPath, run } from '../proc.js';
 
 export const MIN_QEMU: [number, number] = [8, 0];
 /** A `--version` that takes longer than this is a broken tool, not a slow one. */
@@ -183,7 +183,7 @@ export async function doctor(fix: boolean, print: (line: string) => void): Promi
 }
 
 /** The first executable `name` on the PATH the harness runs with (sbin included), or undefined. */
-export function onPath(name: string, path = `${process.env.PATH ?? ''}:/usr/local/sbin:/usr/sbin:/sbin`): string | undefined {
+export function onPath(name: string, path = hostPath()): string | undefined {
   for (const dir of path.split(':').filter(Boolean)) {
     const candidate = join(dir, name);
     try {

@@ -58,6 +58,11 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
   validate: (data, file) => parse(data, file),
 };
 
+/** The volatile Type-3 devices below a host bridge, in root-port order (what a region can take). */
+function volatileBelow(topology: Topology, bridgeId: string): Type3Device[] {
+  return (topology.hostBridges.find((b) => b.id === bridgeId)?.rootPorts ?? []).map((rp) => rp.device).filter((d) => d.kind === 'volatile');
+}
+
 /**
  * The memory of a region on window `index` as the guest's region flow makes it: one volatile
  * device below each host bridge the window interleaves across, each giving as much as the
@@ -66,7 +71,7 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
 export function regionSizeMiB(topology: Topology, index = 0): number {
   const w = topology.windows[index];
   if (!w) return 0;
-  const shares = w.targets.map((id) => topology.hostBridges.find((b) => b.id === id)?.rootPorts.find((rp) => rp.device.kind === 'volatile')?.device.sizeMiB ?? 0);
+  const shares = w.targets.map((id) => volatileBelow(topology, id)[0]?.sizeMiB ?? 0);
   return Math.min(w.sizeMiB, shares.length * Math.min(...shares));
 }
 
@@ -80,9 +85,7 @@ export function regionCapacity(topology: Topology): number {
   let regions = 0;
   for (const w of topology.windows) {
     for (;;) {
-      const picks = w.targets.map((id) => topology.hostBridges.find((b) => b.id === id)?.rootPorts
-        .map((rp) => rp.device)
-        .find((d) => d.kind === 'volatile' && !used.has(d.id)));
+      const picks = w.targets.map((id) => volatileBelow(topology, id).find((d) => !used.has(d.id)));
       if (picks.length === 0 || picks.some((d) => d === undefined)) break;
       for (const d of picks) used.add(d!.id);
       regions++;

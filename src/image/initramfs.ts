@@ -10,20 +10,32 @@ import { HarnessError } from '../errors.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { packageRoot } from '../paths.js';
 import { run } from '../proc.js';
-import { loadOrder, parseModuleIndex } from './modules.js';
+import { loadOrder, MODULE_INDEX_FILES, parseModuleIndex, type ModuleFiles } from './modules.js';
 
 export const ROOT_DISK_MODULES = ['virtio_blk', 'ext4'];
 
+/**
+ * The index files of a modules directory; without one (a bzImage given alone), the root disk
+ * drivers are taken to be built in, and the guest says so if they are not.
+ */
+async function readModuleFiles(modulesDir: string | undefined): Promise<ModuleFiles> {
+  if (!modulesDir) return { dep: '', builtin: ROOT_DISK_MODULES.map((m) => `${m}.ko`).join('\n') };
+  const files = {} as ModuleFiles;
+  for (const [key, name] of Object.entries(MODULE_INDEX_FILES) as Array<[keyof ModuleFiles, string]>) {
+    files[key] = await readFile(join(modulesDir, name), key === 'builtinModinfo' ? 'latin1' : 'utf8').catch(() => '');
+  }
+  return files;
+}
+
 export async function buildInitramfs(kernel: KernelArtifact, busybox: string): Promise<string> {
   const initScript = await readFile(join(packageRoot, 'guest-scripts', 'initramfs-init.sh'));
-  const modulesDep = kernel.modulesDir ? await readFile(join(kernel.modulesDir, 'modules.dep'), 'utf8').catch(() => '') : '';
-  const modulesBuiltin = kernel.modulesDir
-    ? await readFile(join(kernel.modulesDir, 'modules.builtin'), 'utf8').catch(() => '')
-    : ROOT_DISK_MODULES.map((m) => `${m}.ko`).join('\n');
-  const index = parseModuleIndex(modulesDep, modulesBuiltin);
+  const index = parseModuleIndex(await readModuleFiles(kernel.modulesDir));
   const { files, missing } = loadOrder(index, ROOT_DISK_MODULES);
   if (missing.length) {
-    throw new HarnessError('KERNEL_LACKS_ROOT_DRIVERS', `kernel ${kernel.release ?? kernel.image} has neither built-in nor module ${missing.join(', ')}, needed to mount the guest's root disk`, {
+    const where = kernel.modulesDir
+      ? `no built-in entry in ${kernel.modulesDir}/modules.builtin(.modinfo), no file in ${kernel.modulesDir}/modules.dep and no alias in modules.alias`
+      : 'no --modules directory was given, so they must be built in';
+    throw new HarnessError('KERNEL_LACKS_ROOT_DRIVERS', `kernel ${kernel.release ?? kernel.image} has neither built-in nor module ${missing.join(', ')} (${where}), needed to mount the guest's root disk`, {
       hint: kernel.modulesDir
         ? `check ${kernel.modulesDir}/modules.dep (run depmod), or build the kernel with kernel-config/cxl.config`
         : 'pass --modules DIR with the kernel\'s modules, or build it with kernel-config/cxl.config (virtio_blk and ext4 built in)',

@@ -37,16 +37,15 @@ export async function distroKernel(options: DistroKernelOptions = {}): Promise<K
       const root = join(dir, 'root');
       await mkdir(root, { recursive: true });
       for (const deb of await readdir(debs)) await run('dpkg-deb', ['-x', join(debs, deb), root]);
-      const release = await findRelease(root);
-      // depmod -b looks below <base>/lib/modules; Debian ships /usr/lib/modules.
+      const { release } = await findModules(root);
+      // depmod -b looks below <base>/lib/modules; sid and trixie ship /usr/lib/modules, bookworm /lib/modules.
       if (!existsSync(join(root, 'lib'))) await symlink('usr/lib', join(root, 'lib'));
       await run('depmod', ['-b', root, release], { hint: 'install kmod (apt-get install kmod)' });
     },
     { suite, package: image.name, version: image.version },
   );
   const root = join(entry.dir, 'root');
-  const release = await findRelease(root);
-  const modulesDir = join(root, 'usr', 'lib', 'modules', release);
+  const { release, modulesDir } = await findModules(root);
   const imagePath = [join(modulesDir, 'vmlinuz'), join(root, 'boot', `vmlinuz-${release}`)].find((p) => existsSync(p));
   if (!imagePath) {
     throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `package ${image.name} ${image.version} holds no vmlinuz for ${release}`, {
@@ -109,14 +108,17 @@ async function resolveImagePackage(apt: PrivateApt, wanted: string): Promise<Res
   });
 }
 
-async function findRelease(root: string): Promise<string> {
+/** The package's one modules directory, wherever its Debian release put it (usr/lib/modules or lib/modules). */
+export async function findModules(root: string): Promise<{ release: string; modulesDir: string }> {
+  const looked: string[] = [];
   for (const base of [join(root, 'usr', 'lib', 'modules'), join(root, 'lib', 'modules')]) {
+    looked.push(base);
     if (!existsSync(base)) continue;
-    const releases = (await readdir(base)).filter((r) => /^\d/.test(r));
-    if (releases.length === 1) return releases[0]!;
+    const releases = (await readdir(base)).filter((r) => /^\d/.test(r) && existsSync(join(base, r, 'kernel')));
+    if (releases.length === 1) return { release: releases[0]!, modulesDir: join(base, releases[0]!) };
   }
-  throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `unpacked kernel package in ${root} has no single modules directory`, {
+  throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `unpacked kernel package in ${root} has no single modules directory (looked in ${looked.join(' and ')})`, {
     hint: 'pass a kernel with --kernel PATH and --modules DIR instead',
-    context: { root },
+    context: { root, looked },
   });
 }

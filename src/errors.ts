@@ -11,6 +11,8 @@ export const ExitCode = {
   checkFailed: 1,
   infrastructure: 2,
   kernelCrash: 3,
+  /** Nothing was judged: every check that judges the kernel skipped (kselftest's KSFT_SKIP). */
+  skip: 4,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -53,7 +53,8 @@ Running:
 ${KERNEL_ENTRY_HELP}
 
 Exit codes: printing 0; --run: the worst job exit code (130/143 interrupted > 3 kernel crash >
-2 infrastructure error > 1 check failed > 0); 2 for bad axes, kernel entries, suites or options.`;
+2 infrastructure error > 1 check failed > 4 nothing judged > 0); 2 for bad axes, kernel entries,
+suites or options.`;
 
 const SUITE_SPLIT = /\s*,\s*/;
 
@@ -132,10 +133,14 @@ export interface ShardJobRecord {
 const INTERRUPTED = new Set<number>([ExitCode.sigint, ExitCode.sigterm]);
 
 /** The worst of exit codes: interrupted, then kernel crash, infrastructure, check failure, pass. */
+/** Exit codes from best to worst: a skip (nothing judged) is worse than a pass, better than a failure. */
+const EXIT_RANK = [0, 4, 1, 2, 3];
+
 export function worstExitCode(codes: readonly number[]): number {
   const interrupted = codes.find((c) => INTERRUPTED.has(c));
   if (interrupted !== undefined) return interrupted;
-  return codes.reduce((a, b) => Math.max(a, b), 0);
+  const rank = (c: number): number => (EXIT_RANK.includes(c) ? EXIT_RANK.indexOf(c) : EXIT_RANK.length);
+  return codes.reduce((a, b) => (rank(b) > rank(a) ? b : a), 0);
 }
 
 /** Run `jobs` one after the other into `<base>/<job.id>`; returns the records and the worst exit code. */

@@ -45,7 +45,7 @@ A check id found in two shards of one group is an error (a shard ran twice or th
 A matrix job dir with matrix-job.json but no summary.json (the job could not start) is listed
 in merge.json's notRun and makes the exit code at least 2.
 Exit codes: the merged run's exit code, the worst over groups (0 pass, 1 a check failed or a
-console finding, 2 infrastructure error or hang, 3 kernel crash, 130/143 interrupted);
+console finding, 2 infrastructure error or hang, 3 kernel crash, 4 nothing judged, 130/143 interrupted);
 2 also when a DIR has no results dir, shards do not fit together, or on bad options.`;
 
 const MAX_DEPTH = 3;

@@ -25,8 +25,8 @@ stderr; pass --format tap|json|junit to also get the run's report on stdout.
   --baseline DIR         results dir of the reference run (or a symlink to one); read before
                          the run starts, so a wrong path fails at once (exit 2)
   --update-baseline      when the new run is no regression and its verdicts are complete
-                         (outcome pass or fail, not a crash, hang, infrastructure error or
-                         interruption), make it the baseline:
+                         (outcome pass or fail, not a skip with nothing judged, a crash, hang,
+                         infrastructure error or interruption), make it the baseline:
                            - DIR is a symlink (or does not exist yet): DIR is (re)pointed at
                              the new results dir, atomically (relative link);
                            - DIR is a real directory: it is replaced by a copy of the new
@@ -39,7 +39,7 @@ stderr; pass --format tap|json|junit to also get the run's report on stdout.
 
 Exit codes: 1 regression (new failure, new failing console finding, or worse outcome);
 otherwise the run's own exit code (0 pass, 1 a check failed that already failed in the
-baseline, 2 infrastructure error or hang, 3 kernel crash, 130/143 interrupted);
+baseline, 2 infrastructure error or hang, 3 kernel crash, 4 nothing judged, 130/143 interrupted);
 2 also for a bad --baseline or bad options.`;
 
 /** Runs `cxl-harness run RUN_ARGV` with its results in exactly `resultsDir`; resolves to the run's exit code. */
@@ -97,7 +97,9 @@ export function nightlyDecision(newRun: RunSummary, runExitCode: number, compari
     exitCode: runExitCode,
     regression: false,
     mayBecomeBaseline: complete,
-    reason: complete ? 'no regression' : `no regression, but the run ended ${newRun.outcome}: its verdicts are incomplete`,
+    reason: complete ? 'no regression'
+      : newRun.outcome === 'skip' ? 'no regression, but nothing was judged (every check that judges the kernel skipped): a skip is no baseline'
+        : `no regression, but the run ended ${newRun.outcome}: its verdicts are incomplete`,
   };
 }
 

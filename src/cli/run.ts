@@ -74,7 +74,8 @@ Results:
   --format tap|json|junit|none   what to print on stdout at the end (default tap)
 
 Exit codes: 0 all checks passed or skipped, 1 a check failed (or a console finding),
-2 harness/infrastructure error or hang, 3 kernel crash, 130/143 interrupted.`;
+2 harness/infrastructure error or hang, 3 kernel crash, 4 nothing judged (every check that judges
+the kernel skipped, e.g. for a missing capability), 130/143 interrupted.`;
 
 export async function runCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {

@@ -50,6 +50,8 @@ export interface CompareOptions extends OutcomeOptions {
 
 const OUTCOME_RANK: Record<Outcome, number> = {
   pass: 0,
+  // Nothing judged is no better than a failure: a pass that becomes a skip is a regression.
+  skip: 1,
   fail: 1,
   interrupted: 2,
   'infrastructure-error': 2,

@@ -115,6 +115,7 @@ const VERDICT_STATUS: Record<Verdict, KcidbStatus> = { pass: 'PASS', fail: 'FAIL
 const OUTCOME_STATUS: Record<Outcome, KcidbStatus> = {
   pass: 'PASS',
   fail: 'FAIL',
+  skip: 'SKIP',
   'kernel-crash': 'FAIL',
   hang: 'ERROR',
   'infrastructure-error': 'MISS',

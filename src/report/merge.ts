@@ -16,7 +16,7 @@ export interface MergeOptions extends OutcomeOptions {
 }
 
 /** Worst first: the merged outcome is the worst shard's. */
-const SEVERITY: Outcome[] = ['kernel-crash', 'hang', 'infrastructure-error', 'interrupted', 'fail', 'pass'];
+const SEVERITY: Outcome[] = ['kernel-crash', 'hang', 'infrastructure-error', 'interrupted', 'fail', 'skip', 'pass'];
 
 function sameKernel(a: KernelIdentity | undefined, b: KernelIdentity | undefined): boolean {
   if (!a || !b) return a === b;

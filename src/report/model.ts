@@ -7,11 +7,12 @@
 export type Verdict = 'pass' | 'fail' | 'skip' | 'error';
 
 /**
- * How the run as a whole ended. Anything but `pass`/`fail` means the verdicts are incomplete.
+ * How the run as a whole ended. Anything but `pass`/`fail`/`skip` means the verdicts are incomplete.
+ * - skip: the run finished, but every check that judges the kernel skipped: nothing was judged;
  * - kernel-crash: panic/oops ended the guest; hang: a watchdog bound expired;
  * - infrastructure-error: QEMU/ssh/host failure; interrupted: SIGINT/SIGTERM.
  */
-export type Outcome = 'pass' | 'fail' | 'kernel-crash' | 'hang' | 'infrastructure-error' | 'interrupted';
+export type Outcome = 'pass' | 'fail' | 'skip' | 'kernel-crash' | 'hang' | 'infrastructure-error' | 'interrupted';
 
 /** A console finding's kind (see console scanner). */
 export type FindingKind =
@@ -58,6 +59,8 @@ export interface CheckResult {
   /** Paths of evidence files, relative to the results dir. */
   evidence: string[];
   durationMs: number;
+  /** The check identifies the environment and judges no kernel behaviour (it never makes a run green alone). */
+  informational?: boolean;
 }
 
 /** A known oddity observed (reported at its own level, never changes a verdict). */
@@ -116,6 +119,8 @@ export interface RunSummary {
   suite?: string;
   /** Detected kernel generation and the evidence for it. */
   generation?: { name: string; evidence: string[] };
+  /** What the booted kernel can do, capability -> present (found before the suite). */
+  capabilities?: Record<string, boolean>;
   steps: StepRecord[];
   checks: CheckResult[];
   observations: Observation[];

@@ -97,7 +97,7 @@ export function renderSummary(summary: RunSummary, options: RenderOptions = {}):
   const failing = all.filter((c) => c.finding && c.verdict === 'fail').length;
   const counts = [`${n.pass} passed`, `${n.fail} failed`, `${n.skip} skipped`, `${n.error} error${n.error === 1 ? '' : 's'}`];
   if (failing > 0) counts.push(`${failing} console finding${failing === 1 ? '' : 's'}`);
-  const style: Style = summary.outcome === 'pass' ? 'green' : 'red';
+  const style: Style = summary.outcome === 'pass' ? 'green' : summary.outcome === 'skip' ? 'yellow' : 'red';
   out.push(`${counts.join(', ')}  ->  ${paint(style, summary.outcome.toUpperCase())} (exit ${summary.exitCode})`);
   for (const o of summary.observations) out.push(paint('dim', `note: ${o.id}: ${oneLine(o.title)}${o.check ? ` (${o.check})` : ''}`));
   return out.join('\n') + '\n';

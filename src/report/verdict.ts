@@ -124,13 +124,16 @@ export function outcomeOf(
   if (failing.length > 0) return 'fail';
   const verdicts: Verdict[] = summary.checks.map((c) => enforceEvidence(c).verdict);
   if (verdicts.some((v) => v === 'fail' || v === 'error')) return 'fail';
+  // Green needs something judged: a pass of a check that is more than bookkeeping.
+  if (!summary.checks.some((c) => !c.informational && enforceEvidence(c).verdict === 'pass')) return 'skip';
   return 'pass';
 }
 
 /**
  * The process exit code for an outcome:
  * 0 all checks passed or skipped; 1 a check failed or errored, or an unexpected console finding;
- * 2 harness/infrastructure error or hang; 3 kernel crash; 130/143 interrupted by SIGINT/SIGTERM.
+ * 2 harness/infrastructure error or hang; 3 kernel crash; 4 nothing judged (every check that
+ * judges the kernel skipped); 130/143 interrupted by SIGINT/SIGTERM.
  */
 export function exitCodeFor(outcome: Outcome, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): number {
   switch (outcome) {
@@ -138,6 +141,8 @@ export function exitCodeFor(outcome: Outcome, signal: 'SIGINT' | 'SIGTERM' = 'SI
       return ExitCode.ok;
     case 'fail':
       return ExitCode.checkFailed;
+    case 'skip':
+      return ExitCode.skip;
     case 'kernel-crash':
       return ExitCode.kernelCrash;
     case 'hang':

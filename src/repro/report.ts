@@ -141,13 +141,13 @@ export function settleRepro(s: ReproSummary): ReproSummary {
 }
 
 /**
- * Exit codes of `repro`, the same scheme as `run`: 0 every iteration passed (or the scenario
- * does not apply: skip), 1 an iteration failed, 2 infrastructure error, 3 a kernel crash,
+ * Exit codes of `repro`, the same scheme as `run`: 0 every iteration passed, 1 an iteration
+ * failed, 2 infrastructure error, 3 a kernel crash, 4 the scenario does not apply (skip),
  * 130 interrupted.
  */
 export function reproExitCode(outcome: ReproOutcome): number {
   // The run's outcomes and exit codes, with a repro's own words for two of them.
-  const asRun: Record<ReproOutcome, Outcome> = { pass: 'pass', skip: 'pass', fail: 'fail', 'kernel-crash': 'kernel-crash', error: 'infrastructure-error', interrupted: 'interrupted' };
+  const asRun: Record<ReproOutcome, Outcome> = { pass: 'pass', skip: 'skip', fail: 'fail', 'kernel-crash': 'kernel-crash', error: 'infrastructure-error', interrupted: 'interrupted' };
   return exitCodeFor(asRun[outcome]);
 }
 

@@ -21,6 +21,7 @@ import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
 import { requireQemu } from '../host/doctor.js';
 import { CRASH_PATTERN } from '../qemu/console.js';
+import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
 import { assertGuestCxl, bootGuest } from './boot.js';
 import { interruptedBy, whenInterrupted } from './interrupt.js';
@@ -102,8 +103,16 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     };
 
     let guest = await boot();
+    const capabilities = await step('capabilities', async () => {
+      const r = await guest.run('capabilities', CAPABILITY_COMMAND);
+      if (r.exitCode !== 0) throw new HarnessError('GUEST_LOST', `the guest did not answer the capability probe (${r.stderr.trim() || `exit ${r.exitCode}`})`, { hint: 'see console.log and commands/ in the results dir' });
+      return parseCapabilities(r.stdout);
+    });
+    summary.capabilities = capabilities;
+    const absent = Object.entries(capabilities).filter(([, has]) => !has).map(([n]) => n);
+    log(`capabilities: ${absent.length ? `lacks ${absent.join(', ')}` : 'all the harness knows'}`);
     const ctx = suiteContext({
-      results, topology, kernel, log, checkTimeoutMs: options.checkTimeoutMs,
+      results, topology, kernel, log, checkTimeoutMs: options.checkTimeoutMs, capabilities,
       guest: () => guest,
       vm: () => vm,
       ssh: () => ssh,
@@ -211,6 +220,7 @@ interface ContextDeps {
   kernel: KernelArtifact;
   log: (line: string) => void;
   checkTimeoutMs: number;
+  capabilities: Capabilities;
   guest: () => GuestSession;
   vm: () => Vm | undefined;
   ssh: () => GuestSsh | undefined;
@@ -223,9 +233,12 @@ function suiteContext(d: ContextDeps): SuiteContext {
     results: d.results,
     topology: d.topology,
     kernel: d.kernel,
+    capabilities: d.capabilities,
     log: d.log,
-    async check(id, title, body) {
+    async check(id, title, realBody, options = {}) {
       throwIfInterrupted();
+      const missing = lacking(d.capabilities, options.needs ?? []);
+      const body: typeof realBody = missing ? async (c) => c.skip(missing) : realBody;
       const guest = d.guest();
       const vm = d.vm();
       const started = Date.now();
@@ -248,7 +261,7 @@ function suiteContext(d: ContextDeps): SuiteContext {
       const gone = vm ? vm.exit.then((exit) => (exit.byHarness || over ? never : guestGone(vm, id))) : never;
       const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig} during check ${id}`));
       try {
-        const result = await Promise.race([runCheck(guest, d.results, id, title, body), hang, gone, interrupted.promise]);
+        const result = await Promise.race([runCheck(guest, d.results, id, title, body, options), hang, gone, interrupted.promise]);
         // A check that ended because the connection dropped may have raced QEMU's exit: wait a moment.
         if (!guest.connected && vm && !vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
         if (vm?.exited && !vm.exited.byHarness) await guestGone(vm, id);

@@ -10,6 +10,7 @@ import type { Topology } from '../qemu/topology.js';
 import type { CheckResult, Observation } from '../report/model.js';
 import { checkFromAttempt, type CheckAttempt } from '../report/verdict.js';
 import type { Results } from '../run/results.js';
+import type { Capabilities, Capability } from './capabilities.js';
 
 class SkipSignal extends Error {
   constructor(readonly reason: string) { super(reason); }
@@ -37,13 +38,25 @@ export interface CheckOutcome {
 
 export type CheckBody = (c: CheckApi) => Promise<CheckOutcome>;
 
+export interface CheckOptions {
+  /** What the kernel must be able to do; without it the check is `skip`, naming what is missing. */
+  needs?: readonly Capability[];
+  /**
+   * The check identifies the environment (the kernel's generation) and judges nothing about
+   * the kernel's behaviour: a run whose other checks all skip is `skip`, not `pass`.
+   */
+  informational?: boolean;
+}
+
 export interface SuiteContext {
   readonly guest: GuestSession;
   readonly results: Results;
   readonly topology: Topology;
   readonly kernel: KernelArtifact;
   log(line: string): void;
-  check(id: string, title: string, body: CheckBody): Promise<CheckResult>;
+  /** What the booted kernel can do (found before the suite starts). */
+  readonly capabilities: Capabilities;
+  check(id: string, title: string, body: CheckBody, options?: CheckOptions): Promise<CheckResult>;
   observe(observation: Observation): Promise<void>;
   /** Record the detected kernel generation and its evidence in the summary. */
   setGeneration(name: string, evidence: string[]): Promise<void>;
@@ -65,7 +78,7 @@ export interface Suite {
   run(ctx: SuiteContext): Promise<void>;
 }
 
-export async function runCheck(guest: GuestSession, results: Results, id: string, title: string, body: CheckBody): Promise<CheckResult> {
+export async function runCheck(guest: GuestSession, results: Results, id: string, title: string, body: CheckBody, options: CheckOptions = {}): Promise<CheckResult> {
   const started = Date.now();
   const evidence: string[] = [];
   const api: CheckApi = {
@@ -95,6 +108,7 @@ export async function runCheck(guest: GuestSession, results: Results, id: string
       : e instanceof HarnessError ? e.message : `harness error: ${e instanceof Error ? e.message : String(e)}`;
   }
   const result = checkFromAttempt(attempt);
+  if (options.informational) result.informational = true;
   await results.addCheck(result);
   return result;
 }

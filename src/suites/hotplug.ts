@@ -4,6 +4,7 @@
  */
 import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
 import { regionCapacity, regionSizeMiB } from '../qemu/topology.js';
+import { ONLINE_REGION, REMOVE_REGION } from './capabilities.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
 const PAGES = 256; // 1 MiB: CXL memory is ~100x slower than RAM under TCG
@@ -24,7 +25,7 @@ export const hotplugSuite: Suite = {
         expected: { memdevs: expectedDevices, rootDecoders: ctx.topology.windows.length },
         observed,
       };
-    });
+    }, { needs: ['cxl-bus'] });
 
     let online: OnlineResult | undefined;
     await ctx.check('hotplug.online', 'cxl create-region onlines the first window (one device per interleave target) as a new NUMA node with all their memory, Movable', async (c: CheckApi) => {
@@ -39,7 +40,7 @@ export const hotplugSuite: Suite = {
         observed: { ok: r.value.ok, error: r.value.error, region: r.value.region, dax: r.value.dax, driver: r.value.driver, node: f?.node, memTotalKiB: f?.memTotalKiB, blocks: f?.blocks, onlineBlocks: f?.onlineBlocks, zones: f?.zones },
         ...(r.value.error ? { reason: r.value.error } : {}),
       };
-    });
+    }, { needs: ONLINE_REGION });
 
     const node = online?.ok ? online.node : undefined;
     await ctx.check('hotplug.place', `${PAGES} pages bound (mbind MPOL_BIND) to the CXL node land there, per move_pages`, async (c: CheckApi) => {
@@ -48,7 +49,7 @@ export const hotplugSuite: Suite = {
       c.require('the place probe ran', !('failure' in r), 'failure' in r ? r.message : undefined);
       const onNode = r.placed?.nodes[String(node)] ?? 0;
       return { passed: r.ok && onNode === PAGES, expected: { [`node${node}`]: PAGES }, observed: r.placed ?? r };
-    });
+    }, { needs: ONLINE_REGION });
 
     await ctx.check('hotplug.move-pages', 'move_pages moves pages from the CXL node back to node 0', async (c: CheckApi) => {
       c.require('the CXL node is online', node !== undefined, 'hotplug.online did not pass');
@@ -58,7 +59,7 @@ export const hotplugSuite: Suite = {
       const after = r.after?.nodes['0'] ?? 0;
       c.require(`the pages started on node ${node}`, before === PAGES, JSON.stringify(r.placed));
       return { passed: r.ok && r.move?.ok === true && after === PAGES, expected: { before: { [`node${node}`]: PAGES }, after: { node0: PAGES } }, observed: { before: r.placed, move: r.move && { ok: r.move.ok, code: r.move.code, counts: r.move.counts }, after: r.after } };
-    });
+    }, { needs: ONLINE_REGION });
 
     await ctx.check('hotplug.offline', 'offline + devdax + destroy-region removes the memory: the node has none left and the region is gone', async (c: CheckApi) => {
       c.require('a region was created', !!online?.region, 'hotplug.online created no region');
@@ -71,6 +72,6 @@ export const hotplugSuite: Suite = {
         observed: { ok: r.value.ok, error: r.value.error, node: r.value.node, nodeFacts: f },
         ...(r.value.error ? { reason: r.value.error } : {}),
       };
-    });
+    }, { needs: REMOVE_REGION });
   },
 };

@@ -20,11 +20,30 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 hostname cxl-guest
 say "init started on $(uname -r)"
 
-# Modules may be built in (a source build) or missing (a kernel without CXL): say which.
-for m in virtio_net cxl_acpi cxl_pci cxl_mem cxl_port dax_cxl device_dax kmem zram; do
-  if ! modprobe -q "$m" 2>/dev/null && ! grep -qs "/$m.ko" "/lib/modules/$(uname -r)/modules.builtin"; then
-    say "module $m not available"
-  fi
+# The drivers the harness uses, each with the sysfs directory that proves the kernel has it
+# (module name first: a driver's name can differ from its module's).
+DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platform/drivers/cxl_acpi
+cxl_pci:/sys/bus/pci/drivers/cxl_pci cxl_mem:/sys/bus/cxl/drivers/cxl_mem cxl_port:/sys/bus/cxl/drivers/cxl_port
+dax_cxl:/sys/bus/cxl/drivers/cxl_dax_region device_dax:/sys/bus/dax/drivers/device_dax kmem:/sys/bus/dax/drivers/kmem
+zram:/sys/class/zram-control"
+MODDIR=/lib/modules/$(uname -r)
+# A kernel with everything built in and no modules tree (a bzImage alone): ndctl's daxctl and
+# cxl ask libkmod for device_dax, kmem, cxl_*, and libkmod knows a built-in module only from
+# modules.builtin(.bin). Derive that file from what this kernel shows in sysfs: every driver
+# and module it registered, plus the harness's drivers under their module names.
+if [ ! -e "$MODDIR/modules.dep" ]; then
+  mkdir -p "$MODDIR"
+  {
+    for d in /sys/bus/*/drivers/* /sys/module/*; do echo "kernel/builtin/${d##*/}.ko"; done
+    for e in $DRIVERS; do [ -d "${e#*:}" ] && echo "kernel/builtin/${e%%:*}.ko"; done
+  } | sort -u > "$MODDIR/modules.builtin"
+  depmod -a "$(uname -r)" 2>/dev/null || say "depmod failed: built-in drivers stay unknown to libkmod"
+  say "no modules tree: modules.builtin derived from sysfs ($(wc -l < "$MODDIR/modules.builtin") entries)"
+fi
+for e in $DRIVERS; do
+  m=${e%%:*} dir=${e#*:}
+  modprobe -q "$m" 2>/dev/null
+  [ -d "$dir" ] || say "module $m not available: neither built in nor loadable ($dir absent)"
 done
 
 ip link set lo up

@@ -178,6 +178,19 @@ Napi::Value Fill(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, err);
 }
 
+// fillUntilNode(map, fill, seed, node, every) -> pages written before one landed on node (all: none did)
+Napi::Value FillUntilNode(const Napi::CallbackInfo &info) {
+  probe_map *map;
+  int fill, node, every;
+  double seed;
+  if (!ArgMap(info, 0, &map) || !ArgInt(info, 1, "fill", &fill) || !ArgNumber(info, 2, "seed", &seed) ||
+      !ArgInt(info, 3, "node", &node) || !ArgInt(info, 4, "every", &every))
+    return info.Env().Undefined();
+  size_t written = pm_fill_until_node(map, static_cast<pm_content>(fill), static_cast<unsigned long long>(seed), node,
+                                      every > 0 ? static_cast<size_t>(every) : 1);
+  return Napi::Number::New(info.Env(), static_cast<double>(written));
+}
+
 // verify(map, fill, seed) -> number of pages whose contents changed
 Napi::Value Verify(const Napi::CallbackInfo &info) {
   probe_map *map;
@@ -277,6 +290,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mbind", Napi::Function::New(env, Mbind, "mbind"));
   exports.Set("mapPages", Napi::Function::New(env, MapPages, "mapPages"));
   exports.Set("fill", Napi::Function::New(env, Fill, "fill"));
+  exports.Set("fillUntilNode", Napi::Function::New(env, FillUntilNode, "fillUntilNode"));
   exports.Set("verify", Napi::Function::New(env, Verify, "verify"));
   exports.Set("locate", Napi::Function::New(env, Locate, "locate"));
   exports.Set("move", Napi::Function::New(env, Move, "move"));

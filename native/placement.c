@@ -16,6 +16,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* get_mempolicy flags (linux/mempolicy.h): the node of the page at addr. */
+#define MPOL_F_NODE_ADDR (1 | 2)
+
 /* An unlinked regular file in `dir`, so its pages are page cache (or tmpfs) for this mapping only. */
 static int open_private_file(const char *dir)
 {
@@ -131,6 +134,24 @@ int pm_fill_under_policy(struct probe_map *m, enum pm_content fill, unsigned lon
     }
     mask_free(&old);
     return err;
+}
+
+size_t pm_fill_until_node(struct probe_map *m, enum pm_content fill, unsigned long long seed, int node,
+                          size_t every)
+{
+    if (every == 0)
+        every = 1;
+    for (size_t i = 0; i < m->npages; i++) {
+        unsigned char *page = m->addr + i * m->page_size;
+        page_contents(page, m->page_size, i, fill, seed);
+        if ((i + 1) % every != 0 && i + 1 != m->npages)
+            continue;
+        /* The page just written is resident: asking where it is faults nothing in. */
+        int where = -1;
+        if (mp_get(MPOL_F_NODE_ADDR, page, &where, NULL) == 0 && where == node)
+            return i + 1;
+    }
+    return m->npages;
 }
 
 size_t pm_verify(const struct probe_map *m, enum pm_content fill, unsigned long long seed)

@@ -52,6 +52,14 @@ void pm_fill(struct probe_map *m, enum pm_content fill, unsigned long long seed)
 /* Same, with the calling thread's policy set for the faults only, then restored. */
 int pm_fill_under_policy(struct probe_map *m, enum pm_content fill, unsigned long long seed,
                          int mode_and_flags, const struct node_mask *mask);
+/*
+ * Fill pages in order, stopping at the first one the kernel put on `node` (asked every `every`
+ * pages with get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR)): a hog that proves fallback to a node
+ * without touching more of it than needed. Returns the pages written.
+ */
+size_t pm_fill_until_node(struct probe_map *m, enum pm_content fill, unsigned long long seed, int node,
+                          size_t every);
+
 /* Pages whose contents differ from what pm_fill wrote with the same seed. */
 size_t pm_verify(const struct probe_map *m, enum pm_content fill, unsigned long long seed);
 /* move_pages(0, ..., nodes=NULL): where each page is (node, or -errno per page). */

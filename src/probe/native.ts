@@ -23,6 +23,7 @@ export interface NativeProbes {
   mbind(map: MapHandle, modeAndFlags: number, nodes: readonly number[] | null, flags: number): number;
   mapPages(pages: number, backing: number, dir: string): { errno: number; pageSize: number; map?: MapHandle };
   fill(map: MapHandle, fill: number, seed: number, modeAndFlags?: number, nodes?: readonly number[] | null): number;
+  fillUntilNode(map: MapHandle, fill: number, seed: number, node: number, every: number): number;
   verify(map: MapHandle, fill: number, seed: number): number;
   locate(map: MapHandle): StatusReply;
   move(map: MapHandle, node: number, flags: number): StatusReply;
@@ -35,7 +36,7 @@ export interface NativeProbes {
 }
 
 const symbols: ReadonlyArray<keyof NativeProbes> = [
-  'maxnode', 'setMempolicy', 'getMempolicy', 'mbind', 'mapPages', 'fill', 'verify', 'locate',
+  'maxnode', 'setMempolicy', 'getMempolicy', 'mbind', 'mapPages', 'fill', 'fillUntilNode', 'verify', 'locate',
   'move', 'migrate', 'unmap', 'pageout', 'swapon', 'swapoff', 'mountDebugfs',
 ];
 

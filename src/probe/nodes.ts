@@ -44,10 +44,42 @@ export function readNodeMeminfo(id: number): Record<string, number> {
   return r.ok ? parseMeminfo(r.value) : {};
 }
 
-/** Every online node's meminfo, keyed by node id (used before/after other probes). */
+/**
+ * Pages sitting on the per-cpu free lists, per node, in kB, from /proc/zoneinfo's `pagesets`
+ * (`cpu: N` then `count: C` per zone). MemFree does not count them: after a process frees
+ * pages, hundreds can wait there, and a node looks as if it still held them.
+ */
+export function parsePerCpuFreeKiB(zoneinfo: string, pageSizeKiB = 4): Record<string, number> {
+  const out: Record<string, number> = {};
+  let node: string | undefined;
+  let inCpu = false;
+  for (const line of zoneinfo.split('\n')) {
+    const zone = /^Node (\d+), zone/.exec(line);
+    if (zone) {
+      node = zone[1]!;
+      out[node] ??= 0;
+      inCpu = false;
+      continue;
+    }
+    if (/^\s+cpu: \d+/.test(line)) inCpu = true;
+    const count = inCpu ? /^\s+count:\s+(\d+)/.exec(line) : null;
+    if (count && node !== undefined) {
+      out[node] = (out[node] ?? 0) + Number(count[1]) * pageSizeKiB;
+      inCpu = false;
+    }
+  }
+  return out;
+}
+
+/**
+ * Every online node's meminfo, keyed by node id (used before/after other probes), with one
+ * key the kernel's file lacks: `PerCpuFree`, the kB on its per-cpu free lists (parsePerCpuFreeKiB).
+ */
 export function readAllNodeMeminfo(): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  for (const id of nodeList(`${nodeRoot}/online`)) out[id] = readNodeMeminfo(id);
+  const zoneinfo = readText('/proc/zoneinfo');
+  const perCpu = zoneinfo.ok ? parsePerCpuFreeKiB(zoneinfo.value) : {};
+  for (const id of nodeList(`${nodeRoot}/online`)) out[id] = { ...readNodeMeminfo(id), ...(perCpu[id] !== undefined ? { PerCpuFree: perCpu[id]! } : {}) };
   return out;
 }
 

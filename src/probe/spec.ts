@@ -47,6 +47,7 @@ const mapping: Record<string, ArgSpec> = {
   mbindNodes: { type: 'nodes', help: 'node list for --mbind' },
   mbindMove: { type: 'set', values: moveFlagNames, default: [], help: 'MPOL_MF_* flags for --mbind' },
   mbindAfterFill: { type: 'bool', default: false, help: 'mbind after faulting (so MPOL_MF_MOVE has pages to move)' },
+  stopOnNode: { type: 'int', min: 0, max: 1023, help: 'stop faulting at the first page the kernel puts on this node (a hog that proves fallback without filling the node; no --policy)' },
 };
 
 export const probeSpecs = {

@@ -1,7 +1,7 @@
 /**
  * Kernel generation detection from what the guest shows (spm-interface.md §4 detection order).
- * The stock evidence is recorded from a real Debian 7.2.13 guest; the v2 one is the same boot
- * with the two v2 changes the interface document measured (cpuset.mems.sysram, Sysram_nodes).
+ * Both evidence files are recorded from real guests: Debian's 7.2.13 and the same kernel with
+ * the v2 series (../shared/kernels/spm-v2-7.2.13).
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
@@ -51,4 +51,16 @@ t.test('a kernel with neither Mems_allowed nor a known replacement is flagged', 
   const d = detectGeneration({ ...stock, statusLines: [] });
   t.equal(d.generation, 'stock');
   t.match(d.contradictions[0], /unknown generation/);
+});
+
+t.test('a harness-built kernel whose recorded series is SPM work but that shows none of it is a contradiction', async (t) => {
+  // Subjects as the kernel builder records them from the v2 series (git am drops "[PATCH n/11]").
+  const v2Series = ['mm: constify oom_control, scan_control, and alloc_context nodemask', 'gfp: Add GFP_SPM_NODE for Specific Purpose Memory (SPM) allocations', 'cpuset: introduce cpuset.mems.sysram', 'drivers/dax: add spm_node bit to dev_dax'];
+  const d = detectGeneration(stock, { patchSubjects: v2Series });
+  t.equal(d.generation, 'stock');
+  t.equal(d.contradictions.length, 1);
+  t.match(d.contradictions[0], /built this kernel with 3 SPM patch\(es\).*shows no SPM interface/);
+  // Unrelated patches on a stock kernel contradict nothing; nor does the series on a kernel that shows it.
+  t.same(detectGeneration(stock, { patchSubjects: ['ext4: fix a typo', 'mm: constify oom_control'] }).contradictions, []);
+  t.same(detectGeneration(v2, { patchSubjects: v2Series }).contradictions, []);
 });

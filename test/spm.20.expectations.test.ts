@@ -44,12 +44,13 @@ t.test('all() passes only when every condition holds, naming the failing ones', 
 });
 
 t.test('set_mempolicy/mbind BIND {S}: stock accepts, v2 refuses with EINVAL', async (t) => {
-  const stockObs = { setMempolicyCode: 'OK', mbindCode: 'OK' };
-  const v2Obs = { setMempolicyCode: 'EINVAL', mbindCode: 'EINVAL' };
+  const stockObs = { setMempolicyCode: 'OK', mbindCode: 'OK', pages: 16, onSpm: 16 };
+  const v2Obs = { setMempolicyCode: 'EINVAL', mbindCode: 'EINVAL', pages: 16, onSpm: 0 };
   t.equal(judge(ROWS.bindSpm, 'stock', stockObs), true);
   t.equal(judge(ROWS.bindSpm, 'spm-v2', v2Obs), true);
-  t.equal(judge(ROWS.bindSpm, 'spm-v2', stockObs), 'set_mempolicy OK; mbind OK', 'a v2 kernel behaving like stock fails, naming both calls');
-  t.equal(judge(ROWS.bindSpm, 'stock', v2Obs), 'set_mempolicy EINVAL; mbind EINVAL');
+  t.equal(judge(ROWS.bindSpm, 'spm-v2', stockObs), 'set_mempolicy OK; mbind OK; 16 pages on S', 'a v2 kernel behaving like stock fails, naming both calls and the pages');
+  t.equal(judge(ROWS.bindSpm, 'stock', v2Obs), 'set_mempolicy EINVAL; mbind EINVAL; 0/16 pages on S');
+  t.equal(judge(ROWS.bindSpm, 'stock', { ...stockObs, onSpm: 3 }), '3/16 pages on S', 'an mbind that succeeds but places elsewhere fails');
 });
 
 t.test('BIND {0,S} readback: {0,S} on stock, {0} on v2', async (t) => {
@@ -87,35 +88,51 @@ t.test('onlining S: v2 keeps S out of the sysram views only', async (t) => {
 
 t.test('zswap: v2 stores on S 1:1 with the pool flat; the leak fails the v2 check', async (t) => {
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true);
-  t.equal(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 0 }), true);
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), true, 'how stock zswap stores (6.12 rejects random pages) is observed, not judged');
   t.match(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), /S MemFree moved 0 KiB.*pool_total_size grew/);
   // Recorded on a cold CI run of the stock kernel: S MemFree rose while zswap stored in its pool.
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 396, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true, 'a rise on S is not zswap storing there');
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), 'S MemFree dropped 1024 KiB', 'a v2-like drop on a stock kernel fails');
-  t.equal(judge(ROWS.zswapLeak, 'stock', { swappedOut: 256, spmMemFreeBeforeKiB: 518476, spmMemFreeAfterKiB: 518872 }), true, 'the recorded rise passes the stock leak row');
-  t.equal(judge(ROWS.zswapLeak, 'stock', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 518976 }), 'S MemFree 520000 -> 518976 KiB: 1024 KiB held');
-  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 0, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), 'nothing was swapped out; pool_total_size did not grow', 'no pressure is never a pass');
-  // Measured on v2: S still held zswpout - zswpin pages after every entry was gone.
-  t.match(judge(ROWS.zswapLeak, 'spm-v2', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 518976 }), /1024 KiB leaked/);
-  t.equal(judge(ROWS.zswapLeak, 'spm-v2', { swappedOut: 256, spmMemFreeBeforeKiB: 520000, spmMemFreeAfterKiB: 520000 }), true);
+  t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 0, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), 'nothing was swapped out', 'no pressure is never a pass');
+  const leak = { swappedOut: 256, spmFreeBeforeKiB: 524288, perCpuFreeAfterKiB: 836, zswpoutMinusZswpin: 256 };
+  t.equal(judge(ROWS.zswapLeak, 'stock', { ...leak, spmFreeAfterKiB: 524500, zswpoutMinusZswpin: 0 }), true, 'a rise passes the stock leak row');
+  t.equal(judge(ROWS.zswapLeak, 'stock', { ...leak, spmFreeAfterKiB: 523264 }), 'S free 524288 -> 523264 KiB: 1024 KiB held');
+  // A fixed kernel: the freed pages still wait on the per-cpu lists (836 KiB measured) but free
+  // counts them, so it passes; the real v2 kernel's run is judged in the recorded-run test below.
+  t.equal(judge(ROWS.zswapLeak, 'spm-v2', { ...leak, spmFreeAfterKiB: 524288, zswpoutMinusZswpin: 256 }), true);
 });
 
-t.test('hugetlb: a write that never returns fails on v2; stock grows the pool to 4', async (t) => {
-  t.equal(judge(ROWS.hugetlb, 'stock', { timedOut: false, code: 'OK', durationMs: 3300, poolOnSpm: 4 }), true);
-  t.match(judge(ROWS.hugetlb, 'spm-v2', { timedOut: true, code: 'TIMED_OUT', durationMs: 30000, poolOnSpm: null }), /did not return within 30 s/);
-  t.equal(judge(ROWS.hugetlb, 'spm-v2', { timedOut: false, code: 'OK', durationMs: 200, poolOnSpm: 0 }), true);
+t.test('hugetlb: a write still in the kernel at the bound fails on v2; stock grows the pool to 4', async (t) => {
+  t.equal(judge(ROWS.hugetlb, 'stock', { timedOut: false, code: 'OK', durationMs: 3300, boundMs: 15000, poolOnSpm: 4 }), true);
+  t.match(judge(ROWS.hugetlb, 'spm-v2', { timedOut: true, code: 'TIMED_OUT', durationMs: 17000, boundMs: 15000, poolOnSpm: 0 }), /did not return within 15 s: the kernel spins in it/);
+  t.equal(judge(ROWS.hugetlb, 'spm-v2', { timedOut: false, code: 'OK', durationMs: 200, boundMs: 15000, poolOnSpm: 0 }), true);
 });
 
-t.test('cpuset.mems=S in a child: confined on stock, parent\'s sysram nodes on v2', async (t) => {
-  t.equal(judge(ROWS.spmOnlyCpuset, 'stock', { writeCode: 'OK', effective: [2], taskField: 'Mems_allowed', taskNodes: [2] }), true);
-  t.equal(judge(ROWS.spmOnlyCpuset, 'spm-v2', { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [0, 1] }), true);
-  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [2] }), /task Sysram_nodes_list \[2\]/);
+t.test('cpuset.mems=S in a child: confined on stock, parent\'s sysram nodes on v2, and the pages follow', async (t) => {
+  const stock = { writeCode: 'OK', effective: [2], taskField: 'Mems_allowed', taskNodes: [2], placed: { 2: 134 } };
+  t.equal(judge(ROWS.spmOnlyCpuset, 'stock', stock), true);
+  t.match(judge(ROWS.spmOnlyCpuset, 'stock', { ...stock, placed: { 0: 134 } }), /anonymous pages per node: \{"0":134\}/, 'confined on paper but placed elsewhere fails');
+  const v2 = { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [0, 1], placed: { 0: 134 } };
+  t.equal(judge(ROWS.spmOnlyCpuset, 'spm-v2', v2), true);
+  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { ...v2, taskNodes: [2] }), /task Sysram_nodes_list \[2\]/);
+  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { ...v2, placed: { 0: 100, 2: 34 } }), /anonymous pages per node/);
 });
 
-t.test('pressure: fallback to S on stock, OOM naming sysram_nodes on v2', async (t) => {
-  t.equal(judge(ROWS.pressure, 'stock', { killed: false, oom: false, pagesOnSpm: 4096, spmMemFreeKiB: 500000 }), true);
-  t.equal(judge(ROWS.pressure, 'spm-v2', { killed: true, oom: true, pagesOnSpm: 0, spmMemFreeKiB: 524000, oomLine: 'oom-kill:constraint=CONSTRAINT_MEMORY_POLICY,nodemask=0-1,cpuset=cxlh-hog,sysram_nodes=0,global_oom' }), true);
-  t.match(judge(ROWS.pressure, 'spm-v2', { killed: true, oom: true, pagesOnSpm: 0, spmMemFreeKiB: 524000, oomLine: 'oom-kill:constraint=CONSTRAINT_NONE,mems_allowed=0-2' }), /OOM line/);
+t.test('pressure: fallback to S on stock, OOM with nothing allocated on S and sysram_nodes on v2', async (t) => {
+  t.equal(judge(ROWS.pressure, 'stock', { killed: false, oom: false, pagesOnSpm: 1, hogPages: 30000, allocatedOnSpm: 64, spmMemFreeBeforeKiB: 500000, spmMemFreeAfterKiB: 500000 }), true);
+  t.match(judge(ROWS.pressure, 'stock', { killed: true, oom: true, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 500000, spmMemFreeAfterKiB: 500000 }), /killed by the OOM killer before a page fell back/);
+  const v2 = { killed: true, oom: true, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 522800, spmMemFreeAfterKiB: 523264, oomLine: 'oom-kill:constraint=CONSTRAINT_MEMORY_POLICY,nodemask=0-1,cpuset=/,sysram_nodes=0,global_oom,task_memcg=/cxlh-hog,task=node,pid=1129,uid=0' };
+  t.equal(judge(ROWS.pressure, 'spm-v2', v2), true);
+  t.match(judge(ROWS.pressure, 'spm-v2', { ...v2, allocatedOnSpm: 12 }), /12 pages allocated on S/, 'pages on S that the OOM killer freed again still fail');
+  t.match(judge(ROWS.pressure, 'spm-v2', { ...v2, oomLine: 'oom-kill:constraint=CONSTRAINT_NONE,mems_allowed=0-2' }), /OOM line/);
+  t.match(judge(ROWS.pressure, 'spm-v2', { killed: false, oom: false, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 1, spmMemFreeAfterKiB: 1 }), /no OOM kill: the hog was not killed/);
+});
+
+t.test('demotion: stock demotes to the CXL tier; v2 never to S but still to C', async (t) => {
+  t.equal(judge(ROWS.demotion, 'stock', { pages: 134, offNode0: 128, onSpm: 124, onControl: 4 }), true);
+  t.equal(judge(ROWS.demotion, 'spm-v2', { pages: 133, offNode0: 127, onSpm: 0, onControl: 127 }), true);
+  t.match(judge(ROWS.demotion, 'spm-v2', { pages: 133, offNode0: 0, onSpm: 0, onControl: 0 }), /0 reached C/, 'a kernel with demotion broken entirely fails the v2 column');
+  t.match(judge(ROWS.demotion, 'stock', { pages: 134, offNode0: 128, onSpm: 0, onControl: 0 }), /128 pages left node 0, 0 reached S and 0 C/, 'pages that left node 0 for nowhere are not demotion');
 });
 
 t.test('static interfaces: cgroup file, status lines, spm_node attributes', async (t) => {
@@ -130,8 +147,11 @@ t.test('static interfaces: cgroup file, status lines, spm_node attributes', asyn
   t.equal(judge(ROWS.spmInvalid, 'spm-v2', { writes: [{ value: '2', code: 'EINVAL' }, { value: 'x', code: 'EINVAL' }] }), true);
   t.equal(judge(ROWS.spmBusy, 'spm-v2', { writes: [{ value: '1', code: 'EBUSY' }], before: '0', after: '0' }), true);
   t.equal(judge(ROWS.spmFoo, 'spm-v2', { writes: [{ value: 'foo', code: 'EBUSY' }], before: '1', after: '1' }), true);
-  t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'EBUSY', memoryAddFailedLogged: true, restored: true }), true);
-  t.equal(judge(ROWS.typeConflict, 'spm-v2', { bindCode: 'OK', memoryAddFailedLogged: false, restored: true }), 'bind gave OK; no "memory add failed" in the kernel log');
+  const refused = { bindCode: 'EBUSY', memoryAddFailedLogged: true, restored: true };
+  t.equal(judge(ROWS.typeConflict, 'spm-v2', { sysramGetsSpm: refused, spmGetsSysram: refused }), true);
+  t.equal(judge(ROWS.typeConflict, 'spm-v2', { sysramGetsSpm: refused, spmGetsSysram: { bindCode: 'OK', memoryAddFailedLogged: false, restored: true } }), 'S with spm_node=0: bind gave OK; S with spm_node=0: no "memory add failed" in the kernel log', 'the SPM side of the conflict is judged too');
+  t.equal(judge(ROWS.regionBitAfterBind, 'spm-v2', { writeCode: 'OK', regionAfter: '1', daxAfter: '0', controlInSysram: true }), true);
+  t.equal(judge(ROWS.regionBitAfterBind, 'spm-v2', { writeCode: 'OK', regionAfter: '1', daxAfter: '1', controlInSysram: true }), 'dax spm_node became 1');
 });
 
 t.test('the observations recorded from a real stock run (Debian 7.2.13, spm-pair) meet every stock expectation and fail v2 where the columns differ', async (t) => {
@@ -155,4 +175,24 @@ t.test('the observations recorded from a real stock run (Debian 7.2.13, spm-pair
     if (sameOnBoth.has(row.id)) t.equal(v2, true, `${row.id}: same on both columns`);
     else t.type(v2, 'string', `${row.id}: the stock kernel's behaviour fails the v2 column (${String(v2).slice(0, 60)})`);
   }
+});
+
+t.test('the observations recorded from the real v2 kernel (7.2.13 + the v2 series) get the verdicts that run gave: its two bugs and their consequence fail', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const recorded = JSON.parse(readFileSync(new URL('./fixtures/spm/v2-observed-7.2.13.json', import.meta.url), 'utf8')) as {
+    nodes: { control: number; spm: number };
+    observed: Record<string, unknown>;
+    verdicts: Record<string, string>;
+  };
+  t.equal(recorded.verdicts['spm.generation'], 'pass');
+  const failing = ['spm.hugetlb.node_pool', 'spm.zswap.leak', 'spm.offline.spm'];
+  for (const row of Object.values(ROWS) as Row<unknown>[]) {
+    const judged = (lookup(row, 'spm-v2') as { kind: 'expect'; expectation: Expectation<unknown> }).expectation.judge(recorded.observed[row.id], recorded.nodes);
+    if (failing.includes(row.id)) t.type(judged, 'string', `${row.id} fails on the real v2 kernel: ${String(judged).slice(0, 90)}`);
+    else t.equal(judged, true, `${row.id} passes on the real v2 kernel`);
+    t.equal(recorded.verdicts[row.id], failing.includes(row.id) ? 'fail' : 'pass', `${row.id}: the run said the same`);
+  }
+  t.match(String(ROWS.zswapLeak.expect['spm-v2'].judge(recorded.observed['spm.zswap.leak'] as never, recorded.nodes)), /1024 KiB leaked, zswpout - zswpin = 256 pages \(1024 KiB\)/, 'the leak is exactly the entries never freed');
+  t.match(String(ROWS.offlineSpm.expect['spm-v2'].judge(recorded.observed['spm.offline.spm'] as never, recorded.nodes)), /S held 1024 KiB before the offline \(1024 KiB of it the zswap entries/, 'S cannot go offline: it holds exactly the leaked pages');
+  t.match(String(ROWS.hugetlb.expect['spm-v2'].judge(recorded.observed['spm.hugetlb.node_pool'] as never, recorded.nodes)), /did not return within 15 s/);
 });

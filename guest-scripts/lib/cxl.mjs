@@ -340,7 +340,9 @@ export function destroyRegion(region, { offline = 'daxctl', force = false, timeo
       const bad = off.find((o) => !o.ok);
       if (bad) return { ok: false, code: bad.code, error: `offlining memory${bad.block} failed: ${bad.code}`, dax, node };
     } else {
-      const off = run(['daxctl', 'offline-memory', dax]);
+      // Bounded: memory the kernel cannot migrate off the node (leaked pages) makes the offline
+      // retry until a signal; the timeout's SIGTERM interrupts it (EINTR) and the flow says so.
+      const off = run(['daxctl', 'offline-memory', dax], timeoutMs);
       record(off);
       if (!off.ok) return { ok: false, code: 'OFFLINE_FAILED', error: `offlining ${dax} failed`, dax, node, nodeFacts: nodeFacts(node) };
       // daxctl --mode=devdax adds the device to device_dax/new_id; without this the next region binds device_dax.

@@ -5,6 +5,7 @@
  * with the reason; a row marked not applicable skips with its own reason. Nothing here is
  * ever relaxed to make a kernel pass: a difference is a failure with expected vs observed.
  */
+import type { Capability } from '../capabilities.js';
 import type { Generation } from './generation.js';
 
 /** What the judge returns: true when the observation matches, else what differs. */
@@ -30,6 +31,8 @@ export interface Row<O> {
   expect: Partial<Record<Generation, Expectation<O>>>;
   /** Generations for which the row does not apply, with the reason (e.g. n/a in the table). */
   notApplicable?: Partial<Record<Generation, string>>;
+  /** What the kernel must be able to do besides onlining the nodes the row uses; else the row skips naming it. */
+  needs?: readonly Capability[];
 }
 
 export type Lookup<O> = { kind: 'expect'; expectation: Expectation<O> } | { kind: 'skip'; reason: string };
@@ -55,15 +58,27 @@ const NA_STOCK = 'spm_node does not exist on unpatched kernels (n/a in the table
 const has = (list: readonly number[] | undefined, n: number): boolean => (list ?? []).includes(n);
 const fmt = (v: unknown): string => JSON.stringify(v);
 
+/** Why S did not go: the flow's error, and what S still held (naming the zswap leak when it measured one). */
+function offlineFailure(o: OfflineObs): string {
+  const held = o.heldBeforeKiB !== undefined ? `; S held ${o.heldBeforeKiB} KiB before the offline` : '';
+  const leak = o.zswapHeldKiB !== undefined && o.zswapHeldKiB >= 256 ? ` (${o.zswapHeldKiB} KiB of it the zswap entries spm.zswap.leak found never freed)` : '';
+  return `${o.error ?? 'failed'}${held}${leak}`;
+}
+
 // ---- observations, one type per row ----------------------------------------------------
 
 export interface SysramFileObs { rootExists: boolean; rootMode?: string; childExists?: boolean; rootWriteCode?: string; createCode?: string }
 export interface StatusLinesObs { fields: string[] }
 export interface SpmAttrObs { dax: { exists: boolean; value?: string }; region: { exists: boolean; value?: string } }
 export interface AttrWritesObs { writes: Array<{ value: string; code: string }>; before?: string; after?: string }
+/** The control region's spm_node written to 1 after bind: the write's errno, what the region and its dax device say after, and where C is. */
+export interface RegionBitAfterBindObs { writeCode: string; regionAfter?: string; daxAfter?: string; controlInSysram: boolean }
 export interface SpmOnlineObs { ok: boolean; node?: number; hasMemory: number[]; memsEffective: number[]; memsSysram?: number[]; statusNodes: number[]; statusField: string | null; daxSpmNode?: string }
-export interface ConflictObs { bindCode: string; memoryAddFailedLogged: boolean; restored: boolean }
-export interface BindObs { setMempolicyCode: string; mbindCode: string }
+/** A kmem bind with the bit the node's latched type refuses: its errno, the log line, and whether the node came back with its own bit. */
+export interface ConflictCase { bindCode: string; memoryAddFailedLogged: boolean; restored: boolean }
+export interface ConflictObs { sysramGetsSpm: ConflictCase; spmGetsSysram: ConflictCase }
+/** onSpm: of `pages` faulted under the mbind (none when it was refused), how many are on S. */
+export interface BindObs { setMempolicyCode: string; mbindCode: string; pages: number; onSpm: number }
 export interface MixedObs { setCode: string; readback: number[] }
 export interface MemsAllowedObs { nodes: number[] }
 export interface StaticObs { aloneCode: string; mixedCode: string; mixedReadback: number[] }
@@ -71,15 +86,19 @@ export interface MoveObs { code: string; pages: number; onSpmAfter: number }
 /** migrate_pages of a small helper process: its anonymous pages per node (numa_maps). */
 export interface MigrateObs { code: string; anonOnNode0Before: number; onSpmAfter: number; leftOnNode0: number }
 export interface NumactlObs { exitCode: number | null; stderr: string; shmemDeltaKiB: number; sizeKiB: number }
-export interface SpmOnlyCpusetObs { writeCode: string; effective: number[]; sysram?: number[]; parentSysram?: number[]; taskField: string | null; taskNodes: number[] }
+/** spmShmemDeltaKiB: how much of a `sizeKiB` tmpfs file written by a task in the cgroup landed on S. */
+export interface SpmOnlyCpusetObs { writeCode: string; effective: number[]; sysram?: number[]; parentSysram?: number[]; taskField: string | null; taskNodes: number[]; spmShmemDeltaKiB: number; sizeKiB: number }
 export interface DemotionObs { pages: number; offNode0: number; onSpm: number; onControl: number }
 export interface ZswapStoreObs { swappedOut: number; spmMemFreeDeltaKiB: number; storedPagesDelta: number; incompressibleDelta: number; poolTotalSizeDelta: number }
-export interface ZswapLeakObs { swappedOut: number; spmMemFreeBeforeKiB: number; spmMemFreeAfterKiB: number }
-export interface HugetlbObs { timedOut: boolean; code: string; durationMs: number; poolOnSpm: number | null }
+/** S's free memory (MemFree + per-cpu free lists) before the zswap consumer ran and after it exited; zswpout - zswpin while it ran. */
+export interface ZswapLeakObs { swappedOut: number; spmFreeBeforeKiB: number; spmFreeAfterKiB: number; perCpuFreeAfterKiB: number; zswpoutMinusZswpin: number }
+export interface HugetlbObs { timedOut: boolean; code: string; durationMs: number; boundMs: number; poolOnSpm: number | null }
 export interface ControlObs { ok: boolean; node?: number; hasMemory: number[]; memsSysram?: number[]; statusField: string | null; statusNodes: number[]; placedOnControl: number; pages: number }
 export interface PrivateFilesObs { has_private_memory: boolean; has_public_memory: boolean; has_user_memory: boolean }
-export interface PressureObs { killed: boolean; oom: boolean; pagesOnSpm: number; spmMemFreeKiB: number; oomLine?: string }
-export interface OfflineObs { ok: boolean; error?: string; hasMemory: boolean }
+/** A hog asking for all of node 0 that stops at its first page on S; allocatedOnSpm = pages allocated on S meanwhile (numastat). */
+export interface PressureObs { killed: boolean; oom: boolean; pagesOnSpm: number; hogPages?: number; allocatedOnSpm: number; spmMemFreeBeforeKiB: number; spmMemFreeAfterKiB: number; oomLine?: string }
+/** heldBeforeKiB: what the node held (MemTotal - MemFree) before the offline; zswapHeldKiB: what spm.zswap.leak found held on S. */
+export interface OfflineObs { ok: boolean; error?: string; hasMemory: boolean; heldBeforeKiB?: number; zswapHeldKiB?: number }
 
 // ---- the rows ------------------------------------------------------------------------------
 
@@ -134,6 +153,19 @@ export const ROWS = {
     },
   } satisfies Row<AttrWritesObs>,
 
+  regionBitAfterBind: {
+    id: 'spm.sysfs.region_bit_after_bind',
+    title: 'spm_node written on a CXL region after bind is accepted and silently ignored: its dax device and node keep their type',
+    tableRow: '§2.5: regionN/spm_node can be written at any time; changing it after the region\'s dax device exists is silently ignored',
+    notApplicable: { stock: NA_STOCK },
+    expect: {
+      'spm-v2': {
+        expected: 'the write succeeds and the region reads 1, but its dax device keeps spm_node=0 and C stays in cpuset.mems.sysram',
+        judge: (o) => all([o.writeCode === 'OK', `write gave ${o.writeCode}`], [o.regionAfter === '1', `region spm_node reads ${o.regionAfter}`], [o.daxAfter === '0', `dax spm_node became ${o.daxAfter}`], [o.controlInSysram, 'C left cpuset.mems.sysram']),
+      },
+    },
+  } satisfies Row<RegionBitAfterBindObs>,
+
   spmOnline: {
     id: 'spm.online.spm_node',
     title: 'the region bit set between commit and bind onlines S as SPM (stock: the same flow onlines a normal node)',
@@ -146,11 +178,18 @@ export const ROWS = {
 
   typeConflict: {
     id: 'spm.online.type_conflict',
-    title: 'rebinding a SysRAM node\'s dax device to kmem with spm_node=1 fails at hot-add',
-    tableRow: 'spm_node=1 on a node already SysRAM',
+    title: 'rebinding a dax device to kmem with the bit its node\'s latched type refuses (1 on SysRAM C, 0 on SPM S) fails at hot-add',
+    tableRow: 'spm_node=1 on a node already SysRAM (or 0 on an SPM node)',
     notApplicable: { stock: NA_STOCK },
     expect: {
-      'spm-v2': { expected: 'kmem bind gives EBUSY and the log says "memory add failed"; with spm_node=0 it binds again', judge: (o) => all([o.bindCode === 'EBUSY', `bind gave ${o.bindCode}`], [o.memoryAddFailedLogged, 'no "memory add failed" in the kernel log'], [o.restored, 'the control node did not come back with spm_node=0']) },
+      'spm-v2': {
+        expected: 'both kmem binds give EBUSY and the log says "memory add failed"; with their own bit both bind again',
+        judge: (o) => all(...([['C with spm_node=1', o.sysramGetsSpm], ['S with spm_node=0', o.spmGetsSysram]] as const).flatMap(([what, k]): Array<[boolean, string]> => [
+          [k.bindCode === 'EBUSY', `${what}: bind gave ${k.bindCode}`],
+          [k.memoryAddFailedLogged, `${what}: no "memory add failed" in the kernel log`],
+          [k.restored, `${what}: the node did not come back with its own bit`],
+        ])),
+      },
     },
   } satisfies Row<ConflictObs>,
 
@@ -169,8 +208,8 @@ export const ROWS = {
     title: 'set_mempolicy and mbind with MPOL_BIND {S}',
     tableRow: 'set_mempolicy(MPOL_BIND,{S}) / mbind',
     expect: {
-      stock: { expected: 'both succeed', judge: (o) => all([o.setMempolicyCode === 'OK', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'OK', `mbind ${o.mbindCode}`]) },
-      'spm-v2': { expected: 'both EINVAL', judge: (o) => all([o.setMempolicyCode === 'EINVAL', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'EINVAL', `mbind ${o.mbindCode}`]) },
+      stock: { expected: 'both succeed; pages faulted under the mbind land on S', judge: (o) => all([o.setMempolicyCode === 'OK', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'OK', `mbind ${o.mbindCode}`], [o.onSpm === o.pages, `${o.onSpm}/${o.pages} pages on S`]) },
+      'spm-v2': { expected: 'both EINVAL; nothing lands on S', judge: (o) => all([o.setMempolicyCode === 'EINVAL', `set_mempolicy ${o.setMempolicyCode}`], [o.mbindCode === 'EINVAL', `mbind ${o.mbindCode}`], [o.onSpm === 0, `${o.onSpm} pages on S`]) },
     },
   } satisfies Row<BindObs>,
 
@@ -258,55 +297,66 @@ export const ROWS = {
 
   spmOnlyCpuset: {
     id: 'spm.cpuset.spm_only',
+    needs: ['cpuset-v2'],
     title: 'a child cgroup with cpuset.mems=S: what its tasks may use',
     tableRow: 'write cpuset.mems=S (child cg)',
     expect: {
-      stock: { expected: 'accepted; tasks confined to S (Mems_allowed_list = S)', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.taskField === 'Mems_allowed' && fmt(o.taskNodes) === fmt([n.spm]), `task ${o.taskField}_list ${fmt(o.taskNodes)}`]) },
-      'spm-v2': { expected: 'accepted; cpuset.mems.sysram empty; tasks get the parent\'s sysram nodes', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.sysram !== undefined && o.sysram.length === 0, `cpuset.mems.sysram ${fmt(o.sysram)}`], [o.taskField === 'Sysram_nodes' && !has(o.taskNodes, n.spm) && fmt(o.taskNodes) === fmt(o.parentSysram), `task ${o.taskField}_list ${fmt(o.taskNodes)}, parent's sysram ${fmt(o.parentSysram)}`]) },
+      stock: { expected: 'accepted; tasks confined to S (Mems_allowed_list = S) and their pages land on S', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.taskField === 'Mems_allowed' && fmt(o.taskNodes) === fmt([n.spm]), `task ${o.taskField}_list ${fmt(o.taskNodes)}`], [o.spmShmemDeltaKiB >= 0.9 * o.sizeKiB, `S Shmem grew ${o.spmShmemDeltaKiB} of the ${o.sizeKiB} KiB a task of the cgroup wrote`]) },
+      'spm-v2': { expected: 'accepted; cpuset.mems.sysram empty; tasks get the parent\'s sysram nodes and their pages do not land on S', judge: (o, n) => all([o.writeCode === 'OK', `write ${o.writeCode}`], [o.sysram !== undefined && o.sysram.length === 0, `cpuset.mems.sysram ${fmt(o.sysram)}`], [o.taskField === 'Sysram_nodes' && !has(o.taskNodes, n.spm) && fmt(o.taskNodes) === fmt(o.parentSysram), `task ${o.taskField}_list ${fmt(o.taskNodes)}, parent's sysram ${fmt(o.parentSysram)}`], [o.spmShmemDeltaKiB <= 0, `S Shmem grew ${o.spmShmemDeltaKiB} KiB while a task of the cgroup wrote ${o.sizeKiB} KiB`]) },
     },
   } satisfies Row<SpmOnlyCpusetObs>,
 
   demotion: {
     id: 'spm.demotion',
+    needs: ['memory-tiers', 'demotion', 'memcg-v2'],
     title: 'demotion_enabled=1 and memory.reclaim of node-0 pages: where demoted pages go',
     tableRow: 'demotion_enabled=1 + reclaim on node 0',
     expect: {
-      stock: { expected: 'pages are demoted to the CXL tier (S is a possible target)', judge: (o) => all([o.offNode0 > 0, 'no page left node 0: no demotion']) },
-      'spm-v2': { expected: 'no page is demoted to S', judge: (o) => all([o.onSpm === 0, `${o.onSpm} pages demoted to S`]) },
+      stock: { expected: 'pages are demoted to the CXL tier (C or S; S is a possible target)', judge: (o) => all([o.offNode0 > 0, 'no page left node 0: no demotion'], [o.onSpm + o.onControl >= 0.9 * o.offNode0, `${o.offNode0} pages left node 0, ${o.onSpm} reached S and ${o.onControl} C`]) },
+      // The positive control: demotion itself must still work, to the SysRAM CXL node C, or a
+      // kernel with demotion broken entirely would pass.
+      'spm-v2': { expected: 'no page is demoted to S; demotion to the SysRAM CXL node C still works', judge: (o) => all([o.onSpm === 0, `${o.onSpm} pages demoted to S`], [o.onControl > 0 && o.onControl >= 0.9 * o.offNode0, `${o.offNode0} pages left node 0, ${o.onControl} reached C`]) },
     },
   } satisfies Row<DemotionObs>,
 
   zswapStore: {
     id: 'spm.zswap.store',
+    needs: ['zswap'],
     title: 'zswap storing random pages while S is online',
     tableRow: 'zswap on, swap under pressure, S online',
     expect: {
       // "Unchanged" means zswap took nothing from S: S MemFree must not drop (a quarter of what
       // v2 takes for 256 pages is the bound). A rise is pages that earlier checks left on S being
       // freed (seen on a cold CI run: +396 KiB) and says nothing about where zswap stores.
-      stock: { expected: 'S MemFree unchanged; random pages stored raw, pool_total_size grows', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB < 256, `S MemFree dropped ${-o.spmMemFreeDeltaKiB} KiB`], [o.poolTotalSizeDelta > 0, 'pool_total_size did not grow']) },
+      // How an unpatched zswap stores random pages (raw in zsmalloc on 7.x, rejected on 6.12) is
+      // not an SPM property: recorded as an observation, not judged.
+      stock: { expected: 'S MemFree unchanged (zswap takes nothing from S); the pool is recorded', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB < 256, `S MemFree dropped ${-o.spmMemFreeDeltaKiB} KiB`]) },
       'spm-v2': { expected: 'S MemFree drops ~4 KiB per stored page; stored_pages and stored_incompressible_pages up; pool_total_size flat', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB >= 4 * o.swappedOut * 0.9, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB for ${o.swappedOut} pages`], [o.storedPagesDelta > 0 && o.incompressibleDelta > 0, `stored_pages +${o.storedPagesDelta}, incompressible +${o.incompressibleDelta}`], [o.poolTotalSizeDelta <= 4096, `pool_total_size grew ${o.poolTotalSizeDelta}`]) },
     },
   } satisfies Row<ZswapStoreObs>,
 
   zswapLeak: {
     id: 'spm.zswap.leak',
+    needs: ['zswap'],
     title: 'S MemFree after the zswap consumer exits (entries invalidated, no swap-in)',
     tableRow: 'S MemFree after the zswap consumer exits',
     expect: {
       // As above: only a drop is memory held on S; a rise is earlier checks' pages freed.
-      stock: { expected: 'unchanged throughout', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB: ${o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB} KiB held`]) },
-      'spm-v2': { expected: 'returns to its start value (measured on v2: it does not; zswpout - zswpin pages leak)', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB < 256, `S MemFree ${o.spmMemFreeBeforeKiB} -> ${o.spmMemFreeAfterKiB} KiB: ${o.spmMemFreeBeforeKiB - o.spmMemFreeAfterKiB} KiB leaked`]) },
+      stock: { expected: 'unchanged throughout', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmFreeBeforeKiB - o.spmFreeAfterKiB < 256, `S free ${o.spmFreeBeforeKiB} -> ${o.spmFreeAfterKiB} KiB: ${o.spmFreeBeforeKiB - o.spmFreeAfterKiB} KiB held`]) },
+      // Free = MemFree + the per-cpu free lists: pages freed at invalidation can wait there
+      // (about 400 were measured), and a fixed kernel must not look as if it leaked them.
+      'spm-v2': { expected: 'S free memory (MemFree + per-cpu lists) returns to its start value (measured on v2: it does not; zswpout - zswpin pages leak)', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [o.spmFreeBeforeKiB - o.spmFreeAfterKiB < 256, `S free ${o.spmFreeBeforeKiB} -> ${o.spmFreeAfterKiB} KiB (${o.perCpuFreeAfterKiB} KiB of it on per-cpu lists): ${o.spmFreeBeforeKiB - o.spmFreeAfterKiB} KiB leaked, zswpout - zswpin = ${o.zswpoutMinusZswpin} pages (${o.zswpoutMinusZswpin * 4} KiB)`]) },
     },
   } satisfies Row<ZswapLeakObs>,
 
   hugetlb: {
     id: 'spm.hugetlb.node_pool',
+    needs: ['hugetlb-per-node'],
     title: 'growing S\'s 2 MiB hugetlb pool to 4 through its per-node nr_hugepages',
     tableRow: 'echo 4 > nodeS/hugepages/hugepages-2048kB/nr_hugepages',
     expect: {
       stock: { expected: 'the write returns and S\'s pool has 4 pages', judge: (o) => all([!o.timedOut, 'the write never returned'], [o.code === 'OK', `write ${o.code}`], [o.poolOnSpm === 4, `pool on S ${o.poolOnSpm}`]) },
-      'spm-v2': { expected: 'the write returns promptly with no pages on S (measured on v2: it never returns, the kernel spins)', judge: (o) => all([!o.timedOut, `the write did not return within ${Math.round(o.durationMs / 1000)} s (kernel spinning?)`], [o.poolOnSpm === 0, `pool on S ${o.poolOnSpm}`]) },
+      'spm-v2': { expected: 'the write returns promptly with no pages on S (measured on v2: it never returns, the kernel spins)', judge: (o) => all([!o.timedOut, `the write did not return within ${Math.round(o.boundMs / 1000)} s: the kernel spins in it (SIGKILL ended it)`], [o.poolOnSpm === 0, `pool on S ${o.poolOnSpm}`]) },
     },
   } satisfies Row<HugetlbObs>,
 
@@ -334,16 +384,18 @@ export const ROWS = {
 
   pressure: {
     id: 'spm.pressure.fallback',
+    needs: ['cpuset-v2', 'hugetlb-per-node'],
     title: 'a hog in a cpuset {0,S} asking for more than node 0 has free',
     tableRow: 'memory pressure, S free',
     expect: {
-      stock: { expected: 'falls back to S before OOM', judge: (o) => all([o.pagesOnSpm > 0, 'no page fell back to S']) },
-      'spm-v2': { expected: 'OOM with S free; the OOM log says sysram_nodes=', judge: (o) => all([o.oom, 'no OOM kill'], [o.pagesOnSpm === 0, `${o.pagesOnSpm} pages on S`], [/sysram_nodes=/.test(o.oomLine ?? ''), `OOM line: ${o.oomLine ?? 'none'}`]) },
+      stock: { expected: 'falls back to S before OOM', judge: (o) => all([!o.killed, `the hog was killed${o.oom ? ' by the OOM killer' : ''} before a page fell back to S`], [o.pagesOnSpm > 0, 'no page fell back to S']) },
+      'spm-v2': { expected: 'OOM with S free (nothing allocated on S meanwhile); the OOM log says sysram_nodes=', judge: (o) => all([o.oom, `no OOM kill${o.killed ? '' : `: the hog was not killed (${o.pagesOnSpm} of its pages on S)`}`], [o.allocatedOnSpm === 0, `${o.allocatedOnSpm} pages allocated on S`], [/sysram_nodes=/.test(o.oomLine ?? ''), `OOM line: ${o.oomLine ?? 'none'}`]) },
     },
   } satisfies Row<PressureObs>,
 
   offlineControl: {
     id: 'spm.offline.control',
+    needs: ['memory-hot-remove'],
     title: 'the control region goes offline and is destroyed',
     tableRow: 'offline/remove at the end (control)',
     expect: {
@@ -354,11 +406,12 @@ export const ROWS = {
 
   offlineSpm: {
     id: 'spm.offline.spm',
+    needs: ['memory-hot-remove'],
     title: 'S goes offline and its region is destroyed (its type stays latched until reboot)',
     tableRow: 'offline/remove at the end (S)',
     expect: {
-      stock: { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
-      'spm-v2': { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, o.error ?? 'failed'], [!o.hasMemory, 'node still has memory']) },
+      stock: { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, offlineFailure(o)], [!o.hasMemory, 'node still has memory']) },
+      'spm-v2': { expected: 'offline, devdax, destroy succeed; the node has no memory', judge: (o) => all([o.ok, offlineFailure(o)], [!o.hasMemory, 'node still has memory']) },
     },
   } satisfies Row<OfflineObs>,
 };

@@ -49,7 +49,18 @@ export function parseEvidence(text: string): GenerationEvidence {
   return { release: release.trim(), nodeFiles: lines(nodes), cgroupRootFiles: lines(cgroup), statusLines: lines(status) };
 }
 
-export function detectGeneration(e: GenerationEvidence): GenerationDecision {
+/** Patch subjects that belong to the SPM / private-node work (any generation). */
+const SERIES_SUBJECT = /spm|specific purpose memory|sysram|protected memory|N_MEMORY_PRIVATE|N_PRIVATE|private (memory )?nodes?/i;
+
+/**
+ * The patches of the kernel's recorded identity (a harness build) that belong to the SPM work:
+ * a kernel built with them that shows no SPM interface at all did not get what it was built with.
+ */
+export function seriesPatches(subjects: readonly string[]): string[] {
+  return subjects.filter((s) => SERIES_SUBJECT.test(s));
+}
+
+export function detectGeneration(e: GenerationEvidence, built: { patchSubjects?: readonly string[] } = {}): GenerationDecision {
   const has = (list: string[], name: string): boolean => list.includes(name);
   const status = (field: string): boolean => e.statusLines.some((l) => l.startsWith(`${field}:`));
   const facts = {
@@ -80,6 +91,8 @@ export function detectGeneration(e: GenerationEvidence): GenerationDecision {
   else {
     generation = 'stock';
     if (!facts.memsAllowedStatus) contradictions.push('no Mems_allowed lines in /proc/self/status, and no known replacement: an unknown generation?');
+    const series = seriesPatches(built.patchSubjects ?? []);
+    if (series.length) contradictions.push(`the harness built this kernel with ${series.length} SPM patch(es) (${series.slice(0, 3).map((s) => `"${s}"`).join(', ')}${series.length > 3 ? ', ...' : ''}), but it shows no SPM interface: the series did not take effect (wrong tree, config, or boot image?)`);
   }
   return { generation, evidence, contradictions };
 }

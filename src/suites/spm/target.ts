@@ -26,7 +26,9 @@ export async function startSmallProcess(c: CheckApi, options: { uid?: number; cg
     'read x < "$1.fifo"',
     ':',
     'EOT',
-    `setsid sh -c '${join}exec ${as}"$0" sh "$1.sh" "$1"' "$bb" "$ready" </dev/null >/dev/null 2>&1 &`,
+    // A shell that joins a cgroup is the private busybox too: a cpuset migrates a joining task's
+    // pages, shared ones included (a joining dash dragged libc onto emulated CXL).
+    `setsid ${options.cgroup ? '"$bb" ' : ''}sh -c '${join}exec ${as}"$0" sh "$1.sh" "$1"' "$bb" "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',
     '[ -e "$ready" ] && echo $pid',

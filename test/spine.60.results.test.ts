@@ -29,7 +29,7 @@ t.test('20 a dir that already holds a run is refused: two runs never mix their f
     message: `results dir ${dir} already holds a run (summary.json exists)`,
     hint: /--results DIR/,
   });
-  const empty = join(base, 'empty');
+  const empty = join(base, 'empty-but-there');
   mkdirSync(empty);
   t.equal((await Results.create({ dir: empty })).dir, empty, 'an existing empty dir is fine');
 });
@@ -105,9 +105,26 @@ t.test('70 an unwritable results dir is one error naming the path', async (t) =>
   writeFileSync(file, '');
   await t.rejects(Results.create({ dir: join(file, 'results') }), {
     code: 'RESULTS_UNWRITABLE',
-    message: `cannot write ${join(file, 'results')}: a parent of it is not a directory (ENOTDIR)`,
+    message: `results dir ${join(file, 'results')} cannot be created: ${file} is not a directory`,
     hint: /--results DIR/,
   });
+});
+
+t.test('75 paths that cannot hold a results dir are refused before anything is made, within a second', async (t) => {
+  for (const [dir, why] of [['/proc/x', /\/proc is on procfs, a kernel pseudo-filesystem/], ['/sys/x/y', /\/sys is on sysfs, a kernel pseudo-filesystem/]] as const) {
+    const started = Date.now();
+    await t.rejects(Results.create({ dir }), { code: 'RESULTS_UNWRITABLE', message: why }, dir);
+    t.ok(Date.now() - started < 1000, `${dir} refused at once (mkdir -p loops on /proc in Node 20)`);
+  }
+  // A directory holding other files is never written into; an empty one is fine.
+  const busy = join(base, 'holds-notes');
+  mkdirSync(busy);
+  writeFileSync(join(busy, 'notes.txt'), 'mine');
+  await t.rejects(Results.create({ dir: busy }), { code: 'RESULTS_DIR_IN_USE', message: /is not empty \(notes\.txt\)/ });
+  t.same(readdirSync(busy), ['notes.txt'], 'nothing was written into it');
+  const empty = mkdtempSync(join(base, 'empty-'));
+  const made = await Results.create({ dir: empty });
+  t.ok(existsSync(join(made.dir, 'summary.json')), 'an empty dir is used');
 });
 
 t.test('80 disk full: the error names the file, the last good summary.json stays whole', { skip: process.getuid?.() !== 0 ? 'needs root to mount a 64 KiB tmpfs' : false }, async (t) => {

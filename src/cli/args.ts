@@ -2,12 +2,37 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { HarnessError } from '../errors.js';
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+/**
+ * Parse a command's arguments. A bad flag, a missing value or a stray positional is one short
+ * line naming it (never the whole help), with the command's --help as the hint. Commands that
+ * take positionals (results dirs, a scenario) say so; for the others one is refused: `run
+ * hotplug` must not quietly run the default suite.
+ */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string, accepts: { positionals?: boolean } = {}) {
+  const command = usage.split(/\s+/).slice(0, 2).join(' ');
+  const hint = `see ${command} --help`;
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new HarnessError('USAGE', `${(e as Error).message}\n\n${usage}`, { hint: 'see --help' });
+    throw new HarnessError('USAGE', `${command}: ${argumentProblem(e as Error & { code?: string })}`, { hint });
   }
+  if (!accepts.positionals && parsed.positionals.length > 0) {
+    const word = parsed.positionals[0]!;
+    const asOption = Object.hasOwn(options, word) ? ` (did you mean --${word} ...?)` : ['spm', 'hotplug'].includes(word) ? ` (did you mean --suite ${word}?)` : '';
+    throw new HarnessError('USAGE', `${command}: unexpected argument "${word}"${asOption}: it takes options only`, { hint });
+  }
+  return parsed;
+}
+
+/** node:util's parse error in one line, said the way a user typed it. */
+function argumentProblem(e: Error & { code?: string }): string {
+  const first = e.message.split('\n')[0]!;
+  const option = /'(-[^' ]+)/.exec(first)?.[1];
+  if (/argument is ambiguous/.test(first) && option) return `${option} needs a value (a value that starts with "-" is written ${option}=VALUE)`;
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(first) && option) return `${option} needs a value`;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  return first.replace(/\.$/, '');
 }
 
 export function seconds(value: string | undefined, name: string, fallback: number): number {

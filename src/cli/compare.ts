@@ -122,7 +122,7 @@ export async function compareCommand(argv: string[], io: Io = processIo): Promis
     'timing-threshold': { type: 'string' },
     'min-timing-delta': { type: 'string' },
     json: { type: 'boolean' },
-  }, COMPARE_HELP);
+  }, COMPARE_HELP, { positionals: true });
   if (positionals.length !== 2) throw new HarnessError('USAGE', `compare takes two results dirs, OLD and NEW (got ${positionals.length})\n\n${COMPARE_HELP}`);
   const minTimingDeltaMs = parseMs(values['min-timing-delta'], '--min-timing-delta');
   const options: CompareDirsOptions = {

@@ -210,7 +210,7 @@ export async function matrixCommand(
     shards: { type: 'string' },
     run: { type: 'boolean' },
     'results-base': { type: 'string' },
-  }, MATRIX_HELP);
+  }, MATRIX_HELP, { positionals: true });
   const formats = (['json', 'github', 'gitlab'] as const).filter((f) => values[f]);
   if (formats.length > 1) throw new HarnessError('USAGE', `choose one of --json, --github and --gitlab`);
   if (values.shard && values.shards) throw new HarnessError('USAGE', '--shard I/N selects one shard, --shards N lists them: choose one');

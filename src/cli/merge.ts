@@ -165,7 +165,7 @@ export async function mergeCommand(argv: string[], io: Io = processIo): Promise<
     'artifacts-url': { type: 'string' },
     'artifacts-root': { type: 'string' },
     json: { type: 'boolean' },
-  }, MERGE_HELP);
+  }, MERGE_HELP, { positionals: true });
   if (values['artifacts-root'] && !values['artifacts-url']) throw new HarnessError('USAGE', '--artifacts-root only goes with --artifacts-url');
   if (!values.out) throw new HarnessError('USAGE', `merge needs --out DIR\n\n${MERGE_HELP}`);
   if (positionals.length === 0) throw new HarnessError('USAGE', `merge needs at least one results dir\n\n${MERGE_HELP}`);

@@ -140,7 +140,7 @@ export async function reportCommand(argv: string[], io: Io = processIo): Promise
     write: { type: 'boolean' },
     origin: { type: 'string' },
     'artifacts-url': { type: 'string' },
-  }, REPORT_HELP);
+  }, REPORT_HELP, { positionals: true });
   if (positionals.length !== 1) throw new HarnessError('USAGE', `report takes exactly one results dir (got ${positionals.length})\n\n${REPORT_HELP}`);
   const formats = (['tap', 'junit', 'kcidb', 'json', 'table'] as const).filter((f) => values[f]);
   if (formats.length > 1) throw new HarnessError('USAGE', `choose one output format (got --${formats.join(', --')})\n\n${REPORT_HELP}`);

@@ -64,8 +64,8 @@ ${LOOP_HELP}
 
 ${KERNEL_HELP}
 
-Exit codes: 0 every iteration passed (or the scenario does not apply: skip), 1 an iteration
-failed, 2 infrastructure error, 3 a kernel crash, 130/143 interrupted.`;
+Exit codes: 0 every iteration passed, 1 an iteration failed, 2 infrastructure error, 3 a kernel
+crash, 4 the scenario does not apply to this kernel (skip, with the reason), 130/143 interrupted.`;
 
 export const BISECT_HELP = `cxl-harness bisect --good REV --bad REV --src TREE [--patches SERIES] [options] SCENARIO
 
@@ -143,7 +143,7 @@ async function printResult(format: string, dir: string): Promise<void> {
 }
 
 async function reproCommand(argv: string[], log: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { ...kernelOptions, ...LOOP_OPTIONS }, REPRO_HELP);
+  const { values, positionals } = parse(argv, { ...kernelOptions, ...LOOP_OPTIONS }, REPRO_HELP, { positionals: true });
   const format = values.format!;
   if (!['tap', 'json', 'none'].includes(format)) throw new HarnessError('USAGE', `--format takes tap, json or none (got "${format}")`);
   const scenario = scenarioArg(positionals, REPRO_HELP);
@@ -182,7 +182,7 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
     'debug-config': { type: 'boolean' },
     step: { type: 'boolean' },
     'bisect-dir': { type: 'string' },
-  }, BISECT_HELP);
+  }, BISECT_HELP, { positionals: true });
   const scenario = scenarioArg(positionals, BISECT_HELP);
   if (!values.src) throw new HarnessError('USAGE', `--src TREE is required\n\n${BISECT_HELP}`);
   const tree = resolve(values.src);

@@ -5,9 +5,9 @@
  * A full disk is one clear error naming the file, and never leaves half a file behind.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { scanConsole } from '../report/console-scan.js';
 import type { CheckResult, ConsoleFinding, RunSummary, StepRecord } from '../report/model.js';
@@ -44,13 +44,7 @@ export class Results {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const runId = `${stamp}-${randomBytes(3).toString('hex')}`;
     const dir = resolve(options.dir ?? join(options.base ?? 'results', runId));
-    if (existsSync(join(dir, 'summary.json'))) {
-      // Mixing two runs' files in one dir would make the second one's evidence lie.
-      throw new HarnessError('RESULTS_DIR_IN_USE', `results dir ${dir} already holds a run (summary.json exists)`, {
-        hint: 'choose a new directory with --results DIR, or leave --results out for a fresh timestamped one',
-        context: { dir },
-      });
-    }
+    await assertCreatable(dir);
     await guard(dir, () => mkdir(join(dir, 'commands'), { recursive: true }));
     const r = new Results(dir, runId);
     await r.flush();
@@ -182,6 +176,35 @@ const UNWRITABLE: Record<string, string> = {
   ENOTDIR: 'a parent of it is not a directory',
   EISDIR: 'it is a directory',
 };
+
+/** Filesystems no results dir can live on (statfs magic numbers): mkdir -p loops on /proc in Node 20. */
+const PSEUDO_FS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2', 0x64626720: 'debugfs', 0x74726163: 'tracefs' };
+
+/**
+ * Refuse, before anything is written, a results dir that already holds files (mixing two runs'
+ * files would make the second one's evidence lie) or that cannot be made: its nearest existing
+ * ancestor must be a writable directory on a real filesystem.
+ */
+export async function assertCreatable(dir: string): Promise<void> {
+  const fail = (why: string, hint: string): never => {
+    throw new HarnessError(existsSync(dir) ? 'RESULTS_DIR_IN_USE' : 'RESULTS_UNWRITABLE', `results dir ${dir} ${why}`, { hint, context: { dir } });
+  };
+  if (existsSync(dir)) {
+    if (!(await stat(dir)).isDirectory()) fail('exists and is not a directory', 'choose a new directory with --results DIR');
+    const entries = await readdir(dir);
+    if (entries.includes('summary.json')) fail('already holds a run (summary.json exists)', 'choose a new directory with --results DIR, or leave --results out for a fresh timestamped one');
+    if (entries.length > 0) fail(`is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''}); a run never writes into a directory holding other files`, 'choose a new or empty directory with --results DIR, or leave --results out for a fresh timestamped one');
+  }
+  let ancestor = dir;
+  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  const unwritable = (why: string): never => {
+    throw new HarnessError('RESULTS_UNWRITABLE', `results dir ${dir} cannot be created: ${why}`, { hint: 'use --results DIR (or --results-base DIR) on a writable local filesystem', context: { dir, ancestor } });
+  };
+  if (!(await stat(ancestor)).isDirectory()) unwritable(`${ancestor} is not a directory`);
+  const fs = PSEUDO_FS[(await statfs(ancestor)).type];
+  if (fs) unwritable(`${ancestor} is on ${fs}, a kernel pseudo-filesystem`);
+  await access(ancestor, constants.W_OK).catch(() => unwritable(`${ancestor} is not writable`));
+}
 
 async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
   try {

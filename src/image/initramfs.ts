@@ -1,6 +1,6 @@
 /**
- * The small first-stage initramfs: busybox, the modules the root disk needs (virtio_blk,
- * ext4), and guest-scripts/initramfs-init.sh as /init. Cached per kernel modules + busybox.
+ * The small first-stage initramfs: busybox, the modules the root disk needs (virtio_pci,
+ * virtio_blk, ext4), and guest-scripts/initramfs-init.sh as /init. Cached per kernel modules + busybox.
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import { packageRoot } from '../paths.js';
 import { run } from '../proc.js';
 import { loadOrder, MODULE_INDEX_FILES, parseModuleIndex, type ModuleFiles } from './modules.js';
 
-export const ROOT_DISK_MODULES = ['virtio_blk', 'ext4'];
+/** The PCI transport too: built into sid's and trixie's kernels, a module in bookworm's 6.1. */
+export const ROOT_DISK_MODULES = ['virtio_pci', 'virtio_blk', 'ext4'];
 
 /**
  * The index files of a modules directory; without one (a bzImage given alone), the root disk

@@ -67,6 +67,19 @@ t.test('40 the run outcome from checks and findings', async (t) => {
   t.equal(outcomeOf(summary({ findings: [finding('oom', 'x invoked oom-killer:')] }), { oomFails: true }), 'fail');
 });
 
+t.test('45 nothing judged is skip, not pass: only informational checks passed, the rest skipped', async (t) => {
+  const generation = check('spm.generation', 'pass', { informational: true });
+  const skipped = check('spm.mempolicy.bind_spm', 'skip', { reason: 'no expectation encoded for generation private-v4' });
+  t.equal(outcomeOf(summary({ checks: [generation, skipped] })), 'skip', 'a generation without expectations is not green');
+  t.equal(outcomeOf(summary({ checks: [check('hotplug.online', 'skip', { reason: 'kernel has no CXL volatile (ram) regions' })] })), 'skip');
+  t.equal(outcomeOf(summary({ checks: [generation, skipped, check('spm.proc.status_lines', 'pass')] })), 'pass', 'one judged pass is enough');
+  t.equal(outcomeOf(summary({ checks: [generation, skipped, check('spm.x', 'fail')] })), 'fail', 'a failure stays a failure');
+  t.equal(outcomeOf(summary({ checks: [generation], findings: [finding('warning', 'WARNING: CPU: 0 PID: 1 at a.c:1 f')] })), 'fail', 'a console finding still fails it');
+  t.equal(exitCodeFor('skip'), 4, 'kselftest\'s KSFT_SKIP');
+  const s = settleSummary(summary({ checks: [generation, skipped], exitCode: 0 }));
+  t.same([s.outcome, s.exitCode], ['skip', 4]);
+});
+
 t.test('50 an abnormal outcome set by the runner is kept', async (t) => {
   for (const outcome of ['kernel-crash', 'hang', 'infrastructure-error', 'interrupted'] as const) {
     t.equal(outcomeOf(summary({ outcome, checks: [check('a.a', 'pass')] })), outcome);

@@ -109,13 +109,13 @@ t.test('hugetlb: a write still in the kernel at the bound fails on v2; stock gro
 });
 
 t.test('cpuset.mems=S in a child: confined on stock, parent\'s sysram nodes on v2, and the pages follow', async (t) => {
-  const stock = { writeCode: 'OK', effective: [2], taskField: 'Mems_allowed', taskNodes: [2], placed: { 2: 134 } };
+  const stock = { writeCode: 'OK', effective: [2], taskField: 'Mems_allowed', taskNodes: [2], spmShmemDeltaKiB: 256, sizeKiB: 256 };
   t.equal(judge(ROWS.spmOnlyCpuset, 'stock', stock), true);
-  t.match(judge(ROWS.spmOnlyCpuset, 'stock', { ...stock, placed: { 0: 134 } }), /anonymous pages per node: \{"0":134\}/, 'confined on paper but placed elsewhere fails');
-  const v2 = { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [0, 1], placed: { 0: 134 } };
+  t.match(judge(ROWS.spmOnlyCpuset, 'stock', { ...stock, spmShmemDeltaKiB: 0 }), /S Shmem grew 0 of the 256 KiB/, 'confined on paper but placed elsewhere fails');
+  const v2 = { writeCode: 'OK', effective: [2], sysram: [], parentSysram: [0, 1], taskField: 'Sysram_nodes', taskNodes: [0, 1], spmShmemDeltaKiB: 0, sizeKiB: 256 };
   t.equal(judge(ROWS.spmOnlyCpuset, 'spm-v2', v2), true);
   t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { ...v2, taskNodes: [2] }), /task Sysram_nodes_list \[2\]/);
-  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { ...v2, placed: { 0: 100, 2: 34 } }), /anonymous pages per node/);
+  t.match(judge(ROWS.spmOnlyCpuset, 'spm-v2', { ...v2, spmShmemDeltaKiB: 256 }), /S Shmem grew 256 KiB/);
 });
 
 t.test('pressure: fallback to S on stock, OOM with nothing allocated on S and sysram_nodes on v2', async (t) => {
@@ -192,7 +192,8 @@ t.test('the observations recorded from the real v2 kernel (7.2.13 + the v2 serie
     else t.equal(judged, true, `${row.id} passes on the real v2 kernel`);
     t.equal(recorded.verdicts[row.id], failing.includes(row.id) ? 'fail' : 'pass', `${row.id}: the run said the same`);
   }
-  t.match(String(ROWS.zswapLeak.expect['spm-v2'].judge(recorded.observed['spm.zswap.leak'] as never, recorded.nodes)), /1024 KiB leaked, zswpout - zswpin = 256 pages \(1024 KiB\)/, 'the leak is exactly the entries never freed');
-  t.match(String(ROWS.offlineSpm.expect['spm-v2'].judge(recorded.observed['spm.offline.spm'] as never, recorded.nodes)), /S held 1024 KiB before the offline \(1024 KiB of it the zswap entries/, 'S cannot go offline: it holds exactly the leaked pages');
-  t.match(String(ROWS.hugetlb.expect['spm-v2'].judge(recorded.observed['spm.hugetlb.node_pool'] as never, recorded.nodes)), /did not return within 15 s/);
+  const v2 = (row: Row<unknown>, id: string): string => String((lookup(row, 'spm-v2') as { kind: 'expect'; expectation: Expectation<unknown> }).expectation.judge(recorded.observed[id], recorded.nodes));
+  t.match(v2(ROWS.zswapLeak as Row<unknown>, 'spm.zswap.leak'), /1024 KiB leaked, zswpout - zswpin = 256 pages \(1024 KiB\)/, 'the leak is exactly the entries never freed');
+  t.match(v2(ROWS.offlineSpm as Row<unknown>, 'spm.offline.spm'), /S held 1024 KiB before the offline \(1024 KiB of it the zswap entries/, 'S cannot go offline: it holds exactly the leaked pages');
+  t.match(v2(ROWS.hugetlb as Row<unknown>, 'spm.hugetlb.node_pool'), /did not return within 15 s/);
 });

@@ -10,42 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/report/model.js';
 import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
+import { NOT_ON_UNPATCHED, UNPATCHED_SPM_VERDICTS } from '../lib/spm-verdicts.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'cxlh-e2e-')), 'spm');
-const NA = 'spm_node does not exist on unpatched kernels (n/a in the table)';
 
-/** Every row of the SPM suite on an unpatched kernel, in the order the suite runs them. */
-const STOCK: Array<[string, 'pass' | 'skip']> = [
-  ['spm.generation', 'pass'],
-  ['spm.cpuset.mems_sysram_file', 'pass'],
-  ['spm.proc.status_lines', 'pass'],
-  ['spm.sysfs.private_node_files', 'pass'],
-  ['spm.control.sysram', 'pass'],
-  ['spm.sysfs.spm_node_attrs', 'pass'],
-  ['spm.sysfs.spm_node_invalid', 'skip'],
-  ['spm.sysfs.spm_node_busy', 'skip'],
-  ['spm.sysfs.region_bit_after_bind', 'skip'],
-  ['spm.online.spm_node', 'pass'],
-  ['spm.hugetlb.node_pool', 'pass'],
-  ['spm.online.type_conflict', 'skip'],
-  ['spm.sysfs.spm_node_foo', 'skip'],
-  ['spm.mempolicy.bind_spm', 'pass'],
-  ['spm.mempolicy.bind_mixed', 'pass'],
-  ['spm.mempolicy.mems_allowed', 'pass'],
-  ['spm.mempolicy.static_nodes', 'pass'],
-  ['spm.move_pages', 'pass'],
-  ['spm.migrate_pages.root', 'pass'],
-  ['spm.migrate_pages.unprivileged', 'pass'],
-  ['spm.numactl.membind', 'pass'],
-  ['spm.numactl.interleave', 'pass'],
-  ['spm.cpuset.spm_only', 'pass'],
-  ['spm.demotion', 'pass'],
-  ['spm.zswap.store', 'pass'],
-  ['spm.zswap.leak', 'pass'],
-  ['spm.offline.control', 'pass'],
-  ['spm.pressure.fallback', 'pass'],
-  ['spm.offline.spm', 'pass'],
-];
 
 t.test('cxl-harness run (default: SPM suite) on the stock Debian kernel', async (t) => {
   const r = await runCli(['run', '--results', dir]);
@@ -58,16 +26,16 @@ t.test('cxl-harness run (default: SPM suite) on the stock Debian kernel', async 
   t.equal(summary.generation?.name, 'stock', 'Debian 7.2 has none of the SPM interfaces');
   t.match(summary.generation?.evidence.join('\n') ?? '', /cpuset\.mems\.sysram absent/);
   t.equal(summary.outcome, 'pass');
-  t.same(summary.checks.map((c) => [c.id, c.verdict]), STOCK, 'every row, in order, with the stock column\'s verdict');
+  t.same(summary.checks.map((c) => [c.id, c.verdict]), UNPATCHED_SPM_VERDICTS, 'every row, in order, with the stock column\'s verdict');
   for (const c of summary.checks) {
-    if (c.verdict === 'skip') t.equal(c.reason, NA, `${c.id} says why it skips`);
+    if (c.verdict === 'skip') t.equal(c.reason, NOT_ON_UNPATCHED, `${c.id} says why it skips`);
     else t.ok(c.evidence.length > 0, `${c.id} has evidence`);
   }
   const hugetlb = summary.checks.find((c) => c.id === 'spm.hugetlb.node_pool')?.observed as { poolOnSpm: number; timedOut: boolean };
   t.same({ poolOnSpm: hugetlb.poolOnSpm, timedOut: hugetlb.timedOut }, { poolOnSpm: 4, timedOut: false }, 'S\'s pool grew to 4 on stock');
 
   const tap = readFileSync(join(dir, 'results.tap'), 'utf8');
-  for (const [id] of STOCK) t.match(tap, new RegExp(`- ${id.replace(/\./g, '\\.')} - `), `TAP names ${id}`);
+  for (const [id] of UNPATCHED_SPM_VERDICTS) t.match(tap, new RegExp(`- ${id.replace(/\./g, '\\.')} - `), `TAP names ${id}`);
   t.match(tap, /# SKIP spm_node does not exist on unpatched kernels/, 'skips carry their reason in TAP');
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');
 });

@@ -2,6 +2,7 @@
  * Kernels users bring, for real: Debian stable's (trixie, 6.12: ext4 needs crc32c, named only
  * as a soft dependency) runs the SPM suite, every verdict written out. Debian oldstable's
  * (bookworm, 6.1) runs the hotplug suite in the matrix test (40.matrix), next to trixie and sid.
+ * And trixie's kernel brought by hand, --kernel vmlinuz --modules DIR with its .ko.xz modules.
  */
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
@@ -26,5 +27,27 @@ t.test('Debian stable (trixie, 6.12): the SPM suite boots and judges it as the u
   for (const c of s.checks.filter((x) => x.verdict === 'skip')) t.equal(c.reason, NOT_ON_UNPATCHED, `${c.id} says why`);
   // 6.12's zswap rejects random pages where 7.x stores them raw: recorded, not judged.
   t.ok(s.observations.some((o) => o.id === 'spm.observation.zswap_pool'), 'the zswap pool is an observation on unpatched kernels');
+  t.same(qemuProcesses(dir), [], 'no QEMU left');
+});
+
+t.test('--kernel PATH --modules DIR with a compressed (.ko.xz) modules tree: trixie\'s kernel brought by hand', async (t) => {
+  const fetched = await runCli(['kernel', 'fetch', '--kernel-suite', 'trixie']);
+  t.equal(fetched.exitCode, 0);
+  const artifact = JSON.parse(fetched.stdout) as { image: string; modulesDir: string };
+  // The root of the unpacked package, as `make modules_install INSTALL_MOD_PATH=DIR` lays it out.
+  const installRoot = artifact.modulesDir.replace(/\/usr\/lib\/modules\/[^/]+$/, '');
+  const dir = join(base, 'trixie-modules');
+  const r = await runCli(['run', '--suite', 'hotplug', '--kernel', artifact.image, '--modules', installRoot, '--results', dir]);
+  t.comment(r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR|SKIP|guest up|capabilities|kernel:/.test(l)).join('\n'));
+  t.equal(r.exitCode, 0);
+  const s = readJson<RunSummary>(join(dir, 'summary.json'));
+  t.equal(s.kernel?.origin, 'prebuilt');
+  t.same(s.checks.map((c) => [c.id, c.verdict]), [
+    ['hotplug.enumerate', 'pass'],
+    ['hotplug.online', 'pass'],
+    ['hotplug.place', 'pass'],
+    ['hotplug.move-pages', 'pass'],
+    ['hotplug.offline', 'pass'],
+  ]);
   t.same(qemuProcesses(dir), [], 'no QEMU left');
 });

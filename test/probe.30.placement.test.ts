@@ -68,11 +68,11 @@ t.test('60 an unprivileged migrate_pages outside the allowed set is refused', as
 });
 
 t.test('70 stopOnNode: the hog stops at the first page on that node, and touches nothing past it', async (t) => {
-  // Everything lands on node 0 here: the first check (after 64 pages) finds it and stops.
+  // Everything lands on node 0 here: the first check (after 16 pages) finds it and stops.
   const stopped = ran(await probePlace({ pages: 1000, fill: 'pattern', stopOnNode: 0 }));
-  t.equal(stopped.filled, 64, 'stopped at the first check');
-  t.same(stopped.placed?.nodes, { 0: 64 }, 'only the filled pages are resident');
-  t.equal(stopped.placed?.errors.ENOENT, 1000 - 64, 'the rest was never faulted in (not even by the placement count)');
+  t.equal(stopped.filled, 16, 'stopped at the first check (every 16 pages)');
+  t.same(stopped.placed?.nodes, { 0: 16 }, 'only the filled pages are resident');
+  t.equal(stopped.placed?.errors.ENOENT, 1000 - 16, 'the rest was never faulted in (not even by the placement count)');
   t.equal(stopped.placedByGetMempolicy, undefined, 'get_mempolicy(MPOL_F_ADDR) would fault pages in: not asked');
   // No page can land on a node that does not exist: all are written.
   const all = ran(await probePlace({ pages: 200, fill: 'pattern', stopOnNode: 63 }));

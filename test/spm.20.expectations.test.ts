@@ -120,7 +120,10 @@ t.test('cpuset.mems=S in a child: confined on stock, parent\'s sysram nodes on v
 
 t.test('pressure: fallback to S on stock, OOM with nothing allocated on S and sysram_nodes on v2', async (t) => {
   t.equal(judge(ROWS.pressure, 'stock', { killed: false, oom: false, pagesOnSpm: 1, hogPages: 30000, allocatedOnSpm: 64, spmMemFreeBeforeKiB: 500000, spmMemFreeAfterKiB: 500000 }), true);
-  t.match(judge(ROWS.pressure, 'stock', { killed: true, oom: true, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 500000, spmMemFreeAfterKiB: 500000 }), /killed by the OOM killer before a page fell back/);
+  t.equal(judge(ROWS.pressure, 'stock', { killed: true, oom: true, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 500000, spmMemFreeAfterKiB: 500000 }), 'the OOM killer ran; nothing was allocated on S under the pressure');
+  // Recorded in CI on trixie's 6.12: the hog never got a page of its own on S before its bound,
+  // but S took 494 pages under the pressure and nothing was OOM-killed: that is the fallback.
+  t.equal(judge(ROWS.pressure, 'stock', { killed: true, oom: false, pagesOnSpm: 0, allocatedOnSpm: 494, spmMemFreeBeforeKiB: 518992, spmMemFreeAfterKiB: 519420 }), true);
   const v2 = { killed: true, oom: true, pagesOnSpm: 0, allocatedOnSpm: 0, spmMemFreeBeforeKiB: 522800, spmMemFreeAfterKiB: 523264, oomLine: 'oom-kill:constraint=CONSTRAINT_MEMORY_POLICY,nodemask=0-1,cpuset=/,sysram_nodes=0,global_oom,task_memcg=/cxlh-hog,task=node,pid=1129,uid=0' };
   t.equal(judge(ROWS.pressure, 'spm-v2', v2), true);
   t.match(judge(ROWS.pressure, 'spm-v2', { ...v2, allocatedOnSpm: 12 }), /12 pages allocated on S/, 'pages on S that the OOM killer freed again still fail');

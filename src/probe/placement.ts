@@ -128,8 +128,8 @@ export function withPlacement<R extends PlacementResult>(
     if (args.mbind !== undefined && !args.mbindAfterFill) base.mbind = applyMbind(map, args);
     if (!base.mbind || base.mbind.ok) {
       if (args.stopOnNode !== undefined) {
-        // Checked every 64 pages: one get_mempolicy per 256 KiB costs little next to the faults.
-        base.filled = addon.fillUntilNode(map, fills[args.fill], args.seed, args.stopOnNode, 64);
+        // Checked every 16 pages: one get_mempolicy per 64 KiB costs little next to the faults.
+        base.filled = addon.fillUntilNode(map, fills[args.fill], args.seed, args.stopOnNode, 16);
       } else if (args.policy !== undefined) {
         const mode = modeAndFlags(args.policy, args.policyFlags);
         base.policy = outcome(addon.fill(map, fills[args.fill], args.seed, mode, args.policyNodes ?? []));

@@ -17,7 +17,8 @@ const base = mkdtempSync(join(tmpdir(), 'cxlh-faults-host-'));
 
 /** A PATH holding node and, optionally, a fake qemu-system-x86_64: nothing else of the host. */
 function fakePath(name: string, qemuScript?: string): string {
-  const bin = join(base, name, 'bin');
+  // Beside the results dir, not in it: a run never writes into a directory holding other files.
+  const bin = join(base, `${name}-bin`);
   mkdirSync(bin, { recursive: true });
   symlinkSync(process.execPath, join(bin, 'node'));
   if (qemuScript) {

@@ -376,7 +376,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
       c.require('node 0 free memory parked in its hugetlb pool', park.exitCode === 0 && node0FreeKiB > 0 && node0FreeKiB < 512 * 1024, `${park.stderr} free=${node0FreeKiB} KiB`);
       const before = await spmAllocations(c, n.spm);
       const mark = await dmesgLines(c.guest);
-      const hog = await c.guest.oomFirstProbe.run('place', { pages: Math.ceil(node0TotalKiB / 4), fill: 'pattern', stopOnNode: n.spm, cgroup: `${CG}/cxlh-hog`, timeoutMs: 120_000 });
+      const hog = await c.guest.oomFirstProbe.run('place', { pages: Math.ceil(node0TotalKiB / 4), fill: 'pattern', stopOnNode: n.spm, cgroup: `${CG}/cxlh-hog`, timeoutMs: 60_000 });
       const after = await spmAllocations(c, n.spm);
       const log = await dmesgSince(c.guest, mark);
       const oomLine = log.find((l) => /oom-kill:/.test(l));

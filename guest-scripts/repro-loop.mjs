@@ -340,7 +340,10 @@ function triggerPoisonList(step, st) {
   return { ok, ...(ok ? {} : { code: writes[0]?.code ?? 'NO_MEMDEV', error: 'trigger_poison_list refused on every memdev' }), writes, poisonRecords: trace.length, trace: trace.slice(0, 20) };
 }
 function expectLog(step, st, ctx) {
-  const text = run(['dmesg']).stdout ?? '';
+  // The whole log (not run()'s capped copy for the step record): the iteration's marker and
+  // what follows it lie far past the first 2000 characters, which held only boot messages, so
+  // no pattern was ever found and a `present: false` check passed without looking.
+  const text = cxl.run(['dmesg']).stdout ?? '';
   const since = text.lastIndexOf(ctx.marker);
   const lines = text.slice(since < 0 ? 0 : since).split('\n');
   const re = new RegExp(step.pattern);

@@ -90,6 +90,7 @@ t.test('30 shards cover every job exactly once, for any shard count', async (t) 
 });
 
 t.test('40 bad axes, shards, suites and options exit 2 before anything runs', async (t) => {
+  await t.rejects(matrix(['--kernels', 'distro', '--topologies', 'default,nosuch', '--suites', 'hotplug']), { code: 'TOPOLOGY_UNKNOWN', exitCode: 2 }, 'a topology typo is refused before any job is listed');
   await t.rejects(matrix(['--kernels', 'distro', '--topologies', 'default']), { code: 'USAGE', message: /--suites needs at least one value/ });
   await t.rejects(matrix([...AXES.slice(0, 1), 'distro,vmlinuz', ...AXES.slice(2)]), { code: 'USAGE', message: /kernel entry "vmlinuz"/ });
   await t.rejects(matrix([...AXES, '--shard', '3/2']), { code: 'MATRIX_BAD_SHARD', exitCode: 2 });

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
+import { loadTopology } from '../qemu/topology.js';
 import { buildMatrix, parseShard, shard, toGitHubMatrix, toGitLabMatrix, type MatrixJob } from '../report/matrix.js';
 import { parse } from './args.js';
 import { runInProcess, type RunExecutor } from './nightly.js';
@@ -221,6 +222,7 @@ export async function matrixCommand(
   const kernels = axis(values.kernels, '--kernels');
   for (const k of kernels) kernelArgs(k); // every entry must be runnable before any CI job starts
   const topologies = axis(values.topologies, '--topologies');
+  for (const t of topologies) loadTopology(t); // a typo is refused now (exit 2), not in every job
   const suites = axis(values.suites, '--suites');
   await (deps.checkSuites ?? checkSuites)(suites);
   checkPassThrough(positionals);

@@ -4,7 +4,7 @@
  * system's apt sources or state.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lock } from '../cache.js';
 import { HarnessError } from '../errors.js';
@@ -37,6 +37,7 @@ export async function privateApt(suite: string, mirror = DEBIAN_MIRROR): Promise
   await mkdir(join(root, 'state', 'lists', 'partial'), { recursive: true });
   await mkdir(join(root, 'cache', 'archives', 'partial'), { recursive: true });
   const release = await lock(join(root, 'update.lock'));
+  let unknownSuite = false;
   try {
     await writeFile(
       join(root, 'sources.list'),
@@ -48,11 +49,21 @@ export async function privateApt(suite: string, mirror = DEBIAN_MIRROR): Promise
         timeoutMs: 10 * 60 * 1000,
         errorCode: 'APT_UPDATE_FAILED',
         hint: `check that ${mirror} is reachable and that the debian-archive-keyring package is installed`,
+      }).catch(async (e: unknown) => {
+        // A suite the archive does not have is the user's typo, not the network's fault: say
+        // so in one line, and leave nothing of it in the cache.
+        if (!(e instanceof Error) || !/does not have a Release file/.test(e.message)) throw e;
+        unknownSuite = true;
+        throw new HarnessError('KERNEL_SUITE_UNKNOWN', `Debian's archive has no suite "${suite}"`, {
+          hint: 'name a Debian suite or codename: sid (unstable), trixie (stable), bookworm (oldstable), experimental, or CODENAME-backports',
+          context: { suite, mirror },
+        });
       });
       await writeFile(stamp, new Date().toISOString());
     }
   } finally {
     await release();
+    if (unknownSuite) await rm(root, { recursive: true, force: true });
   }
   return { suite, options, listsUpdated: readFileSync(join(root, 'state', 'updated'), 'utf8').trim() };
 }

@@ -7,11 +7,12 @@
  */
 import t from 'tap';
 import { execa } from 'execa';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { qemuProcesses, ROOT, runCli } from '../lib/cli.js';
 import { killQemu, summaryOf } from '../fixtures/spine/harness.js';
+import { cacheDir } from '../../src/paths.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cxlh-faults-host-'));
 
@@ -149,4 +150,12 @@ t.test('a results dir that already holds a run is refused, not mixed', async (t)
   t.equal(r.exitCode, 2);
   t.match(r.stderr, `error [RESULTS_DIR_IN_USE]: results dir ${dir} already holds a run (summary.json exists)`);
   t.equal(summaryOf(dir).error?.code, 'TOOL_MISSING', 'the earlier run\'s summary is untouched');
+});
+
+t.test('a Debian suite that does not exist is named as such, and leaves nothing in the cache', async (t) => {
+  const r = await runCli(['kernel', 'fetch', '--kernel-suite', 'nosuchsuite']);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /error \[KERNEL_SUITE_UNKNOWN\]: Debian's archive has no suite "nosuchsuite"\n/);
+  t.notMatch(r.stderr, /apt-get -o/, 'not the whole apt-get command line');
+  t.notOk(existsSync(join(cacheDir('apt'), 'nosuchsuite')), 'no apt state kept for it');
 });

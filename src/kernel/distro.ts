@@ -109,7 +109,7 @@ async function resolveImagePackage(apt: PrivateApt, wanted: string): Promise<Res
 }
 
 /** The package's one modules directory, wherever its Debian release put it (usr/lib/modules or lib/modules). */
-export async function findModules(root: string): Promise<{ release: string; modulesDir: string }> {
+async function findModules(root: string): Promise<{ release: string; modulesDir: string }> {
   const looked: string[] = [];
   for (const base of [join(root, 'usr', 'lib', 'modules'), join(root, 'lib', 'modules')]) {
     looked.push(base);

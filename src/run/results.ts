@@ -185,7 +185,7 @@ const PSEUDO_FS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs
  * files would make the second one's evidence lie) or that cannot be made: its nearest existing
  * ancestor must be a writable directory on a real filesystem.
  */
-export async function assertCreatable(dir: string): Promise<void> {
+async function assertCreatable(dir: string): Promise<void> {
   const fail = (why: string, hint: string): never => {
     throw new HarnessError(existsSync(dir) ? 'RESULTS_DIR_IN_USE' : 'RESULTS_UNWRITABLE', `results dir ${dir} ${why}`, { hint, context: { dir } });
   };

@@ -19,7 +19,7 @@ import type { CheckApi, CheckOutcome, Suite, SuiteContext } from '../check.js';
 import { ROWS, lookup, type ConflictCase, type Nodes, type Row } from './expectations.js';
 import { EVIDENCE_COMMAND, detectGeneration, parseEvidence, type Generation } from './generation.js';
 import { dmesgLines, dmesgSince, readNodes, readValue, writeValue } from './guest-io.js';
-import { anonPerNode, startSmallProcess } from './target.js';
+import { PRIVATE_BUSYBOX, anonPerNode, startSmallProcess } from './target.js';
 
 const CG = '/sys/fs/cgroup';
 const NODE = '/sys/devices/system/node';
@@ -258,14 +258,11 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
       c.require('the cpuset controller is available', r.enable?.ok !== false && r.create?.ok !== false, JSON.stringify({ enable: r.enable, create: r.create }));
       // Where a task of the cgroup really allocates: a writer started inside it fills a tmpfs
       // file (its pages follow the writer's cpuset), and S's Shmem says where they went. The
-      // task that joins is a private copy of the static busybox: cgroup v2 cpusets migrate a
-      // joining task's pages to the new mems, shared ones included, and a dash joining dragged
-      // libc onto emulated CXL (measured: every later command took 4 s instead of 0.1, the zswap
-      // probe 398 s instead of 5, and QEMU once died of SIGSEGV).
+      // task that joins is the private busybox (PRIVATE_BUSYBOX says why).
       const sizeKiB = 256;
       const out = await c.guest.json<{ exitCode: number; before: number; after: number }>('cpuset-spm-only-write', [
         `shm() { awk '/Shmem:/ {print $4}' ${NODE}/node${n.spm}/meminfo; }`,
-        'bb=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$bb"',
+        PRIVATE_BUSYBOX,
         'before=$(shm)',
         `"$bb" sh -c 'echo $$ > ${CG}/cxlh-spm-only/cgroup.procs && exec "$0" dd if=/dev/urandom of=/dev/shm/cxlh-cpuset bs=4096 count=${sizeKiB / 4}' "$bb" 2>/dev/null`,
         'rc=$?',
@@ -337,11 +334,12 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     c.require('the zswap store check gathered its counters', zswap !== undefined, 'spm.zswap.store did not run');
     await c.evidence('zswap-node-S-meminfo', zswap);
     const vm = (k: string): number => (zswap!.vmstatDuring[k] ?? 0) - (zswap!.vmstatBefore[k] ?? 0);
-    st.zswapHeldKiB = free(zswap!.before) - free(zswap!.after);
+    const [beforeKiB, afterKiB] = [free(zswap!.before), free(zswap!.after)];
+    st.zswapHeldKiB = beforeKiB - afterKiB;
     return {
       swappedOut: zswap!.swappedOut,
-      spmFreeBeforeKiB: free(zswap!.before),
-      spmFreeAfterKiB: free(zswap!.after),
+      spmFreeBeforeKiB: beforeKiB,
+      spmFreeAfterKiB: afterKiB,
       perCpuFreeAfterKiB: zswap!.after.PerCpuFree ?? 0,
       zswpoutMinusZswpin: vm('zswpout') - vm('zswpin'),
     };

@@ -6,6 +6,15 @@
 import type { CheckApi } from '../check.js';
 
 /**
+ * A shell line that sets $bb to a private copy of the static busybox (written, so cached, from
+ * node 0, and shared with nothing). Whatever joins a cgroup whose cpuset is S must be it: cgroup
+ * v2 migrates a joining task's pages to the new mems, shared ones included, and a joining dash
+ * dragged libc onto emulated CXL (every later command took 4 s instead of 0.1, the zswap probe
+ * 398 s instead of 5, and QEMU once died of SIGSEGV). Remove it with `rm -rf "${bb%/busybox}"`.
+ */
+export const PRIVATE_BUSYBOX = 'bb=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$bb"';
+
+/**
  * Start a small process (as root or `uid`, optionally inside a cgroup) holding ~130
  * anonymous pages, and return its pid once they are filled. It is a private copy of the
  * static busybox blocked on a FIFO, with no child: for root, migrate_pages (and cpuset
@@ -18,7 +27,7 @@ export async function startSmallProcess(c: CheckApi, options: { uid?: number; cg
   const join = options.cgroup ? `echo $$ > ${options.cgroup}/cgroup.procs; ` : '';
   const script = [
     'ready=$(mktemp -u /tmp/cxlh-target.XXXXXX)',
-    'bb=$(mktemp -d /tmp/cxlh-busybox.XXXXXX)/busybox && cp /usr/bin/busybox "$bb"',
+    PRIVATE_BUSYBOX,
     "cat > \"$ready.sh\" <<'EOT'",
     'v=$(head -c 400000 /dev/zero | tr "\\0" x)',
     'mkfifo "$1.fifo"',
@@ -26,8 +35,7 @@ export async function startSmallProcess(c: CheckApi, options: { uid?: number; cg
     'read x < "$1.fifo"',
     ':',
     'EOT',
-    // A shell that joins a cgroup is the private busybox too: a cpuset migrates a joining task's
-    // pages, shared ones included (a joining dash dragged libc onto emulated CXL).
+    // A shell that joins a cgroup is the private busybox too (PRIVATE_BUSYBOX says why).
     `setsid ${options.cgroup ? '"$bb" ' : ''}sh -c '${join}exec ${as}"$0" sh "$1.sh" "$1"' "$bb" "$ready" </dev/null >/dev/null 2>&1 &`,
     'pid=$!',
     'end=$(($(date +%s) + 30)); while [ ! -e "$ready" ] && [ $(date +%s) -lt $end ]; do sleep 0.1; done',

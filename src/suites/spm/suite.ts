@@ -363,7 +363,12 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     const cg = await c.guest.probe.run('cpuset', { cgroup: 'cxlh-hog', mems: `0,${n.spm}`, moveProcess: false, remove: false });
     c.require('the hog cgroup was made', !isProbeFailure(cg) && cg.writeMems?.ok === true, JSON.stringify(isProbeFailure(cg) ? cg : cg.writeMems));
     const pool = `${NODE}/node0/hugepages/hugepages-2048kB/nr_hugepages`;
+    // Clean page cache goes first: with it, kswapd could keep node 0 above its low watermark
+    // by evicting cache (and then the programs' own text) as fast as the hog fills it, so the
+    // hog would crawl for its whole timeout instead of reaching S or the OOM killer (seen in
+    // CI: 73 s, then S too full of refaulted pages to go offline in 80 s).
     const park = await c.guest.run('park-node0', [
+      'sync; echo 3 > /proc/sys/vm/drop_caches',
       `free=$(awk '/MemFree:/ {print $4}' ${NODE}/node0/meminfo)`,
       `echo $(( (free - 96 * 1024) / 2048 )) > ${pool}`,
       `awk '/MemFree:/ {print $4}' ${NODE}/node0/meminfo`,

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import * as cxl from './lib/cxl.mjs';
+import * as cxl from '../dist/agent/cxl.js';
 
 const { CXL, DAX, MEMORY, NODES, blockSize, blockStates, driverOf, ls, nodeMemory, read, setBlocks, waitFor } = cxl;
 const SYNC_DIR = '/run/cxl-repro';
@@ -82,7 +82,7 @@ function facts(generation) {
   return { generation: generation.name, evidence: generation.evidence, features, memdevs, blockSize: blockSize(), release: read('/proc/sys/kernel/osrelease') };
 }
 
-// ---------- region flows (lib/cxl.mjs) ----------
+// ---------- region flows (src/agent/cxl.ts) ----------
 /** A step of the shared flows in this script's `sub` format: commands and writes (a block's with its ms), no waits or notes. */
 function recorder(sub) {
   return (step) => {

@@ -2,10 +2,12 @@
  * A guest session of one run: every command goes through here, so each one is saved to
  * the results dir (commands/NNNN-label.txt) and counted as evidence of the check running it.
  */
+import type { Verb, Verbs } from '../agent/protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
 import { formatStepMarker } from '../report/console-scan.js';
 import type { Results } from '../run/results.js';
+import { AGENT_COMMAND, GuestAgent, type AgentAnswer } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';
 
 export interface CommandRecord extends ExecResult {
@@ -17,7 +19,12 @@ export type JsonResult<T> =
   | { ok: true; value: T; record: CommandRecord }
   | { ok: false; error: string; record: CommandRecord };
 
+/** How long a probe may take in all (its child has its own, shorter, timeoutMs). */
+const PROBE_TIMEOUT_MS = 180_000;
+
 export class GuestSession {
+  /** The guest agent: probes and region flows go through it, started on first use. */
+  readonly agent: GuestAgent;
   readonly probe: RemoteProber;
   /** The same probes, run with oom_score_adj 1000: for hogs that must be the OOM killer's choice. */
   readonly oomFirstProbe: RemoteProber;
@@ -25,10 +32,55 @@ export class GuestSession {
   private collectors: string[][] = [];
 
   constructor(private readonly ssh: GuestSsh, readonly results: Results) {
-    this.probe = createRemoteProber(async (argv) => this.run(`probe-${argv[2] ?? ''}`, argv, { timeoutMs: 180_000 }));
-    this.oomFirstProbe = createRemoteProber(async (argv) => this.run(`probe-${argv[5] ?? ''}-oom-first`, argv, { timeoutMs: 180_000 }), {
-      command: ['sh', '-c', 'echo 1000 > /proc/self/oom_score_adj && exec cxl-harness "$@"', 'sh'],
+    this.agent = new GuestAgent(async () => {
+      const s = await ssh.open(AGENT_COMMAND);
+      return {
+        input: s, output: s, errors: s.stderr,
+        onClose: (cb) => s.once('close', cb),
+        kill: () => {
+          try {
+            s.signal('KILL');
+            s.close();
+          } catch {
+            // the channel is gone already
+          }
+        },
+      };
     });
+    const prober = (suffix: string, defaults?: Record<string, unknown>): RemoteProber =>
+      createRemoteProber(async (name, args, argv) => {
+        const { answer } = await this.request(`probe-${name}${suffix}`, 'probe', { name, args }, PROBE_TIMEOUT_MS, shellCommand(argv));
+        return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error, timedOut: answer.code === 'TIMED_OUT' || answer.code === 'AGENT_HUNG' };
+      }, defaults ? { defaults } : {});
+    this.probe = prober('');
+    this.oomFirstProbe = prober('-oom-first', { oomScoreAdj: 1000 });
+  }
+
+  /**
+   * One agent request, saved to the command log like any command: `command` (default: the
+   * verb and its arguments) as what ran, the result as its stdout, a failure as its stderr.
+   */
+  async request<V extends Verb>(label: string, verb: V, args: Verbs[V]['args'], timeoutMs: number, command?: string): Promise<{ answer: AgentAnswer<V>; record: CommandRecord }> {
+    const answer = await this.agent.request(verb, args, timeoutMs);
+    const r: ExecResult = {
+      command: command ?? `agent ${verb} ${JSON.stringify(args)}`,
+      stdout: answer.ok ? `${JSON.stringify(answer.result)}\n` : '',
+      stderr: answer.ok ? '' : `${answer.code}: ${answer.error}\n`,
+      exitCode: answer.ok ? 0 : null,
+      signal: undefined,
+      timedOut: !answer.ok && (answer.code === 'TIMED_OUT' || answer.code === 'AGENT_HUNG'),
+      disconnected: !answer.ok && answer.code === 'AGENT_LOST',
+      durationMs: answer.ms,
+    };
+    const log = await this.results.saveCommand(label, r);
+    for (const c of this.collectors) c.push(log);
+    return { answer, record: { ...r, log } };
+  }
+
+  /** The agent's answer as a JsonResult (the shape command-line helpers return). */
+  async requestJson<V extends Verb>(label: string, verb: V, args: Verbs[V]['args'], timeoutMs: number): Promise<JsonResult<Verbs[V]['result']>> {
+    const { answer, record } = await this.request(label, verb, args, timeoutMs);
+    return answer.ok ? { ok: true, value: answer.result, record } : { ok: false, error: `${label}: ${answer.code}: ${answer.error}`, record };
   }
 
   get connected(): boolean {

@@ -214,6 +214,19 @@ export class GuestSsh {
     });
   }
 
+  /**
+   * Start a long-lived command whose stdin and stdout the caller speaks over (the agent's
+   * channel). Throws HarnessError SSH_LOST when there is no connection to open it on.
+   */
+  async open(command: string | readonly string[]): Promise<ClientChannel> {
+    const cmd = typeof command === 'string' ? command : shellCommand(command);
+    const lost = await this.reconnect();
+    if (lost !== undefined) throw new HarnessError('SSH_LOST', `could not start \`${cmd}\` in the guest: ${lost}`);
+    return new Promise((resolve, reject) => {
+      this.client.exec(cmd, (e, s) => (e ? reject(new HarnessError('SSH_LOST', `could not start \`${cmd}\` in the guest: ${e.message}`)) : resolve(s)));
+    });
+  }
+
   /** The commands running now, oldest first, with how long they have run (for hang reports). */
   inFlight(): { command: string; runningMs: number }[] {
     return [...this.running.values()].map((r) => ({ command: r.command, runningMs: Date.now() - r.started }));

@@ -1,6 +1,7 @@
 /**
  * The guest image: the cached Debian root tree plus the kernel's modules, the probe addon,
- * guest-scripts/ and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
+ * the guest agent and probe library (dist/agent, dist/probe), guest-scripts/ and the
+ * harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
  * (no loop mounts). Cached by a hash of every input; QEMU attaches it with snapshot=on,
  * so the cached file is never modified and parallel runs can share it.
  */
@@ -32,6 +33,7 @@ export interface GuestImage {
 /** Files of the harness that go into the guest, relative to the package root. */
 const ADDON = join('build', 'Release', 'cxl_probe.node');
 const PROBE_JS = join('dist', 'probe');
+const AGENT_JS = join('dist', 'agent');
 const GUEST_SCRIPTS = 'guest-scripts';
 
 export async function guestImage(
@@ -39,7 +41,7 @@ export async function guestImage(
   options: { recipe?: RootfsRecipe; log?: (line: string) => void } = {},
 ): Promise<GuestImage> {
   const recipe = options.recipe ?? DEFAULT_RECIPE;
-  for (const need of [ADDON, PROBE_JS]) {
+  for (const need of [ADDON, PROBE_JS, AGENT_JS]) {
     if (!existsSync(join(packageRoot, need))) {
       throw new HarnessError('ADDON_NOT_BUILT', `${need} is missing: the probe addon has not been built`, {
         hint: 'run `npm run build` in the cxl-harness directory',
@@ -58,6 +60,7 @@ export async function guestImage(
     modulesDep: kernel.modulesDir ? await readFile(join(kernel.modulesDir, 'modules.dep')).catch(() => '') : '',
     addon: await readFile(join(packageRoot, ADDON)),
     probe: await hashTree(join(packageRoot, PROBE_JS)),
+    agent: await hashTree(join(packageRoot, AGENT_JS)),
     scripts: await hashTree(join(packageRoot, GUEST_SCRIPTS)),
     keys: keys.clientPub + keys.hostPub,
   });
@@ -91,9 +94,10 @@ async function populate(root: string, kernel: KernelArtifact, keys: SshKeys): Pr
   await mkdir(join(opt, 'build', 'Release'), { recursive: true });
   await cp(join(packageRoot, ADDON), join(opt, ADDON));
   await cp(join(packageRoot, PROBE_JS), join(opt, PROBE_JS), { recursive: true });
+  await cp(join(packageRoot, AGENT_JS), join(opt, AGENT_JS), { recursive: true });
   await cp(join(packageRoot, GUEST_SCRIPTS), join(opt, GUEST_SCRIPTS), { recursive: true });
   await writeFile(join(opt, 'package.json'), '{"type":"module"}\n');
-  await writeFile(join(root, 'usr', 'local', 'bin', 'cxl-harness'), '#!/bin/sh\nexec node /opt/cxl-harness/guest-scripts/cxl-harness-guest.mjs "$@"\n', { mode: 0o755 });
+  await writeFile(join(root, 'usr', 'local', 'bin', 'cxl-harness'), '#!/bin/sh\nexec node /opt/cxl-harness/dist/agent/cli.js "$@"\n', { mode: 0o755 });
   await cp(join(packageRoot, GUEST_SCRIPTS, 'init.sh'), join(root, 'sbin', 'cxl-init'));
   await chmod(join(root, 'sbin', 'cxl-init'), 0o755);
 

@@ -71,11 +71,12 @@ const inProcess: { [N in ProbeName]?: (args: Resolved) => ProbeResults[N] | Prom
 export async function runProbe<N extends ProbeName>(name: N, args: ProbeArgs[N] = {} as ProbeArgs[N]): Promise<ProbeOutput<N>> {
   const resolved = resolveArgs(name, args as Record<string, unknown>);
   if (!probeSpecs[name].isolated) return (await inProcess[name]!(resolved)) as ProbeResults[N];
-  const { timeoutMs, cgroup, asUid, ...probeArgs } = resolved;
+  const { timeoutMs, cgroup, asUid, oomScoreAdj, ...probeArgs } = resolved;
   const isolation: IsolationOptions = {
     ...(timeoutMs !== undefined ? { timeoutMs: timeoutMs as number } : {}),
     ...(cgroup !== undefined ? { cgroup: cgroup as string } : {}),
     ...(asUid !== undefined ? { asUid: asUid as number } : {}),
+    ...(oomScoreAdj !== undefined ? { oomScoreAdj: oomScoreAdj as number } : {}),
   };
   return runIsolated<ProbeResults[N]>(name, probeArgs, isolation);
 }
@@ -102,4 +103,4 @@ export type { Outcome } from './errno.js';
 export type { CpusetResult, ProcStatusNodes, NodesResult, MempolicyResult, PlacementResult, MovePagesResult, MigratePagesResult, MigratePidResult, ZswapResult, WriteFileResult };
 export type { PageCounts } from './placement.js';
 export type { ZswapSnapshot, ZswapConsumerResult } from './zswap.js';
-export { createRemoteProber, parseRemoteOutput, type Exec, type ExecResult, type RemoteProber } from './remote.js';
+export { checkProbeResult, createRemoteProber, type ProbeAnswer, type ProbeTransport, type RemoteProber } from './remote.js';

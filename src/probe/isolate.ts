@@ -4,7 +4,7 @@
  * runner. The child is the same program (child.ts/child.js next to this file, with the
  * parent's execArgv so a TypeScript loader carries over) and answers over the IPC channel.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readKeyValue, writeText } from './sysfs.js';
@@ -15,6 +15,8 @@ export interface IsolationOptions {
   cgroup?: string;
   /** uid (and gid) the child switches to before running. */
   asUid?: number;
+  /** The child's oom_score_adj (default 0, whatever its parent's: the agent shields itself with -1000). */
+  oomScoreAdj?: number;
 }
 
 /** The probe child died or misbehaved: what we know about how. */
@@ -56,6 +58,46 @@ function oomKills(cgroup: string | undefined): number {
   return global + local;
 }
 
+/**
+ * One child started ahead of need, so that a probe does not wait for Node's start-up (1.5-2 s
+ * under TCG). Only a long-lived caller turns it on (the agent): a one-shot command would
+ * leave it behind. Each child still runs one operation and exits; the next one starts as
+ * soon as this one is taken, so its start-up overlaps the operation and the host's turn.
+ */
+const warm: { enabled: boolean; child: ChildProcess | undefined } = { enabled: false, child: undefined };
+
+export function keepChildWarm(): void {
+  warm.enabled = true;
+  refill();
+}
+
+function forkChild(creds: { uid?: number; gid?: number }): ChildProcess {
+  const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', ...creds });
+  // Not the parent's value: a warm child waiting under the agent's -1000 would be one the OOM killer cannot take.
+  if (child.pid !== undefined) writeText(`/proc/${child.pid}/oom_score_adj`, '0');
+  return child;
+}
+
+function refill(): void {
+  if (!warm.enabled || warm.child) return;
+  const c = forkChild({});
+  const gone = (): void => {
+    if (warm.child === c) warm.child = undefined;
+  };
+  c.once('exit', gone);
+  c.once('error', gone);
+  warm.child = c;
+}
+
+/** The warm child when it can serve (no other uid asked for), else a new one. */
+function takeChild(creds: { uid?: number; gid?: number }): ChildProcess {
+  const w = warm.child;
+  const child = creds.uid === undefined && w && w.exitCode === null && w.signalCode === null ? w : forkChild(creds);
+  if (child === w) warm.child = undefined;
+  refill();
+  return child;
+}
+
 export function runIsolated<R>(op: string, args: unknown, options: IsolationOptions = {}): Promise<R | ProbeFailure> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const oomBefore = oomKills(options.cgroup);
@@ -64,7 +106,7 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     // process.setuid() in the child is refused by Debian's Node with a system libuv
     // ("io_uring may be enabled", CVE-2024-22017).
     const creds = options.asUid === undefined ? {} : { uid: options.asUid, gid: options.asUid };
-    const child = fork(childPath, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json', ...creds });
+    const child = takeChild(creds);
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;
@@ -93,6 +135,8 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
       const why = reply && 'error' in reply ? reply.error : `exited with code ${exitCode} without a result`;
       fail('CHILD_ERROR', `probe ${op} failed in its child: ${why}`, { exitCode });
     });
+    // Set before the request is sent, so the child runs the operation with it.
+    if (child.pid !== undefined) writeText(`/proc/${child.pid}/oom_score_adj`, String(options.oomScoreAdj ?? 0));
     // The parent (root) moves the child: an unprivileged child could not write cgroup.procs.
     if (options.cgroup !== undefined && child.pid !== undefined) {
       const joined = writeText(join(options.cgroup, 'cgroup.procs'), String(child.pid));

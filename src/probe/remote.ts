@@ -1,79 +1,73 @@
 /**
- * The host side of the probes: runs `cxl-harness probe <name> --key=value ... --json` in the
- * guest through an exec function (the ssh layer) and returns the same typed results as the
- * local API. Anything but one JSON result object on stdout with exit 0 becomes a ProbeFailure
- * that keeps the raw stdout/stderr, so a broken guest can never read as a pass.
+ * The host side of the probes: sends a probe request to the guest (the agent's `probe` verb,
+ * through a transport the session provides) and returns the same typed results as the local
+ * API. Anything but a result object with {ok, errno, code} for the probe asked becomes a
+ * ProbeFailure that keeps what came back, so a broken guest can never read as a pass.
  * This module never loads the addon: the host may only orchestrate.
  */
 import type { ProbeFailure } from './isolate.js';
 import type { ProbeArgs, ProbeOutput } from './index.js';
-import { formatProbeArgv, type ProbeName } from './spec.js';
+import { formatProbeArgv, resolveArgs, type ProbeName } from './spec.js';
 
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  /** null when the command was killed or the connection died. */
-  exitCode: number | null;
-}
+/** What the transport got back: the probe's result, or why there is none. */
+export type ProbeAnswer = { ok: true; result: unknown } | { ok: false; error: string; timedOut?: boolean };
 
-export type Exec = (argv: string[]) => Promise<ExecResult>;
+/**
+ * Carries one probe to the guest. `argv` is the same probe as a guest command line
+ * (`cxl-harness probe ...`), for the command log and for people repeating it by hand.
+ */
+export type ProbeTransport = (name: ProbeName, args: Record<string, unknown>, argv: string[]) => Promise<ProbeAnswer>;
 
 export interface RemoteProberOptions {
-  /** The guest command, default ['cxl-harness'] (/usr/local/bin/cxl-harness in the image). */
-  command?: string[];
+  /** Arguments every probe of this prober gets, e.g. { oomScoreAdj: 1000 } for hogs. */
+  defaults?: Record<string, unknown>;
 }
 
 export interface RemoteProber {
   run<N extends ProbeName>(name: N, args?: ProbeArgs[N]): Promise<ProbeOutput<N>>;
-  /** The argv run for a probe, for logs and reproducers. */
+  /** The guest command line of a probe, for logs and reproducers. */
   argv<N extends ProbeName>(name: N, args?: ProbeArgs[N]): string[];
 }
 
-function failure(probe: string, code: ProbeFailure['code'], message: string, r: ExecResult): ProbeFailure {
-  return { probe, ok: false, errno: 0, failure: true, code, message, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+function failure(probe: string, code: ProbeFailure['code'], message: string, extra: Partial<ProbeFailure> = {}): ProbeFailure {
+  return { probe, ok: false, errno: 0, failure: true, code, message, stderr: '', ...extra };
 }
 
-/** Check what came back; exported so the ssh layer's own tests can feed it recorded output. */
-export function parseRemoteOutput<N extends ProbeName>(name: N, r: ExecResult): ProbeOutput<N> {
-  if (r.exitCode !== 0) {
-    const how = r.exitCode === null ? 'was killed or lost its connection' : `exited with code ${r.exitCode}`;
-    return failure(name, 'CHILD_ERROR', `guest probe ${name} ${how}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`, r);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(r.stdout);
-  } catch {
-    return failure(name, 'BAD_OUTPUT', `guest probe ${name} printed something that is not JSON`, r);
-  }
-  const o = parsed as { probe?: unknown; ok?: unknown; errno?: unknown; code?: unknown };
+/** Check what came back for probe `name`; exported so tests can feed it recorded answers. */
+export function checkProbeResult<N extends ProbeName>(name: N, value: unknown): ProbeOutput<N> {
+  const o = value as { probe?: unknown; ok?: unknown; errno?: unknown; code?: unknown; failure?: unknown };
   const shaped =
-    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) &&
+    typeof value === 'object' && value !== null && !Array.isArray(value) &&
     typeof o.ok === 'boolean' && typeof o.errno === 'number' && typeof o.code === 'string';
-  if (!shaped) return failure(name, 'BAD_OUTPUT', `guest probe ${name} printed JSON without {ok, errno, code}`, r);
+  const raw = JSON.stringify(value) ?? String(value);
+  if (!shaped) return failure(name, 'BAD_OUTPUT', `guest probe ${name} answered without {ok, errno, code}`, { stdout: raw });
   // A child failure names the operation it ran; a result names the probe.
-  if ((parsed as { failure?: unknown }).failure !== true && o.probe !== name) {
-    return failure(name, 'BAD_OUTPUT', `guest probe ${name} answered for probe ${String(o.probe)}`, r);
-  }
-  return parsed as ProbeOutput<N>;
+  if (o.failure !== true && o.probe !== name) return failure(name, 'BAD_OUTPUT', `guest probe ${name} answered for probe ${String(o.probe)}`, { stdout: raw });
+  return value as ProbeOutput<N>;
 }
 
-export function createRemoteProber(exec: Exec, options: RemoteProberOptions = {}): RemoteProber {
-  const command = options.command ?? ['cxl-harness'];
+export function createRemoteProber(send: ProbeTransport, options: RemoteProberOptions = {}): RemoteProber {
+  const withDefaults = (args: unknown): Record<string, unknown> => ({ ...options.defaults, ...(args as Record<string, unknown> | undefined) });
   const argv = <N extends ProbeName>(name: N, args?: ProbeArgs[N]): string[] => [
-    ...command, 'probe', name, ...formatProbeArgv(name, (args ?? {}) as Record<string, unknown>), '--json',
+    'cxl-harness', 'probe', name, ...formatProbeArgv(name, withDefaults(args)), '--json',
   ];
   return {
     argv,
     async run(name, args) {
-      const words = argv(name, args); // throws ProbeArgumentError on misuse, before anything runs
-      let r: ExecResult;
+      const all = withDefaults(args);
+      resolveArgs(name, all); // throws ProbeArgumentError on misuse, before anything runs
+      const words = argv(name, args);
+      let answer: ProbeAnswer;
       try {
-        r = await exec(words);
+        answer = await send(name, all, words);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return failure(name, 'EXEC_FAILED', `could not run guest probe ${name}: ${message}`, { stdout: '', stderr: '', exitCode: null });
+        return failure(name, 'EXEC_FAILED', `could not run guest probe ${name}: ${message}`);
       }
-      return parseRemoteOutput(name, r);
+      if (!answer.ok) {
+        return failure(name, answer.timedOut ? 'TIMED_OUT' : 'CHILD_ERROR', `guest probe ${name} got no answer: ${answer.error}`, answer.timedOut ? { timedOut: true } : {});
+      }
+      return checkProbeResult(name, answer.result);
     },
   };
 }

@@ -31,6 +31,7 @@ const isolation: Record<string, ArgSpec> = {
   timeoutMs: { type: 'int', min: 1, default: 60_000, help: 'kill the probe child after this long (a hang becomes timedOut)' },
   cgroup: { type: 'string', help: 'cgroup v2 directory the probe child joins first (e.g. for a memory.max limit)' },
   asUid: { type: 'int', min: 0, help: 'run the probe child as this uid (and gid), e.g. 65534 to drop CAP_SYS_NICE' },
+  oomScoreAdj: { type: 'int', min: -1000, max: 1000, default: 0, help: "the probe child's oom_score_adj (1000: a hog the OOM killer must choose first)" },
 };
 
 const mapping: Record<string, ArgSpec> = {

@@ -1,15 +1,14 @@
-// The region -> dax -> kmem flow inside the guest, once: sysfs/command primitives and the
-// online and destroy flows, shared by cxl-region.mjs (one flow per process, a `steps` array)
-// and repro-loop.mjs (many iterations in one process, a `sub` array per step).
-//
-// Every command, sysfs write and wait a flow makes is handed to `record(step)`, a callback
-// of the caller's, as one of
-//   { run: argv, ok, exitCode, stdout, stderr?, ms }
-//   { write: path, value, ok, code?, errno?, ms }
-//   { wait: what, ok, ms }
-//   { note: text, ok: false }
-// so each caller keeps its own step format. Kernel refusals are data (errno code); waits
-// poll sysfs state, there are no fixed sleeps.
+/**
+ * The region -> dax -> kmem flow inside the guest, once: sysfs/command primitives and the
+ * online and destroy flows, used by the agent's region verbs (region.ts) and by the repro
+ * loop (many iterations in one process).
+ *
+ * Every command, sysfs write and wait a flow makes is handed to `record(step)`, a callback of
+ * the caller's, so each caller keeps its own step format. Kernel refusals are data (errno
+ * code); waits poll sysfs state, there are no fixed sleeps. Synchronous on purpose: the agent
+ * runs these flows in a worker thread, so a write the kernel never returns from blocks that
+ * worker, never the agent.
+ */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -19,43 +18,63 @@ export const DAX = '/sys/bus/dax/devices';
 export const NODES = '/sys/devices/system/node';
 export const MEMORY = '/sys/devices/system/memory';
 
+export interface RunStep { run: string[]; ok: boolean; exitCode: number | null; stdout: string; stderr?: string; ms: number }
+export interface WriteStep { write: string; value: string; ok: boolean; code?: string; errno?: number; ms: number }
+export interface WaitStep { wait: string; ok: boolean; ms: number }
+export interface NoteStep { note: string; ok: false }
+export type Step = RunStep | WriteStep | WaitStep | NoteStep;
+export type Recorder = (step: Step) => void;
+
+/** A flow's outcome: ok, or a code and an error naming the step that failed. */
+export interface FlowResult { ok: boolean; code?: string; error?: string }
+
 // ---------- primitives ----------
-export function read(path) {
-  try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
+export function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
-export function ls(dir) {
-  try { return readdirSync(dir); } catch { return []; }
+export function ls(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Write a sysfs attribute; a refusal is data: { ok: false, code, errno }. */
-export function write(path, value) {
+export function write(path: string, value: string | number): WriteStep {
   const t = Date.now();
   try {
     writeFileSync(path, String(value));
     return { write: path, value: String(value), ok: true, ms: Date.now() - t };
   } catch (e) {
-    return { write: path, value: String(value), ok: false, code: e.code ?? 'EIO', errno: -(e.errno ?? 5), ms: Date.now() - t };
+    const err = e as NodeJS.ErrnoException;
+    return { write: path, value: String(value), ok: false, code: err.code ?? 'EIO', errno: -(err.errno ?? 5), ms: Date.now() - t };
   }
 }
 
 /** Run a command to its end; a non-zero exit is data. */
-export function run(argv, timeoutMs = 120_000) {
+export function run(argv: string[], timeoutMs = 120_000): RunStep {
   const t = Date.now();
   try {
-    const stdout = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const stdout = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     return { run: argv, ok: true, exitCode: 0, stdout, ms: Date.now() - t };
   } catch (e) {
-    return { run: argv, ok: false, exitCode: e.status ?? null, stdout: String(e.stdout ?? ''), stderr: String(e.stderr ?? e.message), ms: Date.now() - t };
+    const err = e as { status?: number | null; stdout?: unknown; stderr?: unknown; message?: string };
+    return { run: argv, ok: false, exitCode: err.status ?? null, stdout: String(err.stdout ?? ''), stderr: String(err.stderr ?? err.message), ms: Date.now() - t };
   }
 }
 
-export function sleepMs(ms) {
+export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Poll `predicate` until it returns something truthy (returned) or the time is up (undefined). */
-export function waitFor(predicate, timeoutMs, everyMs = 20) {
+export function waitFor<T>(predicate: () => T | undefined | false | null, timeoutMs: number, everyMs = 20): T | undefined {
   const t = Date.now();
   for (;;) {
     const v = predicate();
@@ -66,7 +85,7 @@ export function waitFor(predicate, timeoutMs, everyMs = 20) {
 }
 
 /** waitFor, recorded as a { wait } step. */
-function waitRecorded(record, what, predicate, timeoutMs) {
+function waitRecorded<T>(record: Recorder, what: string, predicate: () => T | undefined | false | null, timeoutMs: number): T | undefined {
   const t = Date.now();
   const v = waitFor(predicate, timeoutMs);
   record({ wait: what, ok: Boolean(v), ms: Date.now() - t });
@@ -74,70 +93,89 @@ function waitRecorded(record, what, predicate, timeoutMs) {
 }
 
 /** "0-2,5" -> [0, 1, 2, 5] (sysfs node lists). */
-export function expandList(list) {
-  const out = [];
+export function expandList(list: string | undefined): number[] {
+  const out: number[] = [];
   for (const part of (list ?? '').split(',').filter(Boolean)) {
-    const [a, b] = part.split('-').map(Number);
+    const [a = NaN, b] = part.split('-').map(Number);
     for (let i = a; i <= (b ?? a); i++) out.push(i);
   }
   return out;
 }
 
-export function driverOf(path) {
-  try { return basename(realpathSync(join(path, 'driver'))); } catch { return undefined; }
+export function driverOf(path: string): string | undefined {
+  try {
+    return basename(realpathSync(join(path, 'driver')));
+  } catch {
+    return undefined;
+  }
 }
 
-export function blockSize() {
+export function blockSize(): number {
   return parseInt(read(join(MEMORY, 'block_size_bytes')) ?? '0', 16);
 }
 
 // ---------- topology ----------
-export function rootDecoders() {
+export function rootDecoders(): string[] {
   return ls(CXL).filter((d) => /^decoder0\.\d+$/.test(d)).sort();
 }
 
-export function memdevs() {
+export function memdevs(): string[] {
   return ls(CXL).filter((d) => /^mem\d+$/.test(d));
 }
 
-const belowCache = new Map();
+const belowCache = new Map<string, string[]>();
 /** Memdevs a root decoder can reach (through `cxl list -M -d`, which walks the hierarchy); fixed for a boot, so cached. */
-export function memdevsBelow(decoder) {
-  if (!belowCache.has(decoder)) {
-    let list = [];
+export function memdevsBelow(decoder: string): string[] {
+  let list = belowCache.get(decoder);
+  if (!list) {
+    list = [];
     try {
       const out = execFileSync('cxl', ['list', '-M', '-d', decoder], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-      list = JSON.parse(out || '[]').map((m) => m.memdev);
-    } catch { /* none */ }
+      list = (JSON.parse(out || '[]') as { memdev: string }[]).map((m) => m.memdev);
+    } catch {
+      // none below it
+    }
     belowCache.set(decoder, list);
   }
-  return belowCache.get(decoder);
+  return list;
 }
 
-export function endpointOf(memdev) {
+export function endpointOf(memdev: string): string | undefined {
   for (const e of ls(CXL).filter((d) => /^endpoint\d+$/.test(d))) {
-    try { if (basename(realpathSync(join(CXL, e, 'uport'))) === memdev) return e; } catch { /* not this one */ }
+    try {
+      if (basename(realpathSync(join(CXL, e, 'uport'))) === memdev) return e;
+    } catch {
+      // not this one
+    }
   }
   return undefined;
 }
 
-export function endpointDecoders(memdev) {
+export function endpointDecoders(memdev: string): string[] {
   const ep = endpointOf(memdev);
   return ep ? ls(CXL).filter((d) => d.startsWith(`decoder${ep.slice(8)}.`)).sort() : [];
 }
 
 /** A memdev is free when none of its endpoint decoders holds capacity yet. */
-export function memdevFree(memdev) {
+export function memdevFree(memdev: string): boolean {
   const decs = endpointDecoders(memdev);
   return decs.length > 0 && decs.every((d) => Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0);
 }
+
+export interface RootGeometry { ways: number; granularity: number; targets: string[]; dports: (string | undefined)[] }
 
 /**
  * A root decoder's interleave: its ways, its granularity, its targets (target_list: host
  * bridge port ids) and their sysfs paths (root0/dportN links), both in position order.
  */
-export function rootGeometry(decoder) {
-  const real = (p) => { try { return realpathSync(p); } catch { return undefined; } };
+export function rootGeometry(decoder: string): RootGeometry {
+  const real = (p: string): string | undefined => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
   const root = dirname(real(join(CXL, decoder)) ?? '');
   const ids = (read(join(CXL, decoder, 'target_list')) ?? '').split(',').filter(Boolean);
   return {
@@ -152,36 +190,42 @@ export function rootGeometry(decoder) {
  * Free memdevs for a region on a root decoder, one per interleave position, in position
  * order (the kernel refuses targets out of order): position i takes a memdev below the i-th
  * host bridge of target_list. Tries every root decoder unless one is named; a named memdev
- * must be among the targets. Returns { decoder, memdevs } (memdevs empty when none fits).
+ * must be among the targets. memdevs is empty when none fits.
  */
-export function pickTargets({ decoder, memdev } = {}) {
+export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: string } = {}): { decoder?: string; memdevs: string[] } {
   for (const d of decoder ? [decoder] : rootDecoders()) {
     const { ways, dports } = rootGeometry(d);
     const free = memdevsBelow(d).filter(memdevFree);
-    const pathOf = new Map(free.map((m) => { try { return [m, realpathSync(join(CXL, m))]; } catch { return [m, '']; } }));
-    const chosen = [];
+    const pathOf = new Map(free.map((m): [string, string] => {
+      try {
+        return [m, realpathSync(join(CXL, m))];
+      } catch {
+        return [m, ''];
+      }
+    }));
+    const chosen: string[] = [];
     for (let pos = 0; pos < ways; pos++) {
       const dport = dports[pos];
-      const here = free.filter((m) => !chosen.includes(m) && (dports.length === 0 || (dport !== undefined && pathOf.get(m).startsWith(`${dport}/`))));
+      const here = free.filter((m) => !chosen.includes(m) && (dports.length === 0 || (dport !== undefined && (pathOf.get(m) ?? '').startsWith(`${dport}/`))));
       const m = here.find((x) => x === memdev) ?? here[0];
       if (!m) break;
       chosen.push(m);
     }
     if (chosen.length === ways && (!memdev || chosen.includes(memdev))) return { decoder: d, memdevs: chosen };
   }
-  return { decoder, memdevs: [] };
+  return { ...(decoder ? { decoder } : {}), memdevs: [] };
 }
 
-export function daxOfRegion(region) {
+export function daxOfRegion(region: string): string | undefined {
   const dr = ls(join(CXL, region)).find((e) => e.startsWith('dax_region'));
   return dr ? ls(join(CXL, region, dr)).find((e) => /^dax\d+\.\d+$/.test(e)) : undefined;
 }
 
 /** The memory blocks a dax device's range covers (that exist, i.e. were added). */
-export function blocksOfDax(dax, bs) {
+export function blocksOfDax(dax: string, bs: number): number[] {
   const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
   const size = Number(read(join(DAX, dax, 'size')) ?? 0);
-  const out = [];
+  const out: number[] = [];
   if (!bs || !size) return out;
   for (let b = Math.floor(start / bs); b < Math.floor((start + size) / bs); b++) {
     if (existsSync(join(MEMORY, `memory${b}`))) out.push(b);
@@ -189,20 +233,33 @@ export function blocksOfDax(dax, bs) {
   return out;
 }
 
-export function blockStates(blocks) {
+export function blockStates(blocks: number[]): (string | undefined)[] {
   return blocks.map((b) => read(join(MEMORY, `memory${b}`, 'state')));
 }
 
 // ---------- node facts ----------
+export interface NodeMemory { node: number; memTotalKiB: number; memFreeKiB: number; hasMemory: boolean }
+
+export interface NodeFacts {
+  node: number;
+  exists: boolean;
+  memTotalKiB: number | null;
+  memFreeKiB: number | null;
+  blocks: number;
+  onlineBlocks: number;
+  zones: (string | undefined)[];
+  hasMemory: boolean;
+}
+
 /** A node's memory, briefly: totals and whether it is in has_memory. */
-export function nodeMemory(node) {
+export function nodeMemory(node: number): NodeMemory {
   const meminfo = read(join(NODES, `node${node}`, 'meminfo')) ?? '';
-  const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? NaN);
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? NaN);
   return { node, memTotalKiB: kb('MemTotal'), memFreeKiB: kb('MemFree'), hasMemory: expandList(read(join(NODES, 'has_memory'))).includes(node) };
 }
 
-/** A node's memory in full: also its blocks, their states and zones. */
-export function nodeFacts(node) {
+/** A node's memory in full: also its blocks, their states and zones. (NaN totals become null in JSON.) */
+export function nodeFacts(node: number): NodeFacts {
   const dir = join(NODES, `node${node}`);
   const m = nodeMemory(node);
   const blocks = ls(dir).filter((e) => /^memory\d+$/.test(e));
@@ -210,8 +267,8 @@ export function nodeFacts(node) {
   return {
     node,
     exists: existsSync(dir),
-    memTotalKiB: m.memTotalKiB,
-    memFreeKiB: m.memFreeKiB,
+    memTotalKiB: Number.isNaN(m.memTotalKiB) ? null : m.memTotalKiB,
+    memFreeKiB: Number.isNaN(m.memFreeKiB) ? null : m.memFreeKiB,
     blocks: blocks.length,
     onlineBlocks: states.filter((s) => s === 'online').length,
     zones: [...new Set(blocks.map((b) => read(join(dir, b, 'valid_zones'))))],
@@ -220,32 +277,38 @@ export function nodeFacts(node) {
 }
 
 /** A node is empty once it is out of has_memory and has no MemTotal. */
-export function nodeEmpty(facts) {
-  return !facts || (!facts.hasMemory && !(facts.memTotalKiB > 0));
+export function nodeEmpty(facts: NodeFacts | undefined): boolean {
+  return !facts || (!facts.hasMemory && !((facts.memTotalKiB ?? 0) > 0));
 }
 
 // ---------- flows ----------
+export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'ndctl' | 'sysfs'; spm?: string }
+
 /**
  * Create a ram region of the memdevs (in position order, see pickTargets) below a root
  * decoder, and bind it.
  *   method 'ndctl': `cxl create-region` (commit and enable in one);
  *   method 'sysfs': the manual flow, with `spm` written to spm_node between commit and bind.
- * Returns { ok, region?, code?, error? }; region is set when it exists, even half made.
+ * region is set when it exists, even half made.
  */
-export function createRegion({ decoder, memdevs, method = 'ndctl', spm }, record) {
-  const ways = memdevs.length;
+export function createRegion({ decoder, memdevs: targetsOf, method = 'ndctl', spm }: CreateOptions, record: Recorder): FlowResult & { region?: string } {
+  const ways = targetsOf.length;
   if (method === 'ndctl') {
-    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', String(ways), ...memdevs]);
+    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', String(ways), ...targetsOf]);
     record(r);
-    let region;
-    try { region = JSON.parse(r.stdout).region; } catch { /* below */ }
+    let region: string | undefined;
+    try {
+      region = (JSON.parse(r.stdout) as { region?: string }).region;
+    } catch {
+      // below
+    }
     if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
     return { ok: true, region };
   }
-  const targets = memdevs.map((m) => ({
+  const targets = targetsOf.map((m) => ({
     memdev: m,
     size: Number(read(join(CXL, m, 'ram', 'size')) ?? 0),
-    decoder: endpointDecoders(m).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode'))) && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0),
+    decoder: endpointDecoders(m).find((d) => ['none', 'ram'].includes(read(join(CXL, d, 'mode')) ?? '') && Number(read(join(CXL, d, 'dpa_size')) ?? 0) === 0),
   }));
   const lacking = targets.find((t) => !t.size || !t.decoder);
   if (!ways || lacking) {
@@ -258,16 +321,16 @@ export function createRegion({ decoder, memdevs, method = 'ndctl', spm }, record
   const share = Math.min(...targets.map((t) => t.size));
   const root = rootGeometry(decoder);
   const granularity = root.ways > 1 ? root.granularity : 256;
-  const region = read(join(CXL, decoder, 'create_ram_region'));
-  const hex = (n) => `0x${n.toString(16)}`;
-  const writes = [
+  const region = read(join(CXL, decoder, 'create_ram_region')) ?? '';
+  const hex = (n: number): string => `0x${n.toString(16)}`;
+  const writes: [string, string | number][] = [
     [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), granularity],
     [join(CXL, region, 'interleave_ways'), ways],
-    ...targets.flatMap((t) => [[join(CXL, t.decoder, 'mode'), 'ram'], [join(CXL, t.decoder, 'dpa_size'), hex(share)]]),
+    ...targets.flatMap((t): [string, string | number][] => [[join(CXL, t.decoder!, 'mode'), 'ram'], [join(CXL, t.decoder!, 'dpa_size'), hex(share)]]),
     [join(CXL, region, 'size'), hex(share * ways)],
-    ...targets.map((t, pos) => [join(CXL, region, `target${pos}`), t.decoder]),
+    ...targets.map((t, pos): [string, string] => [join(CXL, region, `target${pos}`), t.decoder!]),
     [join(CXL, region, 'commit'), 1],
-    ...(spm === undefined ? [] : [[join(CXL, region, 'spm_node'), spm]]),
+    ...(spm === undefined ? [] : [[join(CXL, region, 'spm_node'), spm] as [string, string]]),
     ['/sys/bus/cxl/drivers/cxl_region/bind', region],
   ];
   for (const [path, value] of writes) {
@@ -278,15 +341,17 @@ export function createRegion({ decoder, memdevs, method = 'ndctl', spm }, record
   return { ok: true, region };
 }
 
+export interface OnlineMemoryOptions { timeoutMs: number; driverTimeoutMs?: number; reconfigure?: boolean; blockSize?: number }
+export interface OnlineMemory extends FlowResult { dax?: string; driver?: string; node?: number; blocks?: number[] }
+
 /**
  * Wait for a region's memory to be online as system RAM: its dax device, the driver bound
  * to it, every memory block of the device online.
  *   driverTimeoutMs: how long a driver may take to bind (probing is synchronous with the
  *     bind, so a short bound tells a refused probe from a slow one);
  *   reconfigure: a device bound to device_dax is moved to kmem with daxctl (else NOT_KMEM).
- * Returns { ok, code?, error?, dax?, driver?, node?, blocks? }.
  */
-export function onlineMemoryOf(region, { timeoutMs, driverTimeoutMs = timeoutMs, reconfigure = false, blockSize: bs = blockSize() }, record) {
+export function onlineMemoryOf(region: string, { timeoutMs, driverTimeoutMs = timeoutMs, reconfigure = false, blockSize: bs = blockSize() }: OnlineMemoryOptions, record: Recorder): OnlineMemory {
   const dax = waitRecorded(record, `dax device of ${region}`, () => daxOfRegion(region), timeoutMs);
   if (!dax) return { ok: false, code: 'NO_DAX', error: `${region} has no dax device` };
   let driver = waitRecorded(record, `driver bound to ${dax}`, () => driverOf(join(DAX, dax)), driverTimeoutMs);
@@ -295,10 +360,10 @@ export function onlineMemoryOf(region, { timeoutMs, driverTimeoutMs = timeoutMs,
     driver = driverOf(join(DAX, dax));
   }
   const node = Number(read(join(DAX, dax, 'target_node')));
-  if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, dax, driver, node };
+  if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, dax, ...(driver ? { driver } : {}), node };
   // The driver link appears before kmem's probe has added the memory: wait for every block.
   const expected = bs ? Math.floor(Number(read(join(DAX, dax, 'size')) ?? 0) / bs) : 0;
-  let blocks = [];
+  let blocks: number[] = [];
   const online = waitRecorded(record, `node${node}: ${expected} blocks of ${dax} online`, () => {
     blocks = blocksOfDax(dax, bs);
     return expected > 0 && blocks.length === expected && blockStates(blocks).every((s) => s === 'online');
@@ -306,12 +371,19 @@ export function onlineMemoryOf(region, { timeoutMs, driverTimeoutMs = timeoutMs,
   return { ok: Boolean(online), ...(online ? {} : { code: 'NOT_ONLINE', error: `memory of ${dax} did not come online on node ${node} (driver ${driver})` }), dax, driver, node, blocks };
 }
 
+export interface BlockWrite { block: number; ms: number; ok: boolean; code?: string; errno?: number }
+
 /** Write a state to memory blocks, in order, reverse or random (rand: a seeded PRNG); blocks already there are left alone. */
-export function setBlocks(blocks, state, order, rand) {
+export function setBlocks(blocks: number[], state: string, order: 'forward' | 'reverse' | 'random' | string, rand?: () => number): BlockWrite[] {
   const list = [...blocks];
   if (order === 'reverse') list.reverse();
-  if (order === 'random') for (let i = list.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [list[i], list[j]] = [list[j], list[i]]; }
-  const results = [];
+  if (order === 'random' && rand) {
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [list[i], list[j]] = [list[j]!, list[i]!];
+    }
+  }
+  const results: BlockWrite[] = [];
   for (const b of list) {
     const path = join(MEMORY, `memory${b}`, 'state');
     if (read(path) === (state === 'offline' ? 'offline' : 'online')) continue;
@@ -321,36 +393,39 @@ export function setBlocks(blocks, state, order, rand) {
   return results;
 }
 
+export interface DestroyOptions { offline?: 'daxctl' | 'blocks'; force?: boolean; timeoutMs: number; node?: number; blockSize?: number }
+export interface Destroyed extends FlowResult { dax?: string; node?: number; nodeFacts?: NodeFacts }
+
 /**
  * Take a region's memory offline and destroy the region; then the region must be gone and
  * its node empty.
- *   offline 'daxctl': `daxctl offline-memory`, then the device back to devdax;
+ *   offline 'daxctl': `daxctl offline-memory` (bounded by timeoutMs), then the device back to devdax;
  *   offline 'blocks': the dax device's memory blocks offline through sysfs, last block first
  *     (each block is one { write } step).
  *   force: `cxl destroy-region -f`.
- * Returns { ok, code?, error?, dax?, node?, nodeFacts? }.
  */
-export function destroyRegion(region, { offline = 'daxctl', force = false, timeoutMs, node: knownNode, blockSize: bs = blockSize() }, record) {
+export function destroyRegion(region: string, { offline = 'daxctl', force = false, timeoutMs, node: knownNode, blockSize: bs = blockSize() }: DestroyOptions, record: Recorder): Destroyed {
   const dax = daxOfRegion(region);
   const node = knownNode ?? (dax ? Number(read(join(DAX, dax, 'target_node'))) : undefined);
+  const at = { ...(dax ? { dax } : {}), ...(node !== undefined ? { node } : {}) };
   if (dax && driverOf(join(DAX, dax)) === 'kmem') {
     if (offline === 'blocks') {
       const off = setBlocks(blocksOfDax(dax, bs), 'offline', 'reverse');
       for (const o of off) record({ write: `memory${o.block}/state`, value: 'offline', ...o });
       const bad = off.find((o) => !o.ok);
-      if (bad) return { ok: false, code: bad.code, error: `offlining memory${bad.block} failed: ${bad.code}`, dax, node };
+      if (bad) return { ok: false, ...(bad.code ? { code: bad.code } : {}), error: `offlining memory${bad.block} failed: ${bad.code}`, ...at };
     } else {
       // Bounded: memory the kernel cannot migrate off the node (leaked pages) makes the offline
       // retry until a signal; the timeout's SIGTERM interrupts it (EINTR) and the flow says so.
       const off = run(['daxctl', 'offline-memory', dax], timeoutMs);
       record(off);
-      if (!off.ok) return { ok: false, code: 'OFFLINE_FAILED', error: `offlining ${dax} failed`, dax, node, nodeFacts: nodeFacts(node) };
+      if (!off.ok) return { ok: false, code: 'OFFLINE_FAILED', error: `offlining ${dax} failed`, ...at, ...(node !== undefined ? { nodeFacts: nodeFacts(node) } : {}) };
       // daxctl --mode=devdax adds the device to device_dax/new_id; without this the next region binds device_dax.
       const rk = write('/sys/bus/dax/drivers/kmem/remove_id', dax);
       if (rk.ok) record(rk);
       const re = run(['daxctl', 'reconfigure-device', '--mode=devdax', dax]);
       record(re);
-      if (!re.ok) return { ok: false, code: 'DEVDAX_FAILED', error: `reconfiguring ${dax} to devdax failed`, dax, node };
+      if (!re.ok) return { ok: false, code: 'DEVDAX_FAILED', error: `reconfiguring ${dax} to devdax failed`, ...at };
       const rd = write('/sys/bus/dax/drivers/device_dax/remove_id', dax);
       if (rd.ok) record(rd);
     }
@@ -359,7 +434,7 @@ export function destroyRegion(region, { offline = 'daxctl', force = false, timeo
   if (driverOf(join(CXL, region))) {
     const r = run(['cxl', 'disable-region', region]);
     record(r);
-    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}`, dax, node };
+    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}`, ...at };
   }
   const r = run(['cxl', 'destroy-region', ...(force ? ['-f'] : []), region]);
   record(r);
@@ -367,5 +442,10 @@ export function destroyRegion(region, { offline = 'daxctl', force = false, timeo
   const facts = node === undefined ? undefined : nodeFacts(node);
   const empty = nodeEmpty(facts);
   const ok = r.ok && Boolean(gone) && empty;
-  return { ok, ...(ok ? {} : { code: 'DESTROY_FAILED', error: !r.ok ? `cxl destroy-region ${region} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` : !gone ? `${region} still exists` : `node ${node} still has memory` }), dax, node, nodeFacts: facts };
+  return {
+    ok,
+    ...(ok ? {} : { code: 'DESTROY_FAILED', error: !r.ok ? `cxl destroy-region ${region} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` : !gone ? `${region} still exists` : `node ${node} still has memory` }),
+    ...at,
+    ...(facts ? { nodeFacts: facts } : {}),
+  };
 }

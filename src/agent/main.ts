@@ -1,0 +1,136 @@
+/**
+ * The guest agent: started once per boot by the host (over one ssh exec channel), it loads the
+ * probe library once and serves requests (protocol.ts) on stdin/stdout until stdin closes.
+ * Probes that change the calling thread's policy, touch memory or may hang still run in a
+ * forked child (src/probe/isolate.ts); region flows run in a worker thread. The agent shields
+ * itself from the OOM killer (oom_score_adj -1000; its probe children get their own value),
+ * so a hog can never take it down.
+ *   node /opt/cxl-harness/dist/agent/main.js
+ */
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import { ProbeArgumentError, isProbeName, runProbe } from '../probe/index.js';
+import { keepChildWarm } from '../probe/isolate.js';
+import { parseRequest, type FailureCode, type Line, type Request, type Response } from './protocol.js';
+import type { RegionVerb, WorkerReply } from './region-worker.js';
+
+/** The worker next to this file (region-worker.ts when run from source, with the loader carried over). */
+const workerPath = new URL(`./region-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+const send = (line: Line): void => {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+};
+
+class Failure extends Error {
+  constructor(readonly code: FailureCode, message: string) {
+    super(message);
+  }
+}
+
+/** One worker thread for the region flows; replaced when a request timed out in it. */
+class RegionWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private get(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(workerPath);
+    w.on('message', (m: WorkerReply) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if ('result' in m) p?.resolve(m.result);
+      else p?.reject(new Failure('FAILED', m.error));
+    });
+    w.on('error', (e) => this.drop(w, `the region worker failed: ${e.message}`));
+    w.on('exit', (code) => this.drop(w, `the region worker exited (${code})`));
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private drop(w: Worker, why: string): void {
+    if (this.worker !== w) return;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new Failure('FAILED', why));
+    this.pending.clear();
+  }
+
+  run(id: number, verb: RegionVerb, args: unknown): Promise<unknown> {
+    const w = this.get();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, verb, args });
+    });
+  }
+
+  /** A flow stuck in the kernel: leave that thread to it and start afresh for the next one. */
+  abandon(): void {
+    const w = this.worker;
+    if (!w) return;
+    this.drop(w, 'the region worker was replaced after a request timed out in it');
+    void w.terminate();
+  }
+}
+
+const regions = new RegionWorker();
+
+async function handle(r: Request): Promise<unknown> {
+  switch (r.verb) {
+    case 'ping':
+      return { pid: process.pid, node: process.version };
+    case 'probe': {
+      const { name, args } = r.args as Request<'probe'>['args'];
+      if (!isProbeName(name)) throw new Failure('BAD_REQUEST', `unknown probe ${String(name)}`);
+      try {
+        return await runProbe(name, args as never);
+      } catch (error) {
+        if (error instanceof ProbeArgumentError) throw new Failure('BAD_REQUEST', error.message);
+        throw error;
+      }
+    }
+    case 'region.list':
+    case 'region.online':
+    case 'region.offline':
+      return regions.run(r.id, r.verb, r.args);
+  }
+}
+
+function serve(r: Request): void {
+  const t0 = Date.now();
+  let answered = false;
+  const answer = (response: Response): void => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    send(response);
+  };
+  const timer = setTimeout(() => {
+    if (r.verb.startsWith('region.')) regions.abandon();
+    answer({ id: r.id, ok: false, code: 'TIMED_OUT', error: `${r.verb} did not finish within ${r.timeoutMs} ms`, ms: Date.now() - t0 });
+  }, r.timeoutMs);
+  handle(r).then(
+    (result) => answer({ id: r.id, ok: true, result: result as never, ms: Date.now() - t0 }),
+    (error: unknown) => answer({
+      id: r.id, ok: false, code: error instanceof Failure ? error.code : 'FAILED',
+      error: error instanceof Error ? (error instanceof Failure ? error.message : (error.stack ?? error.message)) : String(error), ms: Date.now() - t0,
+    }),
+  );
+}
+
+try {
+  writeFileSync('/proc/self/oom_score_adj', '-1000');
+} catch {
+  // not root: the agent is then as exposed as any process
+}
+keepChildWarm();
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (!line.trim()) return;
+  const r = parseRequest(line);
+  if ('reason' in r) send({ id: r.id, ok: false, code: 'BAD_REQUEST', error: r.reason, ms: 0 });
+  else serve(r);
+});
+// The host closed the channel: nothing is left to answer.
+lines.on('close', () => process.exit(0));
+send({ hello: { pid: process.pid, node: process.version } });

@@ -1,0 +1,89 @@
+// The guest agent and its host client, end to end on this machine: the real agent
+// (src/agent/main.ts, under the test runner's TypeScript loader) as a local child instead of
+// an ssh channel. Probes answer from this host's kernel; there is no CXL here, so the region
+// list is empty.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { GuestAgent, type AgentStream } from '../src/guest/agent.js';
+
+const main = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
+
+function local(children: ChildProcess[]): () => Promise<AgentStream> {
+  return async () => {
+    const c = spawn(process.execPath, [...process.execArgv, main], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(c);
+    return { input: c.stdin!, output: c.stdout!, errors: c.stderr!, onClose: (cb) => c.once('close', cb), kill: () => c.kill('SIGKILL') };
+  };
+}
+
+t.test('10 ping, probes and the region list answer typed; a bad request is BAD_REQUEST', async (t) => {
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children));
+  t.teardown(() => agent.close());
+  const ping = await agent.request('ping', {}, 30_000);
+  t.match(ping, { ok: true, result: { pid: children[0]!.pid, node: process.version } });
+  const nodes = await agent.request('probe', { name: 'nodes', args: {} }, 30_000);
+  t.match(nodes, { ok: true, result: { probe: 'nodes', ok: true, online: [0] } });
+  const pol = await agent.request('probe', { name: 'mempolicy', args: { mode: 'bind', nodes: [0] } }, 30_000);
+  t.match(pol, { ok: true, result: { probe: 'mempolicy', ok: true, readback: { mode: 'bind', nodes: [0] } } }, 'an isolated probe runs in its child');
+  const list = await agent.request('region.list', {}, 30_000);
+  t.match(list, { ok: true, result: { ok: true, memdevs: [], regions: [] } });
+  const bad = await agent.request('probe', { name: 'place', args: { pages: -1 } }, 30_000);
+  t.match(bad, { ok: false, code: 'BAD_REQUEST', error: /--pages must be >= 1/ });
+  const offline = await agent.request('region.offline', { region: 'region9' }, 30_000);
+  t.match(offline, { ok: true, result: { ok: false, error: 'no region region9' } });
+  t.equal(children.length, 1, 'one agent served all of it');
+});
+
+t.test('20 a request that hangs is TIMED_OUT by the agent, which goes on serving', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-agent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children));
+  t.teardown(() => agent.close());
+  // A write to a FIFO nobody reads never returns: the probe child's own bound is 60 s, the request's 1.5 s.
+  const hung = await agent.request('probe', { name: 'write-file', args: { path: fifo, value: 'x' } }, 1500);
+  t.match(hung, { ok: false, code: 'TIMED_OUT', error: /probe did not finish within 1500 ms/ });
+  const after = await agent.request('ping', {}, 30_000);
+  t.match(after, { ok: true, result: { pid: children[0]!.pid } }, 'the same agent answers');
+  // The probe's own bound kills the child and reports it as the kernel's answer.
+  const bounded = await agent.request('probe', { name: 'write-file', args: { path: fifo, value: 'x', timeoutMs: 500 } }, 30_000);
+  t.match(bounded, { ok: true, result: { failure: true, code: 'TIMED_OUT', timedOut: true } });
+});
+
+t.test('30 an agent that dies fails its requests with AGENT_LOST, is started once more, and a second death is final', async (t) => {
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children));
+  t.teardown(() => agent.close());
+  await agent.request('ping', {}, 30_000);
+  const pending = agent.request('probe', { name: 'write-file', args: { path: '/proc/self/fd/0', value: 'x', timeoutMs: 20_000 } }, 30_000);
+  setTimeout(() => children[0]!.kill('SIGKILL'), 300);
+  t.match(await pending, { ok: false, code: 'AGENT_LOST', error: /went away .*while probe ran/ });
+  const again = await agent.request('ping', {}, 30_000);
+  t.match(again, { ok: true, result: { pid: children[1]!.pid } }, 'a new agent');
+  children[1]!.kill('SIGKILL');
+  await new Promise((r) => children[1]!.once('close', r));
+  const final = await agent.request('ping', {}, 30_000);
+  t.match(final, { ok: false, code: 'AGENT_LOST', error: /not started again \(2 started\)/ });
+  t.equal(children.length, 2);
+});
+
+t.test('40 an agent that does not answer even its own timeout is AGENT_HUNG and killed', async (t) => {
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children), { graceMs: 500 });
+  t.teardown(() => agent.close());
+  await agent.request('ping', {}, 30_000);
+  children[0]!.kill('SIGSTOP');
+  const r = await agent.request('ping', {}, 500);
+  t.match(r, { ok: false, code: 'AGENT_HUNG', error: /did not answer ping within 1000 ms/ });
+  await new Promise((res) => (children[0]!.exitCode !== null || children[0]!.signalCode ? res(null) : children[0]!.once('close', res)));
+  t.equal(children[0]!.signalCode, 'SIGKILL', 'the hung agent was killed');
+  t.match(await agent.request('ping', {}, 30_000), { ok: true }, 'and a new one serves');
+});

@@ -90,17 +90,22 @@ export class GuestSsh {
 
   /**
    * Wait until the guest answers over SSH. Gives up at once (AbortError) when `alive()`
-   * turns false, i.e. QEMU exited, and after `timeoutMs` otherwise.
+   * turns false, i.e. QEMU exited, and after `timeoutMs` otherwise. `said()`: whether the
+   * guest has said (on its console) that sshd is up.
    */
-  static async waitReady(options: ConnectOptions, alive: () => boolean, timeoutMs: number): Promise<GuestSsh> {
-    const deadline = Date.now() + timeoutMs;
+  static async waitReady(options: ConnectOptions, alive: () => boolean, timeoutMs: number, said?: () => boolean): Promise<GuestSsh> {
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     return pRetry(
       async () => {
         if (!alive()) throw new AbortError('QEMU exited');
         const left = deadline - Date.now();
         if (left <= 0) throw new AbortError(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`);
+        // QEMU's forward accepts at once and then holds a connection the guest cannot take
+        // yet: until the guest says sshd is up (or for 30 s), an attempt gets 3 s, not 15.
+        const early = said !== undefined && !said() && Date.now() - started < 30_000;
         try {
-          const ssh = await GuestSsh.connect(options, Math.min(left, 15_000), alive);
+          const ssh = await GuestSsh.connect(options, Math.min(left, early ? 3000 : 15_000), alive);
           const probe = await ssh.exec('true', { timeoutMs: Math.min(left, 15_000) });
           if (probe.exitCode !== 0) throw new Error(`guest shell did not run: ${probe.stderr}`);
           return ssh;

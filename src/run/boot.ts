@@ -13,6 +13,9 @@ import type { Topology } from '../qemu/topology.js';
 import { Vm } from '../qemu/vm.js';
 import { ExitCode } from '../errors.js';
 
+/** What guest-scripts/init.sh prints on the console once sshd is started. */
+const GUEST_READY = 'cxl-harness: guest ready';
+
 export interface BootOptions {
   kernel: KernelArtifact;
   image: GuestImage;
@@ -50,6 +53,7 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       { port: vm.sshPort, privateKeyPath: options.image.keys.clientKey, hostPub: options.image.keys.hostPub },
       () => !vm.exited,
       options.timeoutMs,
+      () => vm.console.contents().includes(GUEST_READY),
     );
     return { vm, ssh, bootMs: Date.now() - started };
   } catch (cause) {

@@ -17,21 +17,21 @@
 // Kernel refusals are data ({ok:false, code:'EBUSY'}); waits poll sysfs, no fixed sleeps.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import * as cxl from '../dist/agent/cxl.js';
+import { errnoName as errnoOf } from '../dist/probe/errno.js';
+import { native as addon } from '../dist/probe/native.js';
+import { fills } from '../dist/probe/placement.js';
+import { modes } from '../dist/probe/policy.js';
 
 const { CXL, DAX, MEMORY, NODES, blockSize, blockStates, driverOf, ls, nodeMemory, read, setBlocks, waitFor } = cxl;
 const SYNC_DIR = '/run/cxl-repro';
-const ADDON = new URL('../build/Release/cxl_probe.node', import.meta.url).pathname;
-const MPOL_BIND = 2;
-const FILL_PATTERN = 1;
-const FILL_RANDOM = 2;
-
-const ERRNO = { 1: 'EPERM', 2: 'ENOENT', 4: 'EINTR', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC' };
-const errnoName = (n) => ERRNO[Math.abs(n)] ?? `errno${Math.abs(n)}`;
-const addon = () => createRequire(import.meta.url)(ADDON);
+const MPOL_BIND = modes.bind;
+const FILL_PATTERN = fills.pattern;
+const FILL_RANDOM = fills.random;
+/** The kernel's errno names (move_pages statuses come negated). */
+const errnoName = (n) => errnoOf(Math.abs(n));
 
 // ---------- small helpers ----------
 /** A sysfs write as this script's steps show it: { ok } or { ok: false, code, errno }. */

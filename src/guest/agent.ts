@@ -159,6 +159,14 @@ export class GuestAgent {
     });
   }
 
+  /**
+   * Start the agent now rather than on the first request, so its start-up overlaps what the
+   * caller does meanwhile. A failure is not thrown: the first request reports it.
+   */
+  prestart(): void {
+    this.connection().catch(() => undefined);
+  }
+
   /** Stop the agent (it exits when its stdin closes). */
   close(): void {
     this.starts = this.maxStarts;

@@ -121,6 +121,20 @@ t.test('30 shards that do not fit together, and inputs without results, exit 2 w
   t.equal((await merge([a, a, '--out', join(root, 'o5')])).code, 0, 'the same dir twice counts once');
 });
 
+t.test('35 a results dir whose run never booted is refused, named, with nothing written', async (t) => {
+  const root = scratch(t);
+  const a = writeResultsDir(join(root, 'a'), summary({ runId: 'a' }));
+  const never = writeResultsDir(join(root, 'never'), summary({
+    runId: 'n', outcome: 'infrastructure-error', exitCode: 2, checks: [],
+    steps: [{ name: 'kernel', startedAt: '2024-05-01T12:00:01.000Z', status: 'failed', error: 'apt-get download failed' }],
+    error: { code: 'APT_DOWNLOAD_FAILED', message: 'apt-get download failed\n(the whole command)' },
+  }));
+  await t.rejects(merge([a, never, '--out', join(root, 'o')]), {
+    code: 'RESULTS_NOT_RUN', exitCode: 2, message: new RegExp(`^${never} holds a run that never booted \\(APT_DOWNLOAD_FAILED: apt-get download failed\\): it has no verdicts$`),
+  });
+  t.notOk(existsSync(join(root, 'o')), 'no merged report');
+});
+
 t.test('40 a matrix job that could not start is not lost: merge lists it and exits 2', async (t) => {
   const root = scratch(t);
   const execute: RunExecutor = async (argv, dir) => {

@@ -127,3 +127,18 @@ t.test('40 nightlyCommand: run options pass through, the baseline is checked bef
   t.same(splitNightlyArgs(['--baseline', 'b', '--format', 'tap', '--kernel=x', '--update-baseline']), { updateBaseline: true, json: false, runArgv: ['--format', 'tap', '--kernel=x'], baseline: 'b' });
   t.throws(() => splitNightlyArgs(['--baseline']), { code: 'USAGE' });
 });
+
+t.test('50 a baseline whose run never booted is refused before the run, named', async (t) => {
+  const root = scratch(t);
+  const baseline = writeResultsDir(join(root, 'baseline'), summary({
+    runId: 'never', outcome: 'infrastructure-error', exitCode: 2, checks: [],
+    steps: [{ name: 'kernel', startedAt: '2024-05-01T12:00:01.000Z', status: 'failed', error: 'no such suite' }],
+    error: { code: 'KERNEL_SUITE_UNKNOWN', message: 'Debian\'s archive has no suite "sidd"' },
+  }));
+  const c = capture();
+  const f = fakeRun(good('n1'));
+  await t.rejects(nightlyCommand(['--baseline', baseline, '--results', join(root, 'n1')], { io: c.io, log: () => {}, execute: f.execute }), {
+    code: 'RESULTS_NOT_RUN', exitCode: 2, message: new RegExp(`^baseline ${baseline} holds a run that never booted \\(KERNEL_SUITE_UNKNOWN: `),
+  });
+  t.equal(f.calls.length, 0, 'no run was started');
+});

@@ -54,7 +54,24 @@ t.test('30 an aborted run shows the error, the hint and the failed step', async 
   t.match(text, /\n {2}boot {13}steps\/boot\.log {2}failed: no login prompt after 300s\n/);
   t.match(text, /\nQEMU_EXITED: qemu-system-x86_64 exited with status 1\n {2}-> Read qemu\.log; is KVM available\?\n/);
   t.match(text, /ERROR {4}run\.outcome/);
-  t.match(text, /0 passed, 0 failed, 0 skipped, 0 errors {2}-> {2}INFRASTRUCTURE-ERROR \(exit 2\)/);
+  t.match(text, /0 passed, 0 failed, 0 skipped, 1 error {2}-> {2}INFRASTRUCTURE-ERROR \(exit 2\)/, 'the ERROR row is counted');
+  t.match(text, /PASS {5}console\.clean/, 'it booted, so its console was scanned');
+});
+
+t.test('35 a run that ended before it booted has no console row and no console log line', async (t) => {
+  const text = renderSummary(
+    summary({
+      outcome: 'infrastructure-error',
+      exitCode: 2,
+      error: { code: 'APT_DOWNLOAD_FAILED', message: 'apt-get download failed' },
+      steps: [{ name: 'kernel', startedAt: '2024-05-01T12:00:01.000Z', status: 'failed', error: 'apt-get download failed' }],
+      checks: [],
+    }),
+  );
+  t.notMatch(text, /console\.clean/);
+  t.notMatch(text, /^ {2}console /m);
+  t.match(text, /ERROR {4}run\.outcome/);
+  t.match(text, /0 passed, 0 failed, 0 skipped, 1 error {2}-> {2}INFRASTRUCTURE-ERROR/);
 });
 
 t.test('40 colour only when asked, and NO_COLOR always wins', async (t) => {

@@ -85,6 +85,18 @@ t.test('30 every mistake names the file, the field and what is allowed', async (
       d.hostBridges[0].rootPorts.push({ id: 'rp1', port: 0, device: { id: 'cxlmem1', sizeMiB: 512 } });
     }, /hostBridges\[0\]\.rootPorts\[1\]\.port 0 is used twice on host bridge cxl\.0/],
     ['not an object', (d) => { d.windows[0] = 'cxl.0'; }, /windows\[0\] must be an object/],
+    ['window smaller than its device', (d) => { d.windows[0].sizeMiB = 256; },
+      /windows\[0\]\.sizeMiB 256 is smaller than a region on it: 1 way\(s\) x 512 MiB \(the largest volatile device below cxl\.0\) = 512 MiB; make it at least 512/],
+    ['window smaller than its interleaved devices', (d) => {
+      d.hostBridges.push({ id: 'cxl.1', busNr: 22, rootPorts: [{ id: 'rp1', chassis: 1, device: { id: 'cxlmem1', sizeMiB: 1024 } }] });
+      d.windows[0] = { targets: ['cxl.0', 'cxl.1'], sizeMiB: 1024 };
+    }, /windows\[0\]\.sizeMiB 1024 is smaller than a region on it: 2 way\(s\) x 1024 MiB .* = 2048 MiB; make it at least 2048/],
+    ['bus numbers that run into the next bridge', (d) => {
+      d.hostBridges[0].rootPorts.push({ id: 'rp1', device: { id: 'cxlmem1', sizeMiB: 512 } });
+      d.hostBridges.push({ id: 'cxl.1', busNr: 14, rootPorts: [{ id: 'rp2', chassis: 1, device: { id: 'cxlmem2', sizeMiB: 512 } }] });
+    }, /hostBridges\[0\]\.busNr 12: host bridge cxl\.0 needs buses 12-14 for itself and its 2 root port\(s\), but cxl\.1 starts at bus 14; move cxl\.1 to busNr 15 or above/],
+    ['bus numbers past 255', (d) => { d.hostBridges[0].busNr = 254; d.hostBridges[0].rootPorts.push({ id: 'rp1', device: { id: 'cxlmem1', sizeMiB: 512 } }); },
+      /hostBridges\[0\]\.busNr 254 leaves no bus numbers for the 2 root port\(s\) of cxl\.0 \(they need 255-256, the last bus is 255\); use a busNr of at most 253/],
   ];
   for (const [what, breakIt, message] of cases) {
     const data = base();
@@ -130,10 +142,10 @@ t.test('50 regionSizeMiB: one device per interleave target, each giving the smal
       { id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }] },
       { id: 'cxl.1', busNr: 22, rootPorts: [{ id: 'rp1', device: { id: 'm1', sizeMiB: 256 } }] },
     ],
-    windows: [{ targets: ['cxl.0', 'cxl.1'], sizeMiB: 4096 }, { targets: ['cxl.0', 'cxl.1'], sizeMiB: 256 }],
+    windows: [{ targets: ['cxl.0', 'cxl.1'], sizeMiB: 4096 }, { targets: ['cxl.1'], sizeMiB: 256 }],
   }, FILE);
   t.equal(regionSizeMiB(uneven, 0), 512, 'the smaller device sets the share: 2 x 256');
-  t.equal(regionSizeMiB(uneven, 1), 256, 'capped by the window');
+  t.equal(regionSizeMiB(uneven, 1), 256, 'one way');
   t.equal(regionSizeMiB(uneven, 2), 0, 'no such window');
 });
 

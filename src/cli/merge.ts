@@ -14,7 +14,7 @@ import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { parse } from './args.js';
 import { worstExitCode } from './matrix.js';
-import { kcidbOptionsFrom, processIo, readSummary, writeAtomic, writeReports, type Io } from './report.js';
+import { kcidbOptionsFrom, processIo, readBootedSummary, writeAtomic, writeReports, type Io } from './report.js';
 
 export const MERGE_HELP = `cxl-harness merge DIR... --out OUT [--run-id ID] [--origin NAME] [--artifacts-url URL [--artifacts-root ROOT]] [--json]
 
@@ -120,7 +120,7 @@ export async function loadShards(inputs: readonly string[], out: string, notRun:
     for (const dir of dirs) {
       if (seen.has(dir)) continue;
       seen.add(dir);
-      const summary = await readSummary(dir);
+      const summary = await readBootedSummary(dir);
       shards.push({ dir, summary, ...(await groupOf(dir, summary)) });
     }
   }

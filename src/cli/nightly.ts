@@ -11,7 +11,7 @@ import { HarnessError } from '../errors.js';
 import type { RunSummary } from '../report/model.js';
 import { shouldColor } from '../report/render.js';
 import { comparisonJson, describeComparison, parseMs, parseThreshold, renderComparison, type CompareDirsOptions, type DirComparison } from './compare.js';
-import { processIo, readSummary, writeAtomic, type Io } from './report.js';
+import { processIo, readBootedSummary, readSummary, writeAtomic, type Io } from './report.js';
 
 export const NIGHTLY_HELP = `cxl-harness nightly --baseline DIR [--update-baseline] [--timing-threshold R]
                     [--min-timing-delta MS] [--json] [run options...]
@@ -141,7 +141,7 @@ export async function readBaseline(baseline: string, updateBaseline: boolean): P
     });
   }
   try {
-    return await readSummary(baseline);
+    return await readBootedSummary(baseline, 'baseline ');
   } catch (e) {
     if (e instanceof HarnessError && !exists) {
       throw new HarnessError(e.code, `baseline ${e.message}`, { hint: 'pass an existing results dir, or --update-baseline to let this run become the first baseline', cause: e });

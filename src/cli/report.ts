@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { booted } from '../report/cases.js';
 import { toJUnit } from '../report/junit.js';
 import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
 import type { RunSummary } from '../report/model.js';
@@ -56,6 +57,22 @@ The table is coloured on a terminal; NO_COLOR=1 turns colour off, FORCE_COLOR=1 
 Exit codes: 0 rendered/written, 2 RESULTS_DIR has no (valid) summary.json or bad options.`;
 
 /** Read and sanity-check `<dir>/summary.json`; a clear HarnessError (exit 2) naming the path otherwise. */
+/**
+ * A results dir whose run got as far as a boot: one that ended before it (a download that
+ * failed, a build error) has no verdicts to merge or to compare against.
+ */
+export async function readBootedSummary(dir: string, role = ''): Promise<RunSummary> {
+  const summary = await readSummary(dir);
+  if (!booted(summary)) {
+    const why = summary.error ? `${summary.error.code}: ${summary.error.message.split('\n')[0]}` : `outcome ${summary.outcome}`;
+    throw new HarnessError('RESULTS_NOT_RUN', `${role}${dir} holds a run that never booted (${why}): it has no verdicts`, {
+      hint: 'run that job again (its reproducer.sh repeats it), or leave its dir out',
+      context: { dir },
+    });
+  }
+  return summary;
+}
+
 export async function readSummary(dir: string): Promise<RunSummary> {
   const file = join(dir, 'summary.json');
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);

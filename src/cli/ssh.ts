@@ -6,12 +6,11 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '../errors.js';
-import { requireQemu } from '../host/doctor.js';
 import { guestImage } from '../image/image.js';
 import { CRASH_PATTERN } from '../qemu/console.js';
 import { resolveKernel } from '../kernel/resolve.js';
-import { loadTopology } from '../qemu/topology.js';
 import { bootGuest } from '../run/boot.js';
+import { preflight } from '../run/preflight.js';
 import { Results } from '../run/results.js';
 import { parse, seconds } from './args.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
@@ -39,11 +38,12 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
     'boot-timeout': { type: 'string' },
     results: { type: 'string' },
   }, SSH_HELP);
-  await requireQemu();
-  const results = await Results.create(values.results ? { dir: values.results } : {});
+  const spec = kernelSpecFrom(values);
+  const location = values.results ? { dir: values.results } : {};
+  const { topology } = await preflight({ results: location, topology: values.topology!.includes('/') ? resolve(values.topology!) : values.topology!, kernel: spec });
+  const results = await Results.create(location);
   log(`results: ${results.dir}`);
-  const topology = loadTopology(values.topology!.includes('/') ? resolve(values.topology!) : values.topology!);
-  const kernel = await resolveKernel(kernelSpecFrom(values), log);
+  const kernel = await resolveKernel(spec, log);
   const image = await guestImage(kernel, { log });
   const { vm, ssh } = await bootGuest({ kernel, image, topology, dir: results.dir, accel: values.kvm ? 'kvm' : 'tcg', timeoutMs: seconds(values['boot-timeout'], '--boot-timeout', 180) });
   log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);

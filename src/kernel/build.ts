@@ -27,7 +27,7 @@ import {
 import { patchsetHash } from './identity.js';
 import { explainSetting, loadKconfig } from './kconfig.js';
 import { loadPatchSeries, type Patch } from './patches.js';
-import { fetchDebianKernelSource, resolveSourceDir, sourceIdentity, type KernelSource } from './source.js';
+import { debianSourcePackage, fetchDebianKernelSource, resolveSourceDir, sourceIdentity, type KernelSource } from './source.js';
 import { assertHostTools, toolchainIdentity } from './toolchain.js';
 import { applySeries, withWorkTree, type WorkTree } from './worktree.js';
 
@@ -112,15 +112,9 @@ async function readFragment(path: string, name: string): Promise<ConfigFragment>
   return { source: name, text: await readFile(path, 'utf8') };
 }
 
-async function resolveInputs(opts: PrepareOptions, report: Report): Promise<Inputs> {
-  report('source', 'resolving the kernel source');
-  const source = await resolveSource(opts.source);
-  if (source.kind === 'git' && source.dirty) {
-    report('source', `${source.dir} has uncommitted changes; building commit ${source.commit.slice(0, 12)} without them`);
-  }
-  const patches = opts.patches
-    ? await loadPatchSeries(opts.patches, opts.patchesRepo ?? (source.kind === 'git' ? source.dir : undefined))
-    : [];
+/** Everything of a build's inputs but the source tree itself: patches, fragments, base config. */
+async function readInputs(opts: PrepareOptions, gitDir: string | undefined): Promise<Omit<Inputs, 'source'>> {
+  const patches = opts.patches ? await loadPatchSeries(opts.patches, opts.patchesRepo ?? gitDir) : [];
   const builtin = [...(opts.builtinFragments ?? ['cxl.config']), ...(opts.debug ? ['debug.config'] : [])];
   const fragments: ConfigFragment[] = [];
   for (const name of builtin) fragments.push(await readFragment(join(packageRoot, 'kernel-config', name), `kernel-config/${name}`));
@@ -134,7 +128,30 @@ async function resolveInputs(opts: PrepareOptions, report: Report): Promise<Inpu
     const text = await readFile(opts.baseConfig, 'utf8');
     base = { key: `config:${sha256(text)}`, text };
   }
-  return { source, patches, fragments, settings, base };
+  return { patches, fragments, settings, base };
+}
+
+async function resolveInputs(opts: PrepareOptions, report: Report): Promise<Inputs> {
+  report('source', 'resolving the kernel source');
+  const source = await resolveSource(opts.source);
+  if (source.kind === 'git' && source.dirty) {
+    report('source', `${source.dir} has uncommitted changes; building commit ${source.commit.slice(0, 12)} without them`);
+  }
+  return { source, ...(await readInputs(opts, source.kind === 'git' ? source.dir : undefined)) };
+}
+
+/**
+ * Check a build's inputs without downloading or building anything (a Debian source package
+ * is looked up in the package lists only): the mistakes a build would otherwise meet late.
+ */
+export async function checkBuildInputs(opts: PrepareOptions): Promise<void> {
+  if ('debianPackage' in opts.source) {
+    await debianSourcePackage({ package: opts.source.debianPackage, ...(opts.source.suite ? { suite: opts.source.suite } : {}) });
+    await readInputs(opts, undefined);
+    return;
+  }
+  const source = await resolveSourceDir(opts.source.dir, opts.source.gitRef);
+  await readInputs(opts, source.kind === 'git' ? source.dir : undefined);
 }
 
 function make(wt: WorkTree, args: string[], log: string, timeoutMs = 30 * 60 * 1000) {

@@ -22,6 +22,11 @@ export interface DistroKernelOptions {
 export const DEFAULT_KERNEL_SUITE = 'sid';
 export const DEFAULT_KERNEL_PACKAGE = 'linux-image-amd64';
 
+/** The package a distro kernel spec names, looked up in the package lists (nothing else is downloaded). */
+export async function checkDistroKernel(options: Pick<DistroKernelOptions, 'suite' | 'package'> = {}): Promise<void> {
+  await resolvedOnce(await privateApt(options.suite ?? DEFAULT_KERNEL_SUITE), options.package ?? DEFAULT_KERNEL_PACKAGE);
+}
+
 export async function distroKernel(options: DistroKernelOptions = {}): Promise<KernelArtifact> {
   const suite = options.suite ?? DEFAULT_KERNEL_SUITE;
   const wanted = options.package ?? DEFAULT_KERNEL_PACKAGE;

@@ -1,7 +1,7 @@
 /** Turn what the user asked for (distro package, prebuilt image, source tree) into a KernelArtifact. */
 import type { KernelArtifact } from './artifact.js';
-import { buildKernel, printProgress, type BuildOptions } from './build.js';
-import { distroKernel, type DistroKernelOptions } from './distro.js';
+import { buildKernel, checkBuildInputs, printProgress, type BuildOptions } from './build.js';
+import { checkDistroKernel, distroKernel, type DistroKernelOptions } from './distro.js';
 import { prebuiltKernel } from './prebuilt.js';
 
 export type KernelSpec =
@@ -17,6 +17,23 @@ export async function resolveKernel(spec: KernelSpec, log: (line: string) => voi
       return prebuiltKernel(spec.image, spec.modules);
     case 'source':
       return buildKernel({ ...spec, onProgress: printProgress((l) => log(l.trimEnd())) });
+  }
+}
+
+/**
+ * Check what a kernel spec names without downloading or building anything (package lists
+ * aside): a missing image, a file that is no bzImage, an unknown suite or package, a missing
+ * source tree, patch series or fragment is refused before a run makes its results dir.
+ */
+export async function checkKernelSpec(spec: KernelSpec): Promise<void> {
+  switch (spec.kind) {
+    case 'distro':
+      return checkDistroKernel(spec);
+    case 'prebuilt':
+      await prebuiltKernel(spec.image, spec.modules);
+      return;
+    case 'source':
+      return checkBuildInputs(spec);
   }
 }
 

@@ -105,11 +105,8 @@ export interface DebianSourceOptions {
   package: string;
 }
 
-/**
- * Download and unpack a Debian linux-source package once: the tree lands in
- * `<cache>/kernel-src/<key>/tree`, keyed by package, version and the .deb's sha256.
- */
-export async function fetchDebianKernelSource(opts: DebianSourceOptions): Promise<KernelSource & { kind: 'debian' }> {
+/** The archive's fields of a linux-source package (nothing is downloaded but the package lists). */
+export async function debianSourcePackage(opts: DebianSourceOptions): Promise<Record<string, string>> {
   const suite = opts.suite ?? 'sid';
   const apt = await privateApt(suite);
   const fields = await showPackage(apt, opts.package);
@@ -119,7 +116,17 @@ export async function fetchDebianKernelSource(opts: DebianSourceOptions): Promis
       context: { suite, package: opts.package },
     });
   }
-  const debVersion = fields.Version;
+  return fields;
+}
+
+/**
+ * Download and unpack a Debian linux-source package once: the tree lands in
+ * `<cache>/kernel-src/<key>/tree`, keyed by package, version and the .deb's sha256.
+ */
+export async function fetchDebianKernelSource(opts: DebianSourceOptions): Promise<KernelSource & { kind: 'debian' }> {
+  const suite = opts.suite ?? 'sid';
+  const fields = await debianSourcePackage(opts);
+  const debVersion = fields.Version!;
   const debSha256 = fields.SHA256 ?? '';
   const key = hashParts({ package: opts.package, version: debVersion, sha256: debSha256 });
   const entry = await cached(
@@ -127,7 +134,7 @@ export async function fetchDebianKernelSource(opts: DebianSourceOptions): Promis
     key,
     async (tmp) => {
       const debDir = join(tmp, 'deb');
-      await downloadPackages(apt, [`${opts.package}=${debVersion}`], debDir);
+      await downloadPackages(await privateApt(suite), [`${opts.package}=${debVersion}`], debDir);
       const debs = (await readdir(debDir)).filter((f) => f.endsWith('.deb'));
       if (debs.length !== 1) throw new HarnessError('KERNEL_SRC_PACKAGE', `expected one .deb for ${opts.package}, found ${debs.length}`, { context: { debDir, debs } });
       const deb = join(debDir, debs[0]!);

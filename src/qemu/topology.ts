@@ -66,13 +66,14 @@ function volatileBelow(topology: Topology, bridgeId: string): Type3Device[] {
 /**
  * The memory of a region on window `index` as the guest's region flow makes it: one volatile
  * device below each host bridge the window interleaves across, each giving as much as the
- * smallest of them, within the window. 0 when a bridge has no volatile device.
+ * smallest of them (parse() refuses a window too small for that). 0 when a bridge has no
+ * volatile device.
  */
 export function regionSizeMiB(topology: Topology, index = 0): number {
   const w = topology.windows[index];
   if (!w) return 0;
   const shares = w.targets.map((id) => volatileBelow(topology, id)[0]?.sizeMiB ?? 0);
-  return Math.min(w.sizeMiB, shares.length * Math.min(...shares));
+  return shares.length * Math.min(...shares);
 }
 
 /**
@@ -182,6 +183,29 @@ function parse(data: unknown, file: string): Topology {
       window.granularity = g;
     }
     return window;
+  });
+  // QEMU numbers the buses below a host bridge from its busNr: one per root port. A bridge
+  // whose numbers run into the next one's leaves the guest's enumeration without a bus for a
+  // port, and its device never appears.
+  const byBus = [...hostBridges].sort((a, b) => a.busNr - b.busNr);
+  byBus.forEach((hb, k) => {
+    const last = hb.busNr + hb.rootPorts.length;
+    const field = `hostBridges[${hostBridges.indexOf(hb)}].busNr`;
+    if (last > 255) throw new FieldError(`${field} ${hb.busNr} leaves no bus numbers for the ${hb.rootPorts.length} root port(s) of ${hb.id} (they need ${hb.busNr + 1}-${last}, the last bus is 255); use a busNr of at most ${255 - hb.rootPorts.length}`);
+    const next = byBus[k + 1];
+    if (next && last >= next.busNr) {
+      throw new FieldError(`${field} ${hb.busNr}: host bridge ${hb.id} needs buses ${hb.busNr}-${last} for itself and its ${hb.rootPorts.length} root port(s), but ${next.id} starts at bus ${next.busNr}; move ${next.id} to busNr ${last + 1} or above`);
+    }
+  });
+  // The region flow gives a region one whole device below each target: the window must hold
+  // ways x the largest of them, or every region made on it fails at create time in the guest.
+  windows.forEach((w, i) => {
+    const sizes = w.targets.flatMap((id) => hostBridges.find((b) => b.id === id)!.rootPorts.map((rp) => rp.device).filter((d) => d.kind === 'volatile').map((d) => d.sizeMiB));
+    if (sizes.length === 0) return;
+    const need = w.targets.length * Math.max(...sizes);
+    if (w.sizeMiB < need) {
+      throw new FieldError(`windows[${i}].sizeMiB ${w.sizeMiB} is smaller than a region on it: ${w.targets.length} way(s) x ${Math.max(...sizes)} MiB (the largest volatile device below ${w.targets.join(', ')}) = ${need} MiB; make it at least ${need}`);
+    }
   });
   return {
     name: str(o.name, 'name'),

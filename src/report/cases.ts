@@ -61,6 +61,11 @@ function findingCases(findings: readonly ConsoleFinding[], options: OutcomeOptio
   });
 }
 
+/** Whether a run got as far as starting a guest (it has a boot step, however it ended). */
+export function booted(summary: Pick<RunSummary, 'steps'>): boolean {
+  return summary.steps.some((s) => /^boot\d*$/.test(s.name));
+}
+
 export function reportSuites(summary: RunSummary, options: OutcomeOptions = {}): ReportSuite[] {
   const suites: ReportSuite[] = [];
   const byName = new Map<string, ReportSuite>();
@@ -85,7 +90,8 @@ export function reportSuites(summary: RunSummary, options: OutcomeOptions = {}):
     if (check.observed !== undefined) c.observed = check.observed;
     suite.cases.push(c);
   }
-  suites.push({ name: 'console', cases: findingCases(summary.findings, options) });
+  // No boot, no console: a run that ended before it booted has nothing to say about one.
+  if (booted(summary)) suites.push({ name: 'console', cases: findingCases(summary.findings, options) });
   if (isAbnormalOutcome(summary.outcome)) {
     const reason = summary.error
       ? `${summary.error.code}: ${summary.error.message}`

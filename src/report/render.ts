@@ -80,7 +80,7 @@ export function renderSummary(summary: RunSummary, options: RenderOptions = {}):
   out.push('');
 
   out.push('logs');
-  out.push(`  ${'console'.padEnd(16)} ${path('console.log')}`);
+  if (suites.some((s) => s.name === 'console')) out.push(`  ${'console'.padEnd(16)} ${path('console.log')}`);
   for (const s of summary.steps) {
     const status = s.status === 'failed' ? paint('red', 'failed') : s.status;
     const where = s.log ? path(s.log) : '(no log)';
@@ -94,6 +94,8 @@ export function renderSummary(summary: RunSummary, options: RenderOptions = {}):
     out.push('');
   }
   const n = countVerdicts(summary.checks.map(enforceEvidence));
+  // The row the table shows for a run that did not complete is counted with the checks.
+  if (all.some((c) => c.id === 'run.outcome')) n.error++;
   const failing = all.filter((c) => c.finding && c.verdict === 'fail').length;
   const counts = [`${n.pass} passed`, `${n.fail} failed`, `${n.skip} skipped`, `${n.error} error${n.error === 1 ? '' : 's'}`];
   if (failing > 0) counts.push(`${failing} console finding${failing === 1 ? '' : 's'}`);

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
-import { requireQemu } from '../host/doctor.js';
+import { preflight } from '../run/preflight.js';
 import { GuestSession } from '../guest/session.js';
 import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
@@ -16,7 +16,7 @@ import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import { EVIDENCE_COMMAND, detectGeneration, parseEvidence } from '../suites/spm/generation.js';
 import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
-import { loadTopology, type Topology } from '../qemu/topology.js';
+import type { Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
 import { parseStepMarker, scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
@@ -81,7 +81,17 @@ interface BootState {
 }
 
 export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
-  const results = await Results.create({ ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) });
+  const location = { ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) };
+  let scenario = o.scenario;
+  const { topology, qemuVersion } = await preflight({
+    results: location,
+    topology: o.topology ?? o.scenario.topology,
+    ...('artifact' in o.kernel ? {} : { kernel: o.kernel }),
+    fits: (t) => {
+      scenario = bindScenarioToTopology(o.scenario, t);
+    },
+  });
+  const results = await Results.create(location);
   const log = o.log;
   const wallStart = Date.now();
   log(`results: ${results.dir}`);
@@ -119,12 +129,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
   };
 
   try {
-    const topology = loadTopology(o.topology ?? o.scenario.topology);
     repro.topology = topology.name;
     results.summary.topology = { name: topology.name, file: topology.file };
-    const scenario = bindScenarioToTopology(o.scenario, topology);
-    // Host preflight first, as for run: a missing or old QEMU is said before any download or build.
-    repro.qemu = await requireQemu();
+    repro.qemu = qemuVersion;
     results.summary.qemu = { version: repro.qemu, accel: o.accel };
     const kernel = await results.step('kernel', () => ('artifact' in o.kernel ? Promise.resolve(o.kernel.artifact) : resolveKernel(o.kernel, log)));
     results.summary.kernel = kernel.identity;

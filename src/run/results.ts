@@ -39,6 +39,11 @@ export class Results {
     };
   }
 
+  /** Refuse, before anything else happens, a results location create() could not use. */
+  static async check(options: { base?: string; dir?: string } = {}): Promise<void> {
+    await assertCreatable(resolve(options.dir ?? join(options.base ?? 'results', 'new')));
+  }
+
   /** Make `<base>/<timestamp>-<random>` (or exactly `dir` when given). */
   static async create(options: { base?: string; dir?: string } = {}): Promise<Results> {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');

@@ -12,20 +12,20 @@ import { guestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import type { Accel } from '../qemu/argv.js';
-import { loadTopology, type Topology } from '../qemu/topology.js';
+import type { Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
 import { toJUnit } from '../report/junit.js';
 import { toKcidb } from '../report/kcidb.js';
 import type { Outcome, RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
-import { requireQemu } from '../host/doctor.js';
 import { CRASH_PATTERN } from '../qemu/console.js';
 import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
 import { assertGuestCxl, bootGuest } from './boot.js';
 import { interruptedBy, whenInterrupted } from './interrupt.js';
 import { Results } from './results.js';
+import { preflight } from './preflight.js';
 import { writeReproducer } from './reproducer.js';
 
 export interface RunOptions {
@@ -50,8 +50,25 @@ export interface RunHandle {
   summary: RunSummary;
 }
 
+/** A topology the suite cannot use, refused in the preflight. */
+function suitedTopology(suite: Suite): (topology: Topology) => void {
+  return (topology) => {
+    const unsuited = suite.unsuitedTopology?.(topology);
+    if (unsuited) {
+      throw new HarnessError('TOPOLOGY_UNSUITED', `suite ${suite.name} cannot run on topology ${topology.name} (${topology.file}): ${unsuited}`, {
+        hint: `use the suite's own topology (--topology ${suite.defaultTopology}, or leave --topology out), or add what is missing to ${topology.file}`,
+        context: { suite: suite.name, topology: topology.name },
+      });
+    }
+  };
+}
+
 export async function runHarness(options: RunOptions): Promise<RunHandle> {
-  const results = await Results.create({ ...(options.resultsDir ? { dir: options.resultsDir } : {}), ...(options.resultsBase ? { base: options.resultsBase } : {}) });
+  const location = { ...(options.resultsDir ? { dir: options.resultsDir } : {}), ...(options.resultsBase ? { base: options.resultsBase } : {}) };
+  const { topology, qemuVersion } = await preflight({
+    results: location, topology: options.topology ?? options.suite.defaultTopology, kernel: options.kernel, fits: suitedTopology(options.suite),
+  });
+  const results = await Results.create(location);
   const { summary } = results;
   const log = options.log;
   log(`results: ${results.dir}`);
@@ -66,17 +83,8 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     return results.step(name, fn);
   };
   try {
-    const topology = loadTopology(options.topology ?? options.suite.defaultTopology);
     summary.topology = { name: topology.name, file: topology.file };
-    const unsuited = options.suite.unsuitedTopology?.(topology);
-    if (unsuited) {
-      throw new HarnessError('TOPOLOGY_UNSUITED', `suite ${options.suite.name} cannot run on topology ${topology.name} (${topology.file}): ${unsuited}`, {
-        hint: `use the suite's own topology (--topology ${options.suite.defaultTopology}, or leave --topology out), or add what is missing to ${topology.file}`,
-        context: { suite: options.suite.name, topology: topology.name },
-      });
-    }
-    // Host preflight first: a missing or old QEMU is said before any download or build.
-    summary.qemu = { version: await requireQemu(), accel: options.accel };
+    summary.qemu = { version: qemuVersion, accel: options.accel };
     const kernel = await step('kernel', () => resolveKernel(options.kernel, log));
     summary.kernel = kernel.identity;
     log(`kernel: ${kernel.release ?? kernel.image}`);
@@ -99,7 +107,9 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
       summary.qemu!.argv = b.vm.argv;
       summary.timings[`${name ?? 'boot'}ToSshMs`] = b.bootMs;
       log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s (ssh on 127.0.0.1:${b.vm.sshPort})`);
-      return new GuestSession(b.ssh, results);
+      const session = new GuestSession(b.ssh, results);
+      session.agent.prestart();
+      return session;
     };
 
     let guest = await boot();

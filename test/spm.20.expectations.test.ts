@@ -90,6 +90,9 @@ t.test('zswap: v2 stores on S 1:1 with the pool flat; the leak fails the v2 chec
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true);
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 0, incompressibleDelta: 0, poolTotalSizeDelta: 0 }), true, 'how stock zswap stores (6.12 rejects random pages) is observed, not judged');
   t.match(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: 0, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), /S MemFree moved 0 KiB.*pool_total_size grew/);
+  // Recorded on the v2 kernel: 104 KiB of earlier checks' pages on S freed while zswap stored 256 pages there.
+  t.equal(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: -920, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 0 }), true, 'pages freed on S meanwhile do not hide the store');
+  t.equal(judge(ROWS.zswapStore, 'spm-v2', { swappedOut: 256, spmMemFreeDeltaKiB: -700, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 0 }), 'S MemFree moved -700 KiB for 256 pages');
   // Recorded on a cold CI run of the stock kernel: S MemFree rose while zswap stored in its pool.
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: 396, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), true, 'a rise on S is not zswap storing there');
   t.equal(judge(ROWS.zswapStore, 'stock', { swappedOut: 256, spmMemFreeDeltaKiB: -1024, storedPagesDelta: 256, incompressibleDelta: 256, poolTotalSizeDelta: 1048576 }), 'S MemFree dropped 1024 KiB', 'a v2-like drop on a stock kernel fails');

@@ -50,7 +50,7 @@ export class GuestSession {
     const prober = (suffix: string, defaults?: Record<string, unknown>): RemoteProber =>
       createRemoteProber(async (name, args, argv) => {
         const { answer } = await this.request(`probe-${name}${suffix}`, 'probe', { name, args }, PROBE_TIMEOUT_MS, shellCommand(argv));
-        return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error, timedOut: answer.code === 'TIMED_OUT' || answer.code === 'AGENT_HUNG' };
+        return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: `${answer.code}: ${answer.error}`, timedOut: answer.code === 'TIMED_OUT' || answer.code === 'AGENT_HUNG' };
       }, defaults ? { defaults } : {});
     this.probe = prober('');
     this.oomFirstProbe = prober('-oom-first', { oomScoreAdj: 1000 });

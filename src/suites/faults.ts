@@ -4,14 +4,17 @@
  * kernel. The faults, in order, come from $CXL_HARNESS_FAULT (comma-separated):
  * - panic: `echo c > /proc/sysrq-trigger`;
  * - hang: a command that never returns (`sleep`), for the check watchdog;
- * - garbage: the guest's probe runner prints garbage instead of JSON;
+ * - garbage: the guest agent prints garbage instead of its hello and dies;
  * - drop-ssh: the SSH connection dies under a running command, then a next check runs;
  * - wait: a long command, for faults injected from outside (signals, killing QEMU).
  * Before a fault fires, `selftest-armed.txt` in the results dir names it, so a test knows when.
  */
 import { HarnessError } from '../errors.js';
 import { shellQuote } from '../proc.js';
+import { AGENT_COMMAND } from '../guest/agent.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
+
+const AGENT_MAIN = AGENT_COMMAND[1]!;
 
 export const FAULTS = ['panic', 'hang', 'garbage', 'drop-ssh', 'wait'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -48,17 +51,22 @@ const FAULT_CHECKS: Record<Fault, (ctx: SuiteContext) => Promise<unknown>> = {
       return { passed: false, expected: 'never returns', observed: { exitCode: r.exitCode }, reason: 'the stuck command returned' };
     }),
   garbage: (ctx) =>
-    ctx.check('selftest.garbage', 'the guest probe runner prints garbage (the check must be error, raw output kept)', async (c: CheckApi) => {
-      const garbage = '#!/bin/sh\nprintf \'{"probe": "nodes", "ok": tru\\001\\377 garbage\\n\'\necho "half a traceback" >&2\nexit 0\n';
-      const setup = await c.guest.run('garbage-setup', `printf '%s' ${shellQuote(garbage)} > /tmp/garbage && chmod 755 /tmp/garbage && mount --bind /tmp/garbage /usr/local/bin/cxl-harness`);
-      c.require('the garbage probe runner is in place', setup.exitCode === 0, setup.stderr.trim());
+    ctx.check('selftest.garbage', 'the guest agent prints garbage and dies (the check must be error, what it printed kept)', async (c: CheckApi) => {
+      // The running agent is killed; the one started in its place is this script.
+      const garbage = 'process.stdout.write(\'{"probe": "nodes", "ok": tru\\u0001\\u00ff garbage\\n\'); process.stderr.write(\'half a traceback\\n\'); process.exit(1);\n';
+      const setup = await c.guest.run('garbage-setup', [
+        `printf '%s' ${shellQuote(garbage)} > /tmp/garbage.js`,
+        `mount --bind /tmp/garbage.js ${AGENT_MAIN}`,
+        `pkill -f 'node ${AGENT_MAIN.replace(/main\.js$/, 'mai[n].js')}'; true`,
+      ].join(' && '));
+      c.require('the garbage agent is in place', setup.exitCode === 0, setup.stderr.trim());
       await arm(ctx, 'garbage');
       try {
         const r = await c.guest.probe.run('nodes');
         c.require('the nodes probe answered', !('failure' in r), 'failure' in r ? r.message : undefined);
         return { passed: true, expected: 'a probe answer', observed: r };
       } finally {
-        await c.guest.run('garbage-teardown', ['umount', '/usr/local/bin/cxl-harness']);
+        await c.guest.run('garbage-teardown', ['umount', AGENT_MAIN]);
       }
     }),
   'drop-ssh': async (ctx) => {

@@ -331,7 +331,10 @@ export const ROWS = {
       // How an unpatched zswap stores random pages (raw in zsmalloc on 7.x, rejected on 6.12) is
       // not an SPM property: recorded as an observation, not judged.
       stock: { expected: 'S MemFree unchanged (zswap takes nothing from S); the pool is recorded', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB < 256, `S MemFree dropped ${-o.spmMemFreeDeltaKiB} KiB`]) },
-      'spm-v2': { expected: 'S MemFree drops ~4 KiB per stored page; stored_pages and stored_incompressible_pages up; pool_total_size flat', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB >= 4 * o.swappedOut * 0.9, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB for ${o.swappedOut} pages`], [o.storedPagesDelta > 0 && o.incompressibleDelta > 0, `stored_pages +${o.storedPagesDelta}, incompressible +${o.incompressibleDelta}`], [o.poolTotalSizeDelta <= 4096, `pool_total_size grew ${o.poolTotalSizeDelta}`]) },
+      // ~4 KiB a page, less what earlier checks' pages on S are freed meanwhile (seen: 920 KiB
+      // for 256 pages, 104 KiB freed while zswap stored): three quarters is the bound, three
+      // times stock's.
+      'spm-v2': { expected: 'S MemFree drops ~4 KiB per stored page; stored_pages and stored_incompressible_pages up; pool_total_size flat', judge: (o) => all([o.swappedOut > 0, 'nothing was swapped out'], [-o.spmMemFreeDeltaKiB >= 4 * o.swappedOut * 0.75, `S MemFree moved ${o.spmMemFreeDeltaKiB} KiB for ${o.swappedOut} pages`], [o.storedPagesDelta > 0 && o.incompressibleDelta > 0, `stored_pages +${o.storedPagesDelta}, incompressible +${o.incompressibleDelta}`], [o.poolTotalSizeDelta <= 4096, `pool_total_size grew ${o.poolTotalSizeDelta}`]) },
     },
   } satisfies Row<ZswapStoreObs>,
 

@@ -51,6 +51,9 @@ ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
+# The harness's own code (agent, probes, repro loop) is a disk of its own, read-only.
+mount -o ro LABEL=cxlh-payload /opt/cxl-harness || say "the harness payload disk (LABEL=cxlh-payload) did not mount"
+
 mkdir -p /run/sshd /var/log
 /usr/sbin/sshd -E /var/log/sshd.log || say "sshd failed to start"
 say "guest ready"

@@ -13,6 +13,7 @@ function spec(name: string, over: Partial<VmSpec> = {}): VmSpec {
     initrd: '/k/initramfs.cpio',
     append: 'APPEND',
     rootImage: '/img/root.ext4',
+    payloadImage: '/img/payload.ext4',
     consoleLog: '/r/console.log',
     qmpSocket: '/tmp/q.qmp',
     sshPort: 2222,
@@ -36,6 +37,8 @@ const TAIL = [
   '-append', 'APPEND',
   '-drive', 'file=/img/root.ext4,if=none,id=root,format=raw,snapshot=on,cache=unsafe',
   '-device', 'virtio-blk-pci,bus=pcie.0,drive=root,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
+  '-drive', 'file=/img/payload.ext4,if=none,id=payload,format=raw,readonly=on',
+  '-device', 'virtio-blk-pci,bus=pcie.0,drive=payload,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
   '-netdev', 'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22',
   '-device', 'virtio-net-pci,bus=pcie.0,netdev=net0,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
   '-chardev', 'file,id=console0,path=/r/console.log',
@@ -106,7 +109,7 @@ t.test('50 the measured facts hold for every preset and both accelerators', asyn
       t.same(values('-numa'), ['node,nodeid=0,cpus=0-1,memdev=ram-node0'], `${label}: SRAT node 0`);
       // Every virtio device gets the safe-DMA options, or DMA into CXL pages hangs the guest.
       const virtio = values('-device').filter((d) => d.startsWith('virtio'));
-      t.equal(virtio.length, 2, `${label}: two virtio devices`);
+      t.equal(virtio.length, 3, `${label}: three virtio devices (root, payload, net)`);
       for (const d of virtio) t.ok(d.endsWith(`,${VIRTIO_SAFE_DMA}`), `${label}: ${d.split(',')[0]} has ${VIRTIO_SAFE_DMA}`);
       // The guest is reachable from this host only, and reaches nothing.
       t.same(values('-netdev'), ['user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22'], `${label}: restricted net, hostfwd on 127.0.0.1`);
@@ -114,6 +117,7 @@ t.test('50 the measured facts hold for every preset and both accelerators', asyn
       t.ok(argv.includes('-no-reboot'), `${label}: -no-reboot`);
       // The cached image is never written.
       t.match(values('-drive')[0], /,snapshot=on,/, `${label}: root image snapshot=on`);
+      t.match(values('-drive')[1], /,readonly=on$/, `${label}: payload image read-only`);
       t.same(values('-accel'), [accel], `${label}: accel`);
     }
   }
@@ -124,6 +128,7 @@ t.test('60 without an initrd or a root image those options are left out', async 
   const s = spec('default');
   delete s.initrd;
   delete s.rootImage;
+  delete s.payloadImage;
   const argv = topologyToArgv(s);
   t.notOk(argv.includes('-initrd'));
   t.notOk(argv.includes('-drive'));

@@ -6,9 +6,10 @@ import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
 export const IMAGE_HELP = `cxl-harness image [kernel options]
 
-Build the guest image (Debian trixie root with ndctl/cxl/daxctl, numactl, Node, sshd, the
-probe addon and guest-scripts/, plus the kernel's modules) and the first-stage initramfs,
-or report the cached ones. Prints their paths.
+Build the guest's disks (the root image: Debian trixie with ndctl/cxl/daxctl, numactl, Node,
+sshd and the kernel's modules; the payload image: the probe addon, dist/probe, dist/agent and
+guest-scripts/, mounted read-only at /opt/cxl-harness) and the first-stage initramfs, or
+report the cached ones. Prints their paths.
 
 ${KERNEL_HELP}`;
 
@@ -17,6 +18,6 @@ export async function imageCommand(argv: string[], log: (line: string) => void):
   const kernel = await resolveKernel(kernelSpecFrom(values), log);
   const t = Date.now();
   const image = await guestImage(kernel, { log });
-  process.stdout.write(JSON.stringify({ kernel: kernel.image, release: kernel.release, image: image.image, initramfs: image.initramfs, cached: image.hit, ms: Date.now() - t }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ kernel: kernel.image, release: kernel.release, image: image.image, payload: image.payload, initramfs: image.initramfs, cached: image.hit, ms: Date.now() - t }, null, 2) + '\n');
   return 0;
 }

@@ -20,7 +20,7 @@ export async function topologyCommand(argv: string[]): Promise<number> {
     const t = loadTopology(name);
     if (verb === 'show') process.stdout.write(JSON.stringify(t, null, 2) + '\n');
     else {
-      const args = topologyToArgv({ topology: t, kernel: 'KERNEL', initrd: 'INITRAMFS', append: kernelCmdline(), rootImage: 'ROOT.ext4', consoleLog: 'console.log', qmpSocket: 'qmp.sock', sshPort: 2222, accel: 'tcg' });
+      const args = topologyToArgv({ topology: t, kernel: 'KERNEL', initrd: 'INITRAMFS', append: kernelCmdline(), rootImage: 'ROOT.ext4', payloadImage: 'PAYLOAD.ext4', consoleLog: 'console.log', qmpSocket: 'qmp.sock', sshPort: 2222, accel: 'tcg' });
       process.stdout.write(shellCommand(['qemu-system-x86_64', ...args]) + '\n');
     }
     return 0;

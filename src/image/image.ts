@@ -1,9 +1,11 @@
 /**
- * The guest image: the cached Debian root tree plus the kernel's modules, the probe addon,
- * the guest agent and probe library (dist/agent, dist/probe), guest-scripts/ and the
- * harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
- * (no loop mounts). Cached by a hash of every input; QEMU attaches it with snapshot=on,
- * so the cached file is never modified and parallel runs can share it.
+ * The guest's disks. The root image: the cached Debian root tree plus the kernel's modules,
+ * the guest init and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
+ * (no loop mounts). The payload image: what the harness itself runs in the guest (the probe
+ * addon, dist/probe, dist/agent, guest-scripts/), a few MiB that init mounts read-only at
+ * /opt/cxl-harness, so that a change to the harness's own code rebuilds it in about a second
+ * and never the root image of every kernel. Each is cached by a hash of its inputs; QEMU
+ * attaches both read-only to the cache (snapshot=on, readonly=on), so parallel runs share them.
  */
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,20 +23,26 @@ import { sshKeys, type SshKeys } from './keys.js';
 export interface GuestImage {
   /** ext4 root image. */
   image: string;
+  /** ext4 payload image (label cxlh-payload), mounted at /opt/cxl-harness. */
+  payload: string;
   /** First-stage initramfs for this kernel. */
   initramfs: string;
   keys: SshKeys;
-  /** Cache key of the image (hash of its recipe and inputs). */
+  /** Cache key of the root image (hash of its recipe and inputs). */
   key: string;
   /** True when nothing had to be built. */
   hit: boolean;
 }
+
+/** The label init mounts the payload by (guest-scripts/init.sh). */
+export const PAYLOAD_LABEL = 'cxlh-payload';
 
 /** Files of the harness that go into the guest, relative to the package root. */
 const ADDON = join('build', 'Release', 'cxl_probe.node');
 const PROBE_JS = join('dist', 'probe');
 const AGENT_JS = join('dist', 'agent');
 const GUEST_SCRIPTS = 'guest-scripts';
+const INIT = join(GUEST_SCRIPTS, 'init.sh');
 
 export async function guestImage(
   kernel: KernelArtifact,
@@ -52,16 +60,14 @@ export async function guestImage(
   const tree = await rootTree(recipe, options.log);
   const keys = await sshKeys();
   const initramfs = await buildInitramfs(kernel, join(tree.tree, 'usr', 'bin', 'busybox'));
+  const payload = await payloadImage(options.log);
   const key = hashParts({
-    version: '1',
+    version: '2',
     tree: tree.key,
     release: kernel.release ?? '',
     modulesDir: kernel.modulesDir ?? '',
     modulesDep: kernel.modulesDir ? await readFile(join(kernel.modulesDir, 'modules.dep')).catch(() => '') : '',
-    addon: await readFile(join(packageRoot, ADDON)),
-    probe: await hashTree(join(packageRoot, PROBE_JS)),
-    agent: await hashTree(join(packageRoot, AGENT_JS)),
-    scripts: await hashTree(join(packageRoot, GUEST_SCRIPTS)),
+    init: await readFile(join(packageRoot, INIT)),
     keys: keys.clientPub + keys.hostPub,
   });
   const entry = await cached('images', key, async (dir) => {
@@ -81,7 +87,37 @@ export async function guestImage(
       await rm(stage, { recursive: true, force: true });
     }
   }, { tree: tree.key, release: kernel.release });
-  return { image: join(entry.dir, 'root.ext4'), initramfs, keys, key, hit: entry.hit && tree.hit };
+  return { image: join(entry.dir, 'root.ext4'), payload: payload.image, initramfs, keys, key, hit: entry.hit && tree.hit && payload.hit };
+}
+
+/** The payload disk, keyed only by what goes into it. */
+async function payloadImage(log?: (line: string) => void): Promise<{ image: string; hit: boolean }> {
+  const key = hashParts({
+    version: '1',
+    addon: await readFile(join(packageRoot, ADDON)),
+    probe: await hashTree(join(packageRoot, PROBE_JS)),
+    agent: await hashTree(join(packageRoot, AGENT_JS)),
+    scripts: await hashTree(join(packageRoot, GUEST_SCRIPTS)),
+  });
+  const entry = await cached('payloads', key, async (dir) => {
+    log?.('assembling the harness payload disk (ext4)');
+    const stage = join(dir, 'stage');
+    await mkdir(join(stage, 'build', 'Release'), { recursive: true });
+    await cp(join(packageRoot, ADDON), join(stage, ADDON));
+    for (const tree of [PROBE_JS, AGENT_JS, GUEST_SCRIPTS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
+    await writeFile(join(stage, 'package.json'), '{"type":"module"}\n');
+    try {
+      const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);
+      await run('mkfs.ext4', ['-q', '-F', '-L', PAYLOAD_LABEL, '-E', 'root_owner=0:0', '-d', stage, join(dir, 'payload.ext4'), `${usedMiB * 2 + 8}M`], {
+        errorCode: 'IMAGE_BUILD_FAILED',
+        hint: 'install e2fsprogs >= 1.43 (mkfs.ext4 -d)',
+        logFile: join(dir, 'mkfs.log'),
+      });
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+  });
+  return { image: join(entry.dir, 'payload.ext4'), hit: entry.hit };
 }
 
 async function populate(root: string, kernel: KernelArtifact, keys: SshKeys): Promise<void> {
@@ -90,15 +126,10 @@ async function populate(root: string, kernel: KernelArtifact, keys: SshKeys): Pr
     await mkdir(dest, { recursive: true });
     await run('cp', ['-a', '--no-preserve=ownership', `${kernel.modulesDir}/.`, dest]);
   }
-  const opt = join(root, 'opt', 'cxl-harness');
-  await mkdir(join(opt, 'build', 'Release'), { recursive: true });
-  await cp(join(packageRoot, ADDON), join(opt, ADDON));
-  await cp(join(packageRoot, PROBE_JS), join(opt, PROBE_JS), { recursive: true });
-  await cp(join(packageRoot, AGENT_JS), join(opt, AGENT_JS), { recursive: true });
-  await cp(join(packageRoot, GUEST_SCRIPTS), join(opt, GUEST_SCRIPTS), { recursive: true });
-  await writeFile(join(opt, 'package.json'), '{"type":"module"}\n');
+  // The payload disk is mounted here by init.
+  await mkdir(join(root, 'opt', 'cxl-harness'), { recursive: true });
   await writeFile(join(root, 'usr', 'local', 'bin', 'cxl-harness'), '#!/bin/sh\nexec node /opt/cxl-harness/dist/agent/cli.js "$@"\n', { mode: 0o755 });
-  await cp(join(packageRoot, GUEST_SCRIPTS, 'init.sh'), join(root, 'sbin', 'cxl-init'));
+  await cp(join(packageRoot, INIT), join(root, 'sbin', 'cxl-init'));
   await chmod(join(root, 'sbin', 'cxl-init'), 0o755);
 
   // Key-only root login with the harness's key; the host key is the one the harness pins.

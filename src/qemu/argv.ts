@@ -18,6 +18,8 @@ export interface VmSpec {
   append: string;
   /** Root disk image (ext4, raw); attached with snapshot=on so the cached image is never written. */
   rootImage?: string;
+  /** The harness payload disk (read-only), mounted by the guest's init at /opt/cxl-harness. */
+  payloadImage?: string;
   consoleLog: string;
   qmpSocket: string;
   /** Host port forwarded (on 127.0.0.1 only) to the guest's sshd. */
@@ -72,6 +74,12 @@ export function topologyToArgv(spec: VmSpec): string[] {
     argv.push(
       '-drive', `file=${spec.rootImage},if=none,id=root,format=raw,snapshot=on,cache=unsafe`,
       '-device', `virtio-blk-pci,bus=pcie.0,drive=root,${VIRTIO_SAFE_DMA}`,
+    );
+  }
+  if (spec.payloadImage) {
+    argv.push(
+      '-drive', `file=${spec.payloadImage},if=none,id=payload,format=raw,readonly=on`,
+      '-device', `virtio-blk-pci,bus=pcie.0,drive=payload,${VIRTIO_SAFE_DMA}`,
     );
   }
   argv.push(

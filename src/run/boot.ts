@@ -45,6 +45,7 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       initrd: options.image.initramfs,
       append: kernelCmdline({ extra: options.extraCmdline ?? [] }),
       rootImage: options.image.image,
+      payloadImage: options.image.payload,
       accel: options.accel,
     },
   });

@@ -1,5 +1,6 @@
 /** Command-line parsing shared by the commands: node:util parseArgs plus typed conversions. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { KcidbOptions } from '../report/kcidb.js';
 import { HarnessError } from '../errors.js';
 
 /**
@@ -40,4 +41,9 @@ export function seconds(value: string | undefined, name: string, fallback: numbe
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new HarnessError('USAGE', `${name} takes a number of seconds > 0 (got "${value}")`);
   return n * 1000;
+}
+
+/** KCIDB options from --origin / --artifacts-url values. */
+export function kcidbOptionsFrom(values: { origin?: string | undefined; 'artifacts-url'?: string | undefined }): KcidbOptions {
+  return { ...(values.origin ? { origin: values.origin } : {}), ...(values['artifacts-url'] ? { artifactsBaseUrl: values['artifacts-url'] } : {}) };
 }

@@ -4,7 +4,8 @@ import { compareRuns, type RunComparison, type TimingChange } from '../report/co
 import type { RunSummary } from '../report/model.js';
 import { shouldColor } from '../report/render.js';
 import { parse } from './args.js';
-import { processIo, readSummary, type Io } from './report.js';
+import { readSummary } from '../run/report-files.js';
+import { processIo, type Io } from './io.js';
 
 export const DEFAULT_TIMING_THRESHOLD = 0.5;
 

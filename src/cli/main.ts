@@ -8,6 +8,7 @@ import { ExitCode, isHarnessError } from '../errors.js';
 import { doctor } from '../host/doctor.js';
 import { stopAll } from '../qemu/vm.js';
 import { interrupt, interruptedBy } from '../run/interrupt.js';
+import { TOOL_VERSION } from '../run/results.js';
 import { parse } from './args.js';
 import { imageCommand, IMAGE_HELP } from './image.js';
 import { kernelCommand, KERNEL_CMD_HELP } from './kernel.js';
@@ -57,6 +58,7 @@ function usage(): string {
     'cxl-harness: validate Linux memory-management work on emulated CXL memory under QEMU',
     '',
     'usage: cxl-harness <command> [options]     (cxl-harness <command> --help for its options)',
+    '       cxl-harness --version',
     '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
@@ -69,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`cxl-harness ${TOOL_VERSION}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

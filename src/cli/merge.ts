@@ -12,9 +12,10 @@ import { jobId } from '../report/matrix.js';
 import { mergeShards } from '../report/merge.js';
 import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
-import { parse } from './args.js';
+import { kcidbOptionsFrom, parse } from './args.js';
 import { worstExitCode } from './matrix.js';
-import { kcidbOptionsFrom, processIo, readBootedSummary, writeAtomic, writeReports, type Io } from './report.js';
+import { readBootedSummary, writeAtomic, writeReports } from '../run/report-files.js';
+import { processIo, type Io } from './io.js';
 
 export const MERGE_HELP = `cxl-harness merge DIR... --out OUT [--run-id ID] [--origin NAME] [--artifacts-url URL [--artifacts-root ROOT]] [--json]
 

@@ -75,12 +75,6 @@ export async function showPackage(apt: PrivateApt, name: string): Promise<Record
   return parseControl(r.stdout);
 }
 
-/** Package names matching a regular expression (apt-cache search --names-only). */
-export async function searchPackages(apt: PrivateApt, regex: string): Promise<string[]> {
-  const r = await run('apt-cache', [...apt.options, 'search', '--names-only', regex]);
-  return r.stdout.split('\n').map((l) => l.split(' - ')[0]!.trim()).filter(Boolean);
-}
-
 export async function downloadPackages(apt: PrivateApt, names: string[], destDir: string): Promise<void> {
   await mkdir(destDir, { recursive: true });
   await run('apt-get', [...apt.options, '-q', 'download', ...names], {

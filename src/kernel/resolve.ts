@@ -36,14 +36,3 @@ export async function checkKernelSpec(spec: KernelSpec): Promise<void> {
       return checkBuildInputs(spec);
   }
 }
-
-export function describeKernelSpec(spec: KernelSpec): string {
-  switch (spec.kind) {
-    case 'distro':
-      return `Debian ${spec.suite ?? 'sid'} ${spec.package ?? 'linux-image-amd64'}`;
-    case 'prebuilt':
-      return spec.image;
-    case 'source':
-      return `source ${'dir' in spec.source ? spec.source.dir : spec.source.debianPackage}${spec.patches ? ` + ${spec.patches}` : ''}`;
-  }
-}

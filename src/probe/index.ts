@@ -5,51 +5,16 @@
  */
 import { readText } from './sysfs.js';
 import { cpusetProbe, procStatusProbe, type CpusetArgs, type CpusetResult, type ProcStatusNodes } from './cpuset.js';
-import type { Outcome } from './errno.js';
-import { runIsolated, type IsolationOptions, type ProbeFailure } from './isolate.js';
-import type { MempolicyArgs, MempolicyResult } from './mempolicy.js';
+import { runIsolated, type IsolationOptions } from './isolate.js';
+import type { MempolicyResult } from './mempolicy.js';
 import { nodesProbe, type NodesResult } from './nodes.js';
-import type { WriteFileArgs, WriteFileResult } from './operations.js';
-import type { MappingArgs, MigratePagesResult, MigratePidResult, MovePagesResult, PlacementResult } from './placement.js';
+import type { WriteFileResult } from './operations.js';
+import type { MigratePagesResult, MigratePidResult, MovePagesResult, PlacementResult } from './placement.js';
 import { probeSpecs, resolveArgs, type ProbeName } from './spec.js';
+import type { ProbeArgs, ProbeOutput, ProbeResults } from './types.js';
 import { zswapProbe, type ZswapArgs, type ZswapResult } from './zswap.js';
 
-export interface ReadFileResult extends Outcome {
-  probe: 'read-file';
-  path: string;
-  value?: string;
-}
-
-/** Arguments each probe takes (all optional but the required ones; defaults come from spec.ts). */
-export interface ProbeArgs {
-  nodes: Record<string, never>;
-  mempolicy: MempolicyArgs & IsolationOptions;
-  place: Partial<MappingArgs> & IsolationOptions;
-  'move-pages': Partial<MappingArgs> & { to: number; moveAll?: boolean } & IsolationOptions;
-  'migrate-pages': Partial<MappingArgs> & { from: number[]; to: number[] } & IsolationOptions;
-  'migrate-pid': { pid: number; from: number[]; to: number[] } & IsolationOptions;
-  cpuset: Partial<CpusetArgs>;
-  'proc-status': { pid?: number };
-  zswap: Partial<ZswapArgs>;
-  'read-file': { path: string };
-  'write-file': WriteFileArgs & IsolationOptions;
-}
-
-export interface ProbeResults {
-  nodes: NodesResult;
-  mempolicy: MempolicyResult;
-  place: PlacementResult;
-  'move-pages': MovePagesResult;
-  'migrate-pages': MigratePagesResult;
-  'migrate-pid': MigratePidResult;
-  cpuset: CpusetResult;
-  'proc-status': ProcStatusNodes;
-  zswap: ZswapResult;
-  'read-file': ReadFileResult;
-  'write-file': WriteFileResult;
-}
-
-export type ProbeOutput<N extends ProbeName> = ProbeResults[N] | ProbeFailure;
+export type { ProbeArgs, ProbeOutput, ProbeResults, ReadFileResult } from './types.js';
 
 /** Arguments validated and defaulted by spec.ts, hence the casts below. */
 type Resolved = Record<string, unknown>;

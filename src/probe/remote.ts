@@ -6,7 +6,7 @@
  * This module never loads the addon: the host may only orchestrate.
  */
 import type { ProbeFailure } from './isolate.js';
-import type { ProbeArgs, ProbeOutput } from './index.js';
+import type { ProbeArgs, ProbeOutput } from './types.js';
 import { formatProbeArgv, resolveArgs, type ProbeName } from './spec.js';
 
 /** What the transport got back: the probe's result, or why there is none. */

@@ -197,10 +197,6 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((vm) => vm.stop(2000)));
 }
 
-export function liveVmCount(): number {
-  return live.size;
-}
-
 export function qemuHint(stderr: string): string {
   if (/phys-bits too low|Address space limit/.test(stderr)) {
     return 'the topology needs more guest physical address space than the CPU model has (40 bits = 1 TiB under TCG): make the windows (windows[].sizeMiB) or ramMiB smaller';

@@ -5,14 +5,16 @@
  * A full disk is one clear error naming the file, and never leaves half a file behind.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
+import { constants, existsSync, readFileSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { scanConsole } from '../report/console-scan.js';
 import type { CheckResult, ConsoleFinding, RunSummary, StepRecord } from '../report/model.js';
 
-export const TOOL_VERSION = '0.1.0';
+/** The harness's version, as package.json says. */
+export const TOOL_VERSION = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export class Results {
   readonly summary: RunSummary;

@@ -1,0 +1,102 @@
+/**
+ * A results dir read back and rewritten after its run: summary.json parsed and checked, the
+ * report files (TAP, JUnit, KCIDB) written atomically. Used by report, compare, merge,
+ * nightly and matrix.
+ */
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HarnessError } from '../errors.js';
+import { booted } from '../report/cases.js';
+import { toJUnit } from '../report/junit.js';
+import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
+import type { RunSummary } from '../report/model.js';
+import { toTap } from '../report/tap.js';
+
+/** The report files a results dir carries next to summary.json. */
+export const REPORT_FILES = ['results.tap', 'junit.xml', 'kcidb.json'] as const;
+
+/**
+ * A results dir whose run got as far as a boot: one that ended before it (a download that
+ * failed, a build error) has no verdicts to merge or to compare against.
+ */
+export async function readBootedSummary(dir: string, role = ''): Promise<RunSummary> {
+  const summary = await readSummary(dir);
+  if (!booted(summary)) {
+    const why = summary.error ? `${summary.error.code}: ${summary.error.message.split('\n')[0]}` : `outcome ${summary.outcome}`;
+    throw new HarnessError('RESULTS_NOT_RUN', `${role}${dir} holds a run that never booted (${why}): it has no verdicts`, {
+      hint: 'run that job again (its reproducer.sh repeats it), or leave its dir out',
+      context: { dir },
+    });
+  }
+  return summary;
+}
+
+/** Read and sanity-check `<dir>/summary.json`; a clear HarnessError (exit 2) naming the path otherwise. */
+export async function readSummary(dir: string): Promise<RunSummary> {
+  const file = join(dir, 'summary.json');
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) {
+    throw new HarnessError('RESULTS_MISSING', `${dir} is not a results dir: the directory does not exist`, { hint: 'pass a results dir made by cxl-harness run' });
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new HarnessError('RESULTS_MISSING', `${dir} is not a results dir: ${file} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'pass a results dir made by cxl-harness run (it holds summary.json)',
+      cause,
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new HarnessError('RESULTS_CORRUPT', `${file} is not valid JSON`, { hint: 'summary.json is written atomically; a corrupt one was edited by hand', cause });
+  }
+  const s = data as Partial<RunSummary> | null;
+  if (!s || typeof s !== 'object' || s.schema !== 1 || typeof s.runId !== 'string' || !Array.isArray(s.checks) || typeof s.outcome !== 'string') {
+    throw new HarnessError('RESULTS_CORRUPT', `${file} is not a cxl-harness run summary (schema 1 with runId, outcome and checks)`, {
+      hint: 'pass a results dir made by cxl-harness run',
+    });
+  }
+  // Older or hand-made summaries may lack the list fields; the report layer expects them.
+  const run = s as RunSummary;
+  return { ...run, steps: run.steps ?? [], observations: run.observations ?? [], findings: run.findings ?? [], timings: run.timings ?? {} };
+}
+
+/** KCIDB JSON exactly as the run and `report --write` store it in kcidb.json. */
+export function kcidbJson(summary: RunSummary, options: KcidbOptions = {}): string {
+  try {
+    return JSON.stringify(toKcidb(summary, options), null, 2) + '\n';
+  } catch (e) {
+    // toKcidb refuses a bad origin with a TypeError: that is the user's input.
+    throw new HarnessError('USAGE', (e as Error).message, { hint: 'a KCIDB origin is lowercase letters, digits and _' });
+  }
+}
+
+/** Write a file atomically (temp + rename), so a reader never sees half of it. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** Write summary.json (when asked) and the report files for `summary` into `dir`; returns the paths written. */
+export async function writeReports(
+  dir: string,
+  summary: RunSummary,
+  options: { kcidb?: KcidbOptions; summary?: boolean; transformKcidb?: (data: KcidbData) => KcidbData } = {},
+): Promise<string[]> {
+  const files: [string, string][] = [];
+  if (options.summary) files.push(['summary.json', JSON.stringify(summary, null, 2) + '\n']);
+  const kcidb = options.transformKcidb ? JSON.stringify(options.transformKcidb(JSON.parse(kcidbJson(summary, options.kcidb)) as KcidbData), null, 2) + '\n' : kcidbJson(summary, options.kcidb);
+  files.push(['results.tap', toTap(summary)], ['junit.xml', toJUnit(summary)], ['kcidb.json', kcidb]);
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    const path = join(dir, name);
+    await writeAtomic(path, text);
+    written.push(path);
+  }
+  return written;
+}

@@ -6,7 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Parser, type FinalResults } from 'tap-parser';
 import { reportCommand, reportCommands } from '../src/cli/report.js';
-import { kcidbJson, readSummary } from '../src/run/report-files.js';
+import { kcidbJson, readSummary } from '../src/results/report-files.js';
 import type { KcidbData } from '../src/report/kcidb.js';
 import { check, finding, summary } from './fixtures/report/summaries.js';
 import { capture, scratch, writeResultsDir } from './fixtures/report/dirs.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from '../src/errors.js';
-import { builtinTopologies, loadTopology, parseTopology, regionCapacity, regionSizeMiB } from '../src/qemu/topology.js';
+import { builtinTopologies, loadTopology, parseTopology, regionCapacity, regionDevices, regionSizeMiB } from '../src/qemu/topology.js';
 import { hotplugSuite } from '../src/suites/hotplug.js';
 import { spmSuite } from '../src/suites/spm/suite.js';
 
@@ -34,7 +34,7 @@ function parseError(data: unknown): HarnessError {
 }
 
 t.test('10 the presets in qemu/ all parse, with the shape their names promise', async (t) => {
-  t.same(builtinTopologies(), ['dcd', 'default', 'interleave', 'spm-pair']);
+  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'spm-interleave', 'spm-pair']);
   const all = Object.fromEntries(builtinTopologies().map((n) => [n, loadTopology(n)]));
   for (const [name, topo] of Object.entries(all)) {
     t.equal(topo.name, name, `${name}: name matches the file`);
@@ -48,6 +48,8 @@ t.test('10 the presets in qemu/ all parse, with the shape their names promise', 
   t.same(all['spm-pair']!.windows.map((w) => w.targets), [['cxl.0'], ['cxl.1']], 'spm-pair: one window per device, so two CXL nodes');
   t.same(all.interleave!.windows, [{ targets: ['cxl.0', 'cxl.1'], sizeMiB: 4096, granularity: 4096 }]);
   t.same(all.dcd!.hostBridges[0]!.rootPorts[0]!.device, { id: 'cxlmem0', kind: 'dcd', sizeMiB: 512, dcRegions: 2 });
+  t.same([all['hb-interleave']!.hostBridges.length, all['hb-interleave']!.hostBridges[0]!.rootPorts.length, regionSizeMiB(all['hb-interleave']!)], [1, 2, 1024], 'hb-interleave: one bridge, two ports, one 1 GiB region');
+  t.same([regionCapacity(all['spm-interleave']!), regionSizeMiB(all['spm-interleave']!, 0), regionSizeMiB(all['spm-interleave']!, 1)], [2, 512, 1024], 'spm-interleave: C of one device, S of two');
   t.same([all.default!.ramMiB, all.default!.cpus], [2048, 2]);
 });
 
@@ -86,11 +88,11 @@ t.test('30 every mistake names the file, the field and what is allowed', async (
     }, /hostBridges\[0\]\.rootPorts\[1\]\.port 0 is used twice on host bridge cxl\.0/],
     ['not an object', (d) => { d.windows[0] = 'cxl.0'; }, /windows\[0\] must be an object/],
     ['window smaller than its device', (d) => { d.windows[0].sizeMiB = 256; },
-      /windows\[0\]\.sizeMiB 256 is smaller than a region on it: 1 way\(s\) x 512 MiB \(the largest volatile device below cxl\.0\) = 512 MiB; make it at least 512/],
+      /windows\[0\]\.sizeMiB 256 is smaller than a region on it: 1 way\(s\) x 512 MiB \(cxlmem0 below cxl\.0\) = 512 MiB; make it at least 512/],
     ['window smaller than its interleaved devices', (d) => {
       d.hostBridges.push({ id: 'cxl.1', busNr: 22, rootPorts: [{ id: 'rp1', chassis: 1, device: { id: 'cxlmem1', sizeMiB: 1024 } }] });
       d.windows[0] = { targets: ['cxl.0', 'cxl.1'], sizeMiB: 1024 };
-    }, /windows\[0\]\.sizeMiB 1024 is smaller than a region on it: 2 way\(s\) x 1024 MiB .* = 2048 MiB; make it at least 2048/],
+    }, /windows\[0\]\.sizeMiB 1024 is smaller than a region on it: 2 way\(s\) x 1024 MiB \(cxlmem0, cxlmem1 below cxl\.0, cxl\.1\) = 2048 MiB; make it at least 2048/],
     ['bus numbers that run into the next bridge', (d) => {
       d.hostBridges[0].rootPorts.push({ id: 'rp1', device: { id: 'cxlmem1', sizeMiB: 512 } });
       d.hostBridges.push({ id: 'cxl.1', busNr: 14, rootPorts: [{ id: 'rp2', chassis: 1, device: { id: 'cxlmem2', sizeMiB: 512 } }] });
@@ -113,7 +115,7 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   const unknown = t.throws(() => loadTopology('no-such-topology')) as HarnessError;
   t.equal(unknown.code, 'TOPOLOGY_UNKNOWN');
   t.equal(unknown.message, 'unknown topology "no-such-topology"');
-  t.match(unknown.hint, 'use one of: dcd, default, interleave, spm-pair, or a path to a topology JSON file');
+  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, spm-interleave, spm-pair, or a path to a topology JSON file');
 
   const dir = mkdtempSync(join(tmpdir(), 'cxlh-topo-'));
   const missing = t.throws(() => loadTopology(join(dir, 'nope.json'))) as HarnessError;
@@ -155,7 +157,22 @@ t.test('60 regionCapacity: regions made one after the other, a device used once'
     ...base(),
     hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }, { id: 'rp1', device: { id: 'm1', sizeMiB: 512 } }] }],
   }, FILE);
-  t.equal(regionCapacity(twoPorts), 2, 'two 1-way regions in one window, one device each');
+  t.equal(regionCapacity(twoPorts), 1, 'one region interleaved across the bridge\'s two root ports');
+  t.equal(regionSizeMiB(twoPorts), 1024, 'holding both devices');
+  t.same(regionDevices(twoPorts).map((d) => d.id), ['m0', 'm1'], 'in root-port order');
+  const ports = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `rp${i}`, device: { id: `m${i}`, sizeMiB: 256 } }));
+  const five = parseTopology({ ...base(), hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: ports(5) }] }, FILE);
+  t.same(regionDevices(five).map((d) => d.id), ['m0', 'm1', 'm2', 'm3'], 'five ports: 4 ways (no 5-way decoder), then');
+  t.equal(regionCapacity(five), 2, 'a 1-way region of the fifth');
+  const grid = parseTopology({
+    ...base(),
+    hostBridges: [
+      { id: 'a', busNr: 12, rootPorts: [{ id: 'a0', device: { id: 'ma0', sizeMiB: 256 } }, { id: 'a1', device: { id: 'ma1', sizeMiB: 256 } }] },
+      { id: 'b', busNr: 22, rootPorts: [{ id: 'b0', chassis: 1, device: { id: 'mb0', sizeMiB: 256 } }, { id: 'b1', chassis: 1, device: { id: 'mb1', sizeMiB: 256 } }] },
+    ],
+    windows: [{ targets: ['a', 'b'], sizeMiB: 4096 }],
+  }, FILE);
+  t.same(regionDevices(grid).map((d) => d.id), ['ma0', 'mb0', 'ma1', 'mb1'], '2 bridges x 2 ports: position p is bridge p mod 2, port p div 2');
   const shared = parseTopology({
     ...base(),
     hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 512 } }] }],

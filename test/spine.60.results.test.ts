@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Results } from '../src/run/results.js';
+import { Results } from '../src/results/results.js';
 import type { RunSummary } from '../src/report/model.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cxlh-results-'));

@@ -186,11 +186,18 @@ export function rootGeometry(decoder: string): RootGeometry {
   };
 }
 
+/** The interleave ways CXL decoders can be programmed with. */
+const WAYS = [1, 2, 3, 4, 6, 8, 12, 16];
+
 /**
- * Free memdevs for a region on a root decoder, one per interleave position, in position
- * order (the kernel refuses targets out of order): position i takes a memdev below the i-th
- * host bridge of target_list. Tries every root decoder unless one is named; a named memdev
- * must be among the targets. memdevs is empty when none fits.
+ * Free memdevs for a region on a root decoder, in the position order the decoders require,
+ * using every free device the window reaches: the root decoder interleaves across its host
+ * bridges (target_list order), each host bridge across its root ports. With R host bridges
+ * and H root ports used below each, position p takes a memdev below host bridge p mod R, root
+ * port floor(p / R) of it (root ports in bus order); H is the most root ports with a free
+ * memdev that every host bridge has, cut down to a count the decoders allow. Tries every root
+ * decoder unless one is named; a named memdev must be among the targets. memdevs is empty when
+ * none fits.
  */
 export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: string } = {}): { decoder?: string; memdevs: string[] } {
   for (const d of decoder ? [decoder] : rootDecoders()) {
@@ -203,15 +210,32 @@ export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: st
         return [m, ''];
       }
     }));
-    const chosen: string[] = [];
-    for (let pos = 0; pos < ways; pos++) {
-      const dport = dports[pos];
-      const here = free.filter((m) => !chosen.includes(m) && (dports.length === 0 || (dport !== undefined && (pathOf.get(m) ?? '').startsWith(`${dport}/`))));
-      const m = here.find((x) => x === memdev) ?? here[0];
-      if (!m) break;
-      chosen.push(m);
+    // Per host bridge (position order): its root ports with free memdevs, each port's memdevs.
+    const bridges = Array.from({ length: ways }, (_, pos) => {
+      const hb = dports[pos];
+      const ports = new Map<string, string[]>();
+      for (const m of free) {
+        const path = pathOf.get(m) ?? '';
+        if (dports.length > 0 && (hb === undefined || !path.startsWith(`${hb}/`))) continue;
+        const port = dports.length > 0 ? path.slice(hb!.length + 1).split('/')[0]! : '';
+        ports.set(port, [...(ports.get(port) ?? []), m]);
+      }
+      return [...ports.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, ms]) => ms.sort());
+    });
+    let perBridge = Math.min(...bridges.map((b) => b.length));
+    while (perBridge > 0 && !WAYS.includes(perBridge * ways)) perBridge--;
+    // A named memdev whose root port is past the ones used cannot be a target: try fewer ports.
+    for (let h = perBridge; h > 0; h--) {
+      if (!WAYS.includes(h * ways)) continue;
+      const chosen: string[] = [];
+      for (let p = 0; p < ways * h; p++) {
+        const candidates = bridges[p % ways]![Math.floor(p / ways)]!.filter((x) => !chosen.includes(x));
+        const m = candidates.find((x) => x === memdev) ?? candidates[0];
+        if (m === undefined) break;
+        chosen.push(m);
+      }
+      if (chosen.length === ways * h && (!memdev || chosen.includes(memdev))) return { decoder: d, memdevs: chosen };
     }
-    if (chosen.length === ways && (!memdev || chosen.includes(memdev))) return { decoder: d, memdevs: chosen };
   }
   return { ...(decoder ? { decoder } : {}), memdevs: [] };
 }

@@ -4,7 +4,7 @@ import { compareRuns, type RunComparison, type TimingChange } from '../report/co
 import type { RunSummary } from '../report/model.js';
 import { shouldColor } from '../report/render.js';
 import { parse } from './args.js';
-import { readSummary } from '../run/report-files.js';
+import { readSummary } from '../results/report-files.js';
 import { processIo, type Io } from './io.js';
 
 export const DEFAULT_TIMING_THRESHOLD = 0.5;

@@ -8,7 +8,7 @@ import { ExitCode, isHarnessError } from '../errors.js';
 import { doctor } from '../host/doctor.js';
 import { stopAll } from '../qemu/vm.js';
 import { interrupt, interruptedBy } from '../run/interrupt.js';
-import { TOOL_VERSION } from '../run/results.js';
+import { TOOL_VERSION } from '../results/results.js';
 import { parse } from './args.js';
 import { imageCommand, IMAGE_HELP } from './image.js';
 import { kernelCommand, KERNEL_CMD_HELP } from './kernel.js';

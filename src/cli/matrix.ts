@@ -10,7 +10,7 @@ import { loadTopology } from '../qemu/topology.js';
 import { buildMatrix, parseShard, shard, toGitHubMatrix, toGitLabMatrix, type MatrixJob } from '../report/matrix.js';
 import { parse } from './args.js';
 import { runInProcess, type RunExecutor } from './nightly.js';
-import { readSummary, writeAtomic } from '../run/report-files.js';
+import { readSummary, writeAtomic } from '../results/report-files.js';
 import { processIo, type Io } from './io.js';
 
 export const KERNEL_ENTRY_HELP = `Kernel entries (--kernels, comma-separated; each becomes \`cxl-harness run\` kernel options):

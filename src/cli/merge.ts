@@ -14,7 +14,7 @@ import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { kcidbOptionsFrom, parse } from './args.js';
 import { worstExitCode } from './matrix.js';
-import { readBootedSummary, writeAtomic, writeReports } from '../run/report-files.js';
+import { readBootedSummary, writeAtomic, writeReports } from '../results/report-files.js';
 import { processIo, type Io } from './io.js';
 
 export const MERGE_HELP = `cxl-harness merge DIR... --out OUT [--run-id ID] [--origin NAME] [--artifacts-url URL [--artifacts-root ROOT]] [--json]

@@ -11,7 +11,7 @@ import { HarnessError } from '../errors.js';
 import type { RunSummary } from '../report/model.js';
 import { shouldColor } from '../report/render.js';
 import { comparisonJson, describeComparison, parseMs, parseThreshold, renderComparison, type CompareDirsOptions, type DirComparison } from './compare.js';
-import { readBootedSummary, readSummary, writeAtomic } from '../run/report-files.js';
+import { readBootedSummary, readSummary, writeAtomic } from '../results/report-files.js';
 import { processIo, type Io } from './io.js';
 
 export const NIGHTLY_HELP = `cxl-harness nightly --baseline DIR [--update-baseline] [--timing-threshold R]

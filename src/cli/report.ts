@@ -8,7 +8,7 @@ import { HarnessError } from '../errors.js';
 import { toJUnit } from '../report/junit.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { toTap } from '../report/tap.js';
-import { kcidbJson, readSummary, writeReports } from '../run/report-files.js';
+import { kcidbJson, readSummary, writeReports } from '../results/report-files.js';
 import { kcidbOptionsFrom, parse } from './args.js';
 import type { CommandTable } from './command.js';
 import { processIo, type Io } from './io.js';

@@ -11,7 +11,7 @@ import { CRASH_PATTERN } from '../qemu/console.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import { bootGuest } from '../run/boot.js';
 import { preflight } from '../run/preflight.js';
-import { Results } from '../run/results.js';
+import { Results } from '../results/results.js';
 import { parse, seconds } from './args.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 

@@ -6,7 +6,7 @@ import type { Verb, Verbs } from '../agent/protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
 import { formatStepMarker } from '../report/console-scan.js';
-import type { Results } from '../run/results.js';
+import type { Results } from '../results/results.js';
 import { AGENT_COMMAND, GuestAgent, type AgentAnswer } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';
 

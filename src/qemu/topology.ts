@@ -58,40 +58,49 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
   validate: (data, file) => parse(data, file),
 };
 
-/** The volatile Type-3 devices below a host bridge, in root-port order (what a region can take). */
-function volatileBelow(topology: Topology, bridgeId: string): Type3Device[] {
-  return (topology.hostBridges.find((b) => b.id === bridgeId)?.rootPorts ?? []).map((rp) => rp.device).filter((d) => d.kind === 'volatile');
-}
+/** The interleave ways CXL decoders can be programmed with. */
+const WAYS = [1, 2, 3, 4, 6, 8, 12, 16];
 
 /**
- * The memory of a region on window `index` as the guest's region flow makes it: one volatile
- * device below each host bridge the window interleaves across, each giving as much as the
- * smallest of them (parse() refuses a window too small for that). 0 when a bridge has no
- * volatile device.
+ * The devices the guest's region flow (src/agent/cxl.ts pickTargets) gives a region on window
+ * `index`, in position order, leaving out the devices in `used`: the window interleaves across
+ * its R host bridges, each bridge across H of its root ports (the most that every bridge has
+ * with an unused volatile device, cut down to a count the decoders allow); position p is host
+ * bridge p mod R, root port floor(p / R). Empty when some bridge has none.
  */
-export function regionSizeMiB(topology: Topology, index = 0): number {
+export function regionDevices(topology: Pick<Topology, 'hostBridges' | 'windows'>, index = 0, used: ReadonlySet<string> = new Set()): Type3Device[] {
   const w = topology.windows[index];
-  if (!w) return 0;
-  const shares = w.targets.map((id) => volatileBelow(topology, id)[0]?.sizeMiB ?? 0);
-  return shares.length * Math.min(...shares);
+  if (!w) return [];
+  const ports = w.targets.map((id) => (topology.hostBridges.find((b) => b.id === id)?.rootPorts ?? [])
+    .map((rp) => rp.device).filter((d) => d.kind === 'volatile' && !used.has(d.id)));
+  const ways = w.targets.length;
+  let perBridge = Math.min(...ports.map((p) => p.length));
+  while (perBridge > 0 && !WAYS.includes(perBridge * ways)) perBridge--;
+  return Array.from({ length: perBridge * ways }, (_, p) => ports[p % ways]![Math.floor(p / ways)]!);
+}
+
+/** The memory of a region on window `index`: its devices, each giving as much as the smallest of them. 0 when there is none. */
+export function regionSizeMiB(topology: Topology, index = 0): number {
+  const devices = regionDevices(topology, index);
+  return devices.length === 0 ? 0 : devices.length * Math.min(...devices.map((d) => d.sizeMiB));
 }
 
 /**
  * How many regions the guest's region flow can make, one after the other: windows in order,
- * each region taking one unused volatile device below every host bridge its window
- * interleaves across (a device serves one region only).
+ * each region taking its devices (regionDevices) from those not used yet (a device serves one
+ * region only).
  */
 export function regionCapacity(topology: Topology): number {
   const used = new Set<string>();
   let regions = 0;
-  for (const w of topology.windows) {
+  topology.windows.forEach((_, i) => {
     for (;;) {
-      const picks = w.targets.map((id) => volatileBelow(topology, id).find((d) => !used.has(d.id)));
-      if (picks.length === 0 || picks.some((d) => d === undefined)) break;
-      for (const d of picks) used.add(d!.id);
+      const devices = regionDevices(topology, i, used);
+      if (devices.length === 0) break;
+      for (const d of devices) used.add(d.id);
       regions++;
     }
-  }
+  });
   return regions;
 }
 
@@ -197,14 +206,15 @@ function parse(data: unknown, file: string): Topology {
       throw new FieldError(`${field} ${hb.busNr}: host bridge ${hb.id} needs buses ${hb.busNr}-${last} for itself and its ${hb.rootPorts.length} root port(s), but ${next.id} starts at bus ${next.busNr}; move ${next.id} to busNr ${last + 1} or above`);
     }
   });
-  // The region flow gives a region one whole device below each target: the window must hold
-  // ways x the largest of them, or every region made on it fails at create time in the guest.
+  // The region flow gives a region one whole device per interleave position: the window must
+  // hold them all at the largest one's size, or every region made on it fails at create time.
   windows.forEach((w, i) => {
-    const sizes = w.targets.flatMap((id) => hostBridges.find((b) => b.id === id)!.rootPorts.map((rp) => rp.device).filter((d) => d.kind === 'volatile').map((d) => d.sizeMiB));
-    if (sizes.length === 0) return;
-    const need = w.targets.length * Math.max(...sizes);
+    const devices = regionDevices({ hostBridges, windows }, i);
+    if (devices.length === 0) return;
+    const largest = Math.max(...devices.map((d) => d.sizeMiB));
+    const need = devices.length * largest;
     if (w.sizeMiB < need) {
-      throw new FieldError(`windows[${i}].sizeMiB ${w.sizeMiB} is smaller than a region on it: ${w.targets.length} way(s) x ${Math.max(...sizes)} MiB (the largest volatile device below ${w.targets.join(', ')}) = ${need} MiB; make it at least ${need}`);
+      throw new FieldError(`windows[${i}].sizeMiB ${w.sizeMiB} is smaller than a region on it: ${devices.length} way(s) x ${largest} MiB (${devices.map((d) => d.id).join(', ')} below ${w.targets.join(', ')}) = ${need} MiB; make it at least ${need}`);
     }
   });
   return {

@@ -24,7 +24,7 @@ import { findingFailsRun, settleSummary } from '../report/verdict.js';
 import { bootGuest } from '../run/boot.js';
 import { interruptedBy } from '../run/interrupt.js';
 import { writeReproducer } from '../run/reproducer.js';
-import { Results } from '../run/results.js';
+import { Results } from '../results/results.js';
 import {
   iterationId, parseLoopOutput, settleRepro, stats, toReproTap,
   type IterationRecord, type LoopLine, type ReproSummary, type StepLine,

@@ -8,7 +8,7 @@
 import { requireQemu } from '../host/doctor.js';
 import { checkKernelSpec, type KernelSpec } from '../kernel/resolve.js';
 import { loadTopology, type Topology } from '../qemu/topology.js';
-import { Results } from './results.js';
+import { Results } from '../results/results.js';
 
 export interface PreflightInputs {
   results: { dir?: string; base?: string };

@@ -3,7 +3,7 @@ import { chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { shellCommand } from '../proc.js';
-import type { Results } from './results.js';
+import type { Results } from '../results/results.js';
 
 export async function writeReproducer(results: Results, argv: string[]): Promise<void> {
   const script = [

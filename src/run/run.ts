@@ -24,7 +24,7 @@ import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } fro
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
 import { assertGuestCxl, bootGuest } from './boot.js';
 import { interruptedBy, whenInterrupted } from './interrupt.js';
-import { Results } from './results.js';
+import { Results } from '../results/results.js';
 import { preflight } from './preflight.js';
 import { writeReproducer } from './reproducer.js';
 

@@ -9,7 +9,7 @@ import type { KernelArtifact } from '../kernel/artifact.js';
 import type { Topology } from '../qemu/topology.js';
 import type { CheckResult, Observation } from '../report/model.js';
 import { checkFromAttempt, type CheckAttempt } from '../report/verdict.js';
-import type { Results } from '../run/results.js';
+import type { Results } from '../results/results.js';
 import type { Capabilities, Capability } from './capabilities.js';
 
 class SkipSignal extends Error {

@@ -102,10 +102,11 @@ export class GuestSsh {
         const left = deadline - Date.now();
         if (left <= 0) throw new AbortError(`no SSH answer within ${Math.round(timeoutMs / 1000)} s`);
         // QEMU's forward accepts at once and then holds a connection the guest cannot take
-        // yet: until the guest says sshd is up (or for 30 s), an attempt gets 3 s, not 15.
-        const early = said !== undefined && !said() && Date.now() - started < 30_000;
+        // yet, for the whole ready timeout: so no attempt until the guest says sshd is up
+        // (for 30 s at most: a guest that never says it is tried all the same).
+        if (said !== undefined && !said() && Date.now() - started < 30_000) throw new Error('the guest has not said that sshd is up');
         try {
-          const ssh = await GuestSsh.connect(options, Math.min(left, early ? 3000 : 15_000), alive);
+          const ssh = await GuestSsh.connect(options, Math.min(left, 15_000), alive);
           const probe = await ssh.exec('true', { timeoutMs: Math.min(left, 15_000) });
           if (probe.exitCode !== 0) throw new Error(`guest shell did not run: ${probe.stderr}`);
           return ssh;
@@ -116,7 +117,7 @@ export class GuestSsh {
           throw e;
         }
       },
-      { retries: 1000, minTimeout: 250, maxTimeout: 1000, factor: 1.3, maxRetryTime: timeoutMs },
+      { retries: 1000, minTimeout: 200, maxTimeout: 500, factor: 1.3, maxRetryTime: timeoutMs },
     );
   }
 

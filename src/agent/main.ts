@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { ProbeArgumentError, isProbeName, runProbe } from '../probe/index.js';
-import { keepChildWarm } from '../probe/isolate.js';
+import { keepChildrenWarm } from '../probe/isolate.js';
 import { parseRequest, type FailureCode, type Line, type Request, type Response } from './protocol.js';
 import type { RegionVerb, WorkerReply } from './region-worker.js';
 
@@ -123,7 +123,7 @@ try {
 } catch {
   // not root: the agent is then as exposed as any process
 }
-keepChildWarm();
+keepChildrenWarm();
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (!line.trim()) return;

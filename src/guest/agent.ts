@@ -47,6 +47,8 @@ class Connection {
   private buffer = '';
   hello: Hello | undefined;
   closed = false;
+  /** The closers have been told (after the streams drained). */
+  private told = false;
   private onHello: ((h: Hello) => void) | undefined;
   private readonly closers: (() => void)[] = [];
 
@@ -57,9 +59,19 @@ class Connection {
     stream.errors.on('data', (d: string) => {
       this.stderr = (this.stderr + d).slice(-4000);
     });
+    // An ssh channel may say 'close' before its streams have delivered their last data: what
+    // a dying agent printed is read to the end (or for 200 ms) before anyone is told.
+    const drained = Promise.all([stream.output, stream.errors].map((r) => new Promise<void>((resolve) => {
+      if (r.readableEnded || r.destroyed) resolve();
+      r.once('end', () => resolve());
+      r.once('close', () => resolve());
+    })));
     stream.onClose(() => {
       this.closed = true;
-      for (const c of this.closers) c();
+      void Promise.race([drained, new Promise((r) => setTimeout(r, 200))]).then(() => {
+        this.told = true;
+        for (const c of this.closers) c();
+      });
     });
   }
 
@@ -69,7 +81,7 @@ class Connection {
   }
 
   whenClosed(cb: () => void): void {
-    if (this.closed) cb();
+    if (this.told) cb();
     else this.closers.push(cb);
   }
 

@@ -34,7 +34,7 @@ function parseError(data: unknown): HarnessError {
 }
 
 t.test('10 the presets in qemu/ all parse, with the shape their names promise', async (t) => {
-  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'spm-interleave', 'spm-pair']);
+  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'pmem', 'spm-interleave', 'spm-pair']);
   const all = Object.fromEntries(builtinTopologies().map((n) => [n, loadTopology(n)]));
   for (const [name, topo] of Object.entries(all)) {
     t.equal(topo.name, name, `${name}: name matches the file`);
@@ -50,6 +50,7 @@ t.test('10 the presets in qemu/ all parse, with the shape their names promise', 
   t.same(all.dcd!.hostBridges[0]!.rootPorts[0]!.device, { id: 'cxlmem0', kind: 'dcd', sizeMiB: 512, dcRegions: 2 });
   t.same([all['hb-interleave']!.hostBridges.length, all['hb-interleave']!.hostBridges[0]!.rootPorts.length, regionSizeMiB(all['hb-interleave']!)], [1, 2, 1024], 'hb-interleave: one bridge, two ports, one 1 GiB region');
   t.same([regionCapacity(all['spm-interleave']!), regionSizeMiB(all['spm-interleave']!, 0), regionSizeMiB(all['spm-interleave']!, 1)], [2, 512, 1024], 'spm-interleave: C of one device, S of two');
+  t.same([regionCapacity(all.pmem!), regionSizeMiB(all.pmem!), all.pmem!.hostBridges[0]!.rootPorts[1]!.device], [1, 512, { id: 'cxlpmem0', kind: 'persistent', sizeMiB: 512, lsaMiB: 1 }], 'pmem: one region of the volatile device; the persistent one is booted, not used');
   t.same([all.default!.ramMiB, all.default!.cpus], [2048, 2]);
 });
 
@@ -64,7 +65,8 @@ t.test('30 every mistake names the file, the field and what is allowed', async (
     ['name missing', (d) => delete d.name, /: name must be a non-empty string$/],
     ['misspelt top-level field', (d) => { d.hostbridges = []; }, /: hostbridges is not a topology field \(allowed here: name, description, ramMiB, cpus, hostBridges, windows\)/],
     ['misspelt window field', (d) => { d.windows[0].granularty = 256; }, /windows\[0\]\.granularty is not a topology field \(allowed here: targets, sizeMiB, granularity\)/],
-    ['device kind', (d) => { d.hostBridges[0].rootPorts[0].device.kind = 'persistent'; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.kind must be one of volatile, dcd \(got "persistent"\)/],
+    ['device kind', (d) => { d.hostBridges[0].rootPorts[0].device.kind = 'pmem'; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.kind must be one of volatile, dcd, persistent \(got "pmem"\)/],
+    ['lsaMiB on a volatile device', (d) => { d.hostBridges[0].rootPorts[0].device.lsaMiB = 1; }, /device\.lsaMiB is only allowed with kind "persistent"/],
     ['device size not a multiple of 256', (d) => { d.hostBridges[0].rootPorts[0].device.sizeMiB = 300; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.sizeMiB must be a multiple of 256 \(got 300\)/],
     ['device size as a string', (d) => { d.hostBridges[0].rootPorts[0].device.sizeMiB = '512'; }, /device\.sizeMiB must be an integer \(got "512"\)/],
     ['dcRegions on a volatile device', (d) => { d.hostBridges[0].rootPorts[0].device.dcRegions = 2; }, /device\.dcRegions is only allowed with kind "dcd"/],
@@ -115,7 +117,7 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   const unknown = t.throws(() => loadTopology('no-such-topology')) as HarnessError;
   t.equal(unknown.code, 'TOPOLOGY_UNKNOWN');
   t.equal(unknown.message, 'unknown topology "no-such-topology"');
-  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, spm-interleave, spm-pair, or a path to a topology JSON file');
+  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, pmem, spm-interleave, spm-pair, or a path to a topology JSON file');
 
   const dir = mkdtempSync(join(tmpdir(), 'cxlh-topo-'));
   const missing = t.throws(() => loadTopology(join(dir, 'nope.json'))) as HarnessError;
@@ -133,7 +135,7 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   t.equal(field.message, `topology file ${wrong}: cpus must be between 1 and 64 (got 0)`);
 });
 
-t.test('50 regionSizeMiB: one device per interleave target, each giving the smallest share, within the window', async (t) => {
+t.test('50 regionSizeMiB: one device per interleave position, each giving the smallest share', async (t) => {
   t.equal(regionSizeMiB(loadTopology('default')), 512);
   t.equal(regionSizeMiB(loadTopology('interleave')), 1024, '2 ways x 512 MiB');
   t.equal(regionSizeMiB(loadTopology('spm-pair'), 0), 512);

@@ -97,6 +97,23 @@ t.test('40 dcd: a dynamic-capacity device with its DC regions', async (t) => {
   ]);
 });
 
+t.test('45 pmem: a persistent-memory device with its label storage area beside a volatile one', async (t) => {
+  t.same(topologyToArgv(spec('pmem')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M',
+    ...CPU_RAM,
+    '-device', 'pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.0',
+    '-device', 'cxl-rp,port=0,bus=cxl.0,id=rp0,chassis=0,slot=2',
+    '-object', 'memory-backend-ram,id=cxlmem0-mem,share=on,size=512M',
+    '-device', 'cxl-type3,bus=rp0,volatile-memdev=cxlmem0-mem,id=cxlmem0',
+    '-device', 'cxl-rp,port=1,bus=cxl.0,id=rp1,chassis=0,slot=3',
+    '-object', 'memory-backend-ram,id=cxlpmem0-mem,share=on,size=512M',
+    '-object', 'memory-backend-ram,id=cxlpmem0-lsa,share=on,size=1M',
+    '-device', 'cxl-type3,bus=rp1,persistent-memdev=cxlpmem0-mem,lsa=cxlpmem0-lsa,id=cxlpmem0',
+    ...TAIL,
+  ]);
+});
+
 t.test('50 the measured facts hold for every preset and both accelerators', async (t) => {
   for (const name of ['default', 'spm-pair', 'interleave', 'dcd']) {
     for (const accel of ['tcg', 'kvm'] as const) {

@@ -202,7 +202,8 @@ const WAYS = [1, 2, 3, 4, 6, 8, 12, 16];
 export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: string } = {}): { decoder?: string; memdevs: string[] } {
   for (const d of decoder ? [decoder] : rootDecoders()) {
     const { ways, dports } = rootGeometry(d);
-    const free = memdevsBelow(d).filter(memdevFree);
+    // Ram regions take volatile capacity: a persistent-only memdev is no target.
+    const free = memdevsBelow(d).filter((m) => memdevFree(m) && Number(read(join(CXL, m, 'ram', 'size')) ?? 0) > 0);
     const pathOf = new Map(free.map((m): [string, string] => {
       try {
         return [m, realpathSync(join(CXL, m))];

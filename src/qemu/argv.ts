@@ -61,6 +61,9 @@ export function topologyToArgv(spec: VmSpec): string[] {
       argv.push('-object', `memory-backend-ram,id=${d.id}-mem,share=on,size=${d.sizeMiB}M`);
       if (d.kind === 'dcd') {
         argv.push('-device', `cxl-type3,bus=${rp.id},volatile-dc-memdev=${d.id}-mem,num-dc-regions=${d.dcRegions ?? 1},id=${d.id}`);
+      } else if (d.kind === 'persistent') {
+        argv.push('-object', `memory-backend-ram,id=${d.id}-lsa,share=on,size=${d.lsaMiB ?? 1}M`);
+        argv.push('-device', `cxl-type3,bus=${rp.id},persistent-memdev=${d.id}-mem,lsa=${d.id}-lsa,id=${d.id}`);
       } else {
         argv.push('-device', `cxl-type3,bus=${rp.id},volatile-memdev=${d.id}-mem,id=${d.id}`);
       }

@@ -8,11 +8,17 @@ import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonIn
 
 export interface Type3Device {
   id: string;
-  /** volatile: a plain Type-3 RAM device; dcd: volatile dynamic-capacity device. */
-  kind: 'volatile' | 'dcd';
+  /**
+   * volatile: a plain Type-3 RAM device; dcd: volatile dynamic-capacity device; persistent: a
+   * persistent-memory device with its label storage area (booted and enumerated; no suite
+   * onlines it yet, and regions take volatile devices only).
+   */
+  kind: 'volatile' | 'dcd' | 'persistent';
   sizeMiB: number;
   /** Dynamic capacity regions (dcd only). */
   dcRegions?: number;
+  /** Label storage area size (persistent only). */
+  lsaMiB?: number;
 }
 
 export interface RootPort {
@@ -143,8 +149,8 @@ function parse(data: unknown, file: string): Topology {
       rootPorts: arr(hb.rootPorts, `${f}.rootPorts`, 1).map((rpv, j): RootPort => {
         const g = `${f}.rootPorts[${j}]`;
         const rp = obj(rpv, g, ['id', 'port', 'chassis', 'slot', 'device']);
-        const dv = obj(rp.device, `${g}.device`, ['id', 'kind', 'sizeMiB', 'dcRegions']);
-        const kind = oneOf(dv.kind ?? 'volatile', `${g}.device.kind`, ['volatile', 'dcd'] as const);
+        const dv = obj(rp.device, `${g}.device`, ['id', 'kind', 'sizeMiB', 'dcRegions', 'lsaMiB']);
+        const kind = oneOf(dv.kind ?? 'volatile', `${g}.device.kind`, ['volatile', 'dcd', 'persistent'] as const);
         const device: Type3Device = {
           id: uniqueId(dv.id, `${g}.device.id`),
           kind,
@@ -152,6 +158,8 @@ function parse(data: unknown, file: string): Topology {
         };
         if (kind === 'dcd') device.dcRegions = int(dv.dcRegions ?? 1, `${g}.device.dcRegions`, 1, 8);
         else if (dv.dcRegions !== undefined) throw new FieldError(`${g}.device.dcRegions is only allowed with kind "dcd"`);
+        if (kind === 'persistent') device.lsaMiB = int(dv.lsaMiB ?? 1, `${g}.device.lsaMiB`, 1, 256);
+        else if (dv.lsaMiB !== undefined) throw new FieldError(`${g}.device.lsaMiB is only allowed with kind "persistent"`);
         const port: RootPort = {
           id: uniqueId(rp.id, `${g}.id`),
           port: int(rp.port ?? j, `${g}.port`, 0, 255),

@@ -18,7 +18,7 @@ export const hotplugSuite: Suite = {
     const expectedDevices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
     await ctx.check('hotplug.enumerate', 'the guest sees every CXL Type-3 device and root decoder of the topology', async (c: CheckApi) => {
       const r = await listCxl(c.guest);
-      c.require('cxl-region.mjs list answered', r.ok, r.ok ? undefined : r.error);
+      c.require('the agent listed the CXL topology', r.ok, r.ok ? undefined : r.error);
       const observed = { memdevs: r.value.memdevs.map((m) => m.memdev), rootDecoders: r.value.rootDecoders.map((d) => d.decoder) };
       return {
         passed: observed.memdevs.length === expectedDevices && observed.rootDecoders.length === ctx.topology.windows.length,
@@ -28,9 +28,9 @@ export const hotplugSuite: Suite = {
     }, { needs: ['cxl-bus'] });
 
     let online: OnlineResult | undefined;
-    await ctx.check('hotplug.online', 'cxl create-region onlines the first window (one device per interleave target) as a new NUMA node with all their memory, Movable', async (c: CheckApi) => {
+    await ctx.check('hotplug.online', 'cxl create-region onlines the first window (every volatile device it reaches) as a new NUMA node with all their memory, Movable', async (c: CheckApi) => {
       const r = await onlineRegion(c.guest, { method: 'ndctl' });
-      c.require('cxl-region.mjs online answered', r.ok, r.ok ? undefined : r.error);
+      c.require('the agent ran the region online flow', r.ok, r.ok ? undefined : r.error);
       online = r.value;
       const f = r.value.nodeFacts;
       const sizeKiB = regionSizeMiB(ctx.topology) * 1024;
@@ -64,7 +64,7 @@ export const hotplugSuite: Suite = {
     await ctx.check('hotplug.offline', 'offline + devdax + destroy-region removes the memory: the node has none left and the region is gone', async (c: CheckApi) => {
       c.require('a region was created', !!online?.region, 'hotplug.online created no region');
       const r = await offlineRegion(c.guest, online!.region!);
-      c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
+      c.require('the agent ran the region offline flow', r.ok, r.ok ? undefined : r.error);
       const f = r.value.nodeFacts;
       return {
         passed: r.value.ok && !!f && !f.hasMemory && !(Number(f.memTotalKiB) > 0),

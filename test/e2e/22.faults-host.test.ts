@@ -72,7 +72,7 @@ t.test('malformed topology and config fragment files: file, field or line, and w
   writeFileSync(topo, JSON.stringify({ name: 'bad', hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'm0', kind: 'pmem', sizeMiB: 512 } }] }], windows: [{ targets: ['cxl.0'], sizeMiB: 4096 }] }));
   const dir = join(base, 'bad-topology');
   const r = await runCli(['run', '--topology', topo, '--results', dir, '--format', 'none']);
-  refused(t, r, dir, 'TOPOLOGY_INVALID', `topology file ${topo}: hostBridges[0].rootPorts[0].device.kind must be one of volatile, dcd (got "pmem")`, /presets in .*qemu/);
+  refused(t, r, dir, 'TOPOLOGY_INVALID', `topology file ${topo}: hostBridges[0].rootPorts[0].device.kind must be one of volatile, dcd, persistent (got "pmem")`, /presets in .*qemu/);
 
   // A kernel tree just real enough to get past the source checks, and a fragment with a typo.
   const tree = join(base, 'linux');

@@ -1,8 +1,9 @@
 /**
  * Topologies beyond one device per window, booted for real on Debian's kernel: a host bridge
  * with two root ports under a one-target window (hotplug: both devices in one region, one
- * node of 1 GiB), and the SPM suite with S interleaved across its bridge's two root ports
- * (every row with the stock column's verdict).
+ * node of 1 GiB), a persistent-memory device beside a volatile one (enumerated, not onlined),
+ * and the SPM suite with S interleaved across its bridge's two root ports (every row with the
+ * stock column's verdict).
  */
 import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +25,19 @@ t.test('hb-interleave: the host bridge interleaves its two root ports, one node 
   ]);
   const online = s.checks.find((c) => c.id === 'hotplug.online')!.observed as { memTotalKiB: number; blocks: number };
   t.equal(online.memTotalKiB, 1024 * 1024, 'the node has both 512 MiB devices');
+  t.same(qemuProcesses(dir), []);
+});
+
+t.test('pmem: a persistent-memory device boots and is enumerated beside the volatile one, which onlines alone', async (t) => {
+  const dir = join(base, 'pmem');
+  const r = await runCli(['run', '--suite', 'hotplug', '--topology', 'pmem', '--results', dir, '--format', 'none']);
+  t.equal(r.exitCode, 0, r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR/.test(l)).join('\n'));
+  const s = readJson<RunSummary>(join(dir, 'summary.json'));
+  t.same(s.checks.map((c) => [c.id, c.verdict]), [
+    ['hotplug.enumerate', 'pass'], ['hotplug.online', 'pass'], ['hotplug.place', 'pass'], ['hotplug.move-pages', 'pass'], ['hotplug.offline', 'pass'],
+  ]);
+  t.equal((s.checks[0]!.observed as { memdevs: string[] }).memdevs.length, 2, 'both devices are memdevs');
+  t.equal((s.checks[1]!.observed as { memTotalKiB: number }).memTotalKiB, 512 * 1024, 'the region holds the volatile device only');
   t.same(qemuProcesses(dir), []);
 });
 

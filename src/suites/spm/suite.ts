@@ -87,7 +87,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
   // 2. The control node: hot-added without the bit, SysRAM on every kernel.
   await row(ROWS.control, async (c: CheckApi, n: Nodes) => {
     const on = await onlineRegion(c.guest, { method: 'ndctl' });
-    c.require('cxl-region.mjs online answered', on.ok, on.ok ? undefined : on.error);
+    c.require('the agent ran the region online flow', on.ok, on.ok ? undefined : on.error);
     st.control = on.value;
     c.require('the control region came online', on.value.ok && on.value.node !== undefined, on.value.error);
     n.control = on.value.node!;
@@ -140,7 +140,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     const devices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
     c.require('the topology has a second CXL device for S', devices >= 2, `topology ${ctx.topology.name} has ${devices}; use --topology spm-pair`);
     const on = await onlineRegion(c.guest, { method: 'sysfs', ...(st.gen === 'spm-v2' ? { spm: 1 as const } : {}) });
-    c.require('cxl-region.mjs online answered', on.ok, on.ok ? undefined : on.error);
+    c.require('the agent ran the region online flow', on.ok, on.ok ? undefined : on.error);
     st.spm = on.value;
     n.spm = on.value.node ?? -1;
     const status = await c.guest.probe.run('proc-status', {});
@@ -348,7 +348,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
   // 5. Offline C, pressure, offline S.
   await row(ROWS.offlineControl, async (c: CheckApi) => {
     const r = await offlineRegion(c.guest, st.control!.region!);
-    c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
+    c.require('the agent ran the region offline flow', r.ok, r.ok ? undefined : r.error);
     return { ok: r.value.ok, ...(r.value.error ? { error: r.value.error } : {}), hasMemory: r.value.nodeFacts?.hasMemory ?? false };
   }, ['control']);
   // With C offline, node 0's fallback is S alone (stock) or nothing (v2); offlining S at the
@@ -407,7 +407,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     const total = Number(/MemTotal:\s+(\d+)/.exec(facts.value ?? '')?.[1] ?? 0);
     const memFree = Number(/MemFree:\s+(\d+)/.exec(facts.value ?? '')?.[1] ?? 0);
     const r = await offlineRegion(c.guest, st.spm!.region!, 20_000);
-    c.require('cxl-region.mjs offline answered', r.ok, r.ok ? undefined : r.error);
+    c.require('the agent ran the region offline flow', r.ok, r.ok ? undefined : r.error);
     return {
       ok: r.value.ok, ...(r.value.error ? { error: r.value.error } : {}), hasMemory: r.value.nodeFacts?.hasMemory ?? false,
       heldBeforeKiB: total - memFree,

@@ -143,6 +143,11 @@ export class GuestAgent {
     this.helloTimeoutMs = options.helloTimeoutMs ?? 90_000;
   }
 
+  /** Whether an agent is running now, as far as the host has seen. */
+  get running(): boolean {
+    return this.conn !== undefined && !this.conn.closed;
+  }
+
   /** The running agent's hello (pid, Node version), once one has started. */
   get hello(): Hello | undefined {
     return this.conn?.hello;

@@ -52,7 +52,10 @@ const FAULT_CHECKS: Record<Fault, (ctx: SuiteContext) => Promise<unknown>> = {
     }),
   garbage: (ctx) =>
     ctx.check('selftest.garbage', 'the guest agent prints garbage and dies (the check must be error, what it printed kept)', async (c: CheckApi) => {
-      // The running agent is killed; the one started in its place is this script.
+      // The running agent is killed (once it runs: it is started while the run goes on); the
+      // one started in its place is this script.
+      const up = await c.guest.request('agent-ping', 'ping', {}, 120_000);
+      c.require('the agent is up before it is replaced', up.answer.ok, up.answer.ok ? undefined : up.answer.error);
       const garbage = 'process.stdout.write(\'{"probe": "nodes", "ok": tru\\u0001\\u00ff garbage\\n\'); process.stderr.write(\'half a traceback\\n\'); process.exit(1);\n';
       const setup = await c.guest.run('garbage-setup', [
         `printf '%s' ${shellQuote(garbage)} > /tmp/garbage.js`,
@@ -60,6 +63,9 @@ const FAULT_CHECKS: Record<Fault, (ctx: SuiteContext) => Promise<unknown>> = {
         `pkill -f 'node ${AGENT_MAIN.replace(/main\.js$/, 'mai[n].js')}'; true`,
       ].join(' && '));
       c.require('the garbage agent is in place', setup.exitCode === 0, setup.stderr.trim());
+      // The next request must find the old agent gone, not race its channel's close.
+      for (const t0 = Date.now(); c.guest.agent.running && Date.now() - t0 < 10_000;) await new Promise((r) => setTimeout(r, 50));
+      c.require('the host saw the agent go', !c.guest.agent.running, 'its channel did not close within 10 s');
       await arm(ctx, 'garbage');
       try {
         const r = await c.guest.probe.run('nodes');

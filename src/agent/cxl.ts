@@ -187,7 +187,18 @@ export function rootGeometry(decoder: string): RootGeometry {
 }
 
 /** The interleave ways CXL decoders can be programmed with. */
-const WAYS = [1, 2, 3, 4, 6, 8, 12, 16];
+export const CXL_WAYS: readonly number[] = [1, 2, 3, 4, 6, 8, 12, 16];
+
+/**
+ * How many root ports per host bridge a region across `bridges` bridges uses when each has at
+ * least `available`: the most that makes a way count the decoders allow (0 when none does).
+ * Shared by the guest's flow (pickTargets) and the host's model of it (qemu/topology.ts).
+ */
+export function portsPerBridge(bridges: number, available: number): number {
+  let h = Math.max(0, available);
+  while (h > 0 && !CXL_WAYS.includes(h * bridges)) h--;
+  return h;
+}
 
 /**
  * Free memdevs for a region on a root decoder, in the position order the decoders require,
@@ -223,11 +234,8 @@ export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: st
       }
       return [...ports.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, ms]) => ms.sort());
     });
-    let perBridge = Math.min(...bridges.map((b) => b.length));
-    while (perBridge > 0 && !WAYS.includes(perBridge * ways)) perBridge--;
     // A named memdev whose root port is past the ones used cannot be a target: try fewer ports.
-    for (let h = perBridge; h > 0; h--) {
-      if (!WAYS.includes(h * ways)) continue;
+    for (let h = portsPerBridge(ways, Math.min(...bridges.map((b) => b.length))); h > 0; h = portsPerBridge(ways, h - 1)) {
       const chosen: string[] = [];
       for (let p = 0; p < ways * h; p++) {
         const candidates = bridges[p % ways]![Math.floor(p / ways)]!.filter((x) => !chosen.includes(x));

@@ -12,11 +12,13 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { ProbeArgumentError, isProbeName, runProbe } from '../probe/index.js';
 import { keepChildrenWarm } from '../probe/isolate.js';
-import { parseRequest, type FailureCode, type Line, type Request, type Response } from './protocol.js';
+import { parseRequest, type FailureCode, type Hello, type Line, type Request, type Response } from './protocol.js';
 import type { RegionVerb, WorkerReply } from './region-worker.js';
 
 /** The worker next to this file (region-worker.ts when run from source, with the loader carried over). */
 const workerPath = new URL(`./region-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+const hello = (): Hello => ({ pid: process.pid, node: process.version });
 
 const send = (line: Line): void => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -78,7 +80,7 @@ const regions = new RegionWorker();
 async function handle(r: Request): Promise<unknown> {
   switch (r.verb) {
     case 'ping':
-      return { pid: process.pid, node: process.version };
+      return hello();
     case 'probe': {
       const { name, args } = r.args as Request<'probe'>['args'];
       if (!isProbeName(name)) throw new Failure('BAD_REQUEST', `unknown probe ${String(name)}`);
@@ -133,4 +135,4 @@ lines.on('line', (line) => {
 });
 // The host closed the channel: nothing is left to answer.
 lines.on('close', () => process.exit(0));
-send({ hello: { pid: process.pid, node: process.version } });
+send({ hello: hello() });

@@ -72,9 +72,7 @@ export class GuestSession {
       disconnected: !answer.ok && answer.code === 'AGENT_LOST',
       durationMs: answer.ms,
     };
-    const log = await this.results.saveCommand(label, r);
-    for (const c of this.collectors) c.push(log);
-    return { answer, record: { ...r, log } };
+    return { answer, record: await this.keep(label, r) };
   }
 
   /** The agent's answer as a JsonResult (the shape command-line helpers return). */
@@ -88,7 +86,11 @@ export class GuestSession {
   }
 
   async run(label: string, command: string | readonly string[], options: { timeoutMs?: number; input?: string } = {}): Promise<CommandRecord> {
-    const r = await this.ssh.exec(command, options);
+    return this.keep(label, await this.ssh.exec(command, options));
+  }
+
+  /** Save one command's record to the command log and count it as the running check's evidence. */
+  private async keep(label: string, r: ExecResult): Promise<CommandRecord> {
     const log = await this.results.saveCommand(label, r);
     for (const c of this.collectors) c.push(log);
     return { ...r, log };

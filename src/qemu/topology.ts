@@ -3,6 +3,7 @@
  * validated here into a Topology. Every error names the file, the field and what is allowed.
  */
 import { join } from 'node:path';
+import { CXL_WAYS, portsPerBridge } from '../agent/cxl.js';
 import { packageRoot } from '../paths.js';
 import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, int, oneOf } from '../fields.js';
 
@@ -64,9 +65,6 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
   validate: (data, file) => parse(data, file),
 };
 
-/** The interleave ways CXL decoders can be programmed with. */
-const WAYS = [1, 2, 3, 4, 6, 8, 12, 16];
-
 /**
  * The devices the guest's region flow (src/agent/cxl.ts pickTargets) gives a region on window
  * `index`, in position order, leaving out the devices in `used`: the window interleaves across
@@ -80,8 +78,7 @@ export function regionDevices(topology: Pick<Topology, 'hostBridges' | 'windows'
   const ports = w.targets.map((id) => (topology.hostBridges.find((b) => b.id === id)?.rootPorts ?? [])
     .map((rp) => rp.device).filter((d) => d.kind === 'volatile' && !used.has(d.id)));
   const ways = w.targets.length;
-  let perBridge = Math.min(...ports.map((p) => p.length));
-  while (perBridge > 0 && !WAYS.includes(perBridge * ways)) perBridge--;
+  const perBridge = portsPerBridge(ways, Math.min(...ports.map((p) => p.length)));
   return Array.from({ length: perBridge * ways }, (_, p) => ports[p % ways]![Math.floor(p / ways)]!);
 }
 
@@ -190,7 +187,7 @@ function parse(data: unknown, file: string): Topology {
     });
     const twice = targets.find((id, k) => targets.indexOf(id) !== k);
     if (twice) throw new FieldError(`${f}.targets names host bridge "${twice}" twice; each interleave target must be a different host bridge`);
-    if (![1, 2, 4, 8, 16, 3, 6, 12].includes(targets.length)) {
+    if (!CXL_WAYS.includes(targets.length)) {
       throw new FieldError(`${f}.targets has ${targets.length} entries; CXL interleave ways are 1, 2, 3, 4, 6, 8, 12 or 16`);
     }
     const window: FixedWindow = { targets, sizeMiB: int(w.sizeMiB, `${f}.sizeMiB`, 256, 1024 * 1024, 256) };

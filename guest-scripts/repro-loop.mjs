@@ -22,6 +22,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import * as cxl from '../dist/agent/cxl.js';
 import { errnoName as errnoOf } from '../dist/probe/errno.js';
 import { native as addon } from '../dist/probe/native.js';
+import { readAllNodeMeminfo } from '../dist/probe/nodes.js';
 import { fills } from '../dist/probe/placement.js';
 import { modes } from '../dist/probe/policy.js';
 
@@ -112,9 +113,27 @@ function createRegion(step, st, ctx) {
   return { ok: on.ok, ...(on.ok ? {} : { code: 'NOT_ONLINE', error: `blocks of ${on.dax} did not all come online` }), region, dax: on.dax, node: st.node, blocks: st.blocks.length, spmNode: read(join(DAX, on.dax, 'spm_node')), nodeFacts: nodeMemory(st.node), sub };
 }
 
+/**
+ * A block's offline from a child process killed after timeoutS: an offline that cannot
+ * migrate a page (one nobody will ever free) retries in the kernel until a fatal signal, and
+ * must not hang this process. code TIMEOUT = it was still trying when killed.
+ */
+function boundedOffline(blocks, timeoutS) {
+  return blocks.map((b) => {
+    const path = join(MEMORY, `memory${b}`, 'state');
+    if (read(path) === 'offline') return undefined;
+    const t = Date.now();
+    const r = cxl.run(['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', `echo offline > ${path}`], (timeoutS + 10) * 1000);
+    const ms = Date.now() - t;
+    if (r.exitCode === 0) return { block: b, ms, ok: true };
+    if (r.exitCode === 137) return { block: b, ms, ok: false, code: 'TIMEOUT', error: `block ${b} was still going offline after ${timeoutS} s (killed)` };
+    return { block: b, ms, ok: false, code: /busy/i.test(r.stderr ?? '') ? 'EBUSY' : 'EIO', stderr: (r.stderr ?? '').slice(0, 200) };
+  }).filter(Boolean);
+}
+
 function offlineMemory(step, st, ctx) {
   if (!st.blocks?.length) return { ok: false, code: 'NO_REGION', error: 'no online region: run create-region first' };
-  const results = setBlocks(st.blocks, 'offline', step.order, ctx.rand);
+  const results = step.timeoutS ? boundedOffline(step.order === 'reverse' ? [...st.blocks].reverse() : st.blocks, step.timeoutS) : setBlocks(st.blocks, 'offline', step.order, ctx.rand);
   const failed = results.filter((r) => !r.ok);
   const states = blockStates(st.blocks);
   return {
@@ -311,6 +330,29 @@ function zswapStop(step, st) {
   return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), corruptPages: corrupt, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeMemory(st.node) };
 }
 
+// What the CXL node has free: MemFree plus its per-cpu free lists (pages a process just freed
+// wait there and are not in MemFree); a mark remembers it, a check compares with a mark.
+function nodeFree(step, st) {
+  if (st.node === undefined) return { ok: false, code: 'NO_REGION', error: 'no CXL node: run create-region first' };
+  const m = readAllNodeMeminfo()[st.node] ?? {};
+  const now = { node: st.node, memFreeKiB: m.MemFree ?? 0, perCpuFreeKiB: m.PerCpuFree ?? 0, freeKiB: (m.MemFree ?? 0) + (m.PerCpuFree ?? 0), memTotalKiB: m.MemTotal ?? 0 };
+  const vmstat = Object.fromEntries((read('/proc/vmstat') ?? '').split('\n').filter((l) => /^zswp(out|in) /.test(l)).map((l) => { const [k, v] = l.split(' '); return [k, Number(v)]; }));
+  if (step.mark !== undefined) {
+    st.marks[step.mark] = { ...now, vmstat };
+    return { ok: true, mark: step.mark, ...now, vmstat };
+  }
+  const was = st.marks[step.since];
+  if (!was) return { ok: false, code: 'NO_MARK', error: `no node-free mark "${step.since}" was made in this guest process` };
+  const lossKiB = was.freeKiB - now.freeKiB;
+  const max = step.maxLossKiB ?? 256;
+  const zswapNet = (vmstat.zswpout ?? 0) - (was.vmstat.zswpout ?? 0) - ((vmstat.zswpin ?? 0) - (was.vmstat.zswpin ?? 0));
+  const ok = lossKiB <= max;
+  return {
+    ok, ...(ok ? {} : { code: 'LEAK', error: `node ${st.node} free ${was.freeKiB} -> ${now.freeKiB} KiB (MemFree + per-cpu lists) since mark "${step.since}": ${lossKiB} KiB not returned (allowed ${max}); zswpout - zswpin since then = ${zswapNet} pages` }),
+    since: step.since, before: was, after: { ...now, vmstat }, lossKiB, maxLossKiB: max, zswpoutMinusZswpin: zswapNet,
+  };
+}
+
 // ---------- host sync (QMP faults) and logs ----------
 function sync(step, st, ctx) {
   const token = `${ctx.iteration}-${ctx.index}-${Math.floor(ctx.rand() * 1e9)}`;
@@ -370,6 +412,7 @@ const STEPS = {
   'trigger-poison-list': triggerPoisonList,
   'bind-kmem': bindKmem,
   'expect-log': expectLog,
+  'node-free': nodeFree,
 };
 
 /** Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, or an errno code. */
@@ -403,7 +446,7 @@ async function main() {
     emit({ type: 'skip', reason: `the guest kernel lacks ${missing.join(', ')}${why}` });
     return;
   }
-  const st = { holds: [] };
+  const st = { holds: [], marks: {} };
   const base = { blockSize: f.blockSize, timeoutMs: spec.stepTimeoutMs ?? 60_000, syncTimeoutMs: spec.syncTimeoutMs ?? 60_000 };
   const phase = async (name, steps, iteration) => {
     const rand = prng((spec.seed ?? 1) * 1_000_003 + iteration);

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHarnessError } from '../src/errors.js';
-import { runBisect } from '../src/repro/bisect.js';
+import { bisectVerdict, parseSourceRequirement, runBisect, unmetRequirement } from '../src/repro/bisect.js';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
@@ -68,4 +68,18 @@ t.test('bad input is refused before anything runs', async (t) => {
   t.equal(await code({ good: 'v999' }), 'BISECT_REV');
   t.equal(await code({ good: 'main', bad: commits[0]! }), 'BISECT_ORDER', 'good must be an ancestor of bad');
   t.equal(await code({ tree: mkdtempSync(join(tmpdir(), 'cxlh-notgit-')) }), 'BISECT_NOT_GIT');
+});
+
+t.test('--require-source: a commit without the text is a skip, decided from git without a checkout', async (t) => {
+  const { dir, commits } = repo();
+  t.same(parseSourceRequirement('drivers/dax/bus.c:spm_node'), { file: 'drivers/dax/bus.c', text: 'spm_node' });
+  t.same(parseSourceRequirement('a.c:x:y'), { file: 'a.c', text: 'x:y' }, 'the first colon splits');
+  for (const bad of ['spm_node', ':x', 'file:']) t.throws(() => parseSourceRequirement(bad), { code: 'USAGE' }, bad);
+  const need = [{ file: 'bug', text: 'introduced' }];
+  t.same(await unmetRequirement(dir, commits[4]!, need), need[0], 'commit 5 has no bug file');
+  t.equal(await unmetRequirement(dir, commits[5]!, need), undefined, 'commit 6 has it');
+  t.same(await unmetRequirement(dir, commits[7]!, [{ file: 'n', text: '7' }]), { file: 'n', text: '7' }, 'the text must be in that file at that commit');
+  const v = bisectVerdict({ phase: 'source', missing: need[0]! });
+  t.equal(v.exitCode, 125);
+  t.match(v.reason, /bug has no "introduced" at this commit \(--require-source\).*not built/);
 });

@@ -83,6 +83,14 @@ t.test('40 field by field', async (t) => {
   t.match(bad({ name: 'x', steps: [{ do: 'pressure-start', percent: 50, mib: 10 }] }), /give percent or mib, not both/);
   t.match(bad({ name: 'x', steps: [{ do: 'fault', fault: 'poison', offset: 10 }] }), /offset must be a multiple of 64/);
   t.match(bad({ name: 'x', teardown: [{ do: 'online-memory', zone: 'dma' }], steps: [{ do: 'release' }] }), /teardown\[0\]\.zone must be one of online_movable, online_kernel, online/);
+  t.match(bad({ name: 'x', steps: [{ do: 'node-free' }] }), /steps\[0\]: give either "mark": NAME .* or "since": NAME/);
+  t.match(bad({ name: 'x', steps: [{ do: 'node-free', mark: 'a', since: 'a' }] }), /give either "mark"/);
+  t.match(bad({ name: 'x', steps: [{ do: 'node-free', mark: 'a', maxLossKiB: 4 }] }), /steps\[0\]\.maxLossKiB goes with "since"/);
+  t.match(bad({ name: 'x', steps: [{ do: 'node-free', since: 'start' }, { do: 'node-free', mark: 'start' }] }), /steps\[0\]\.since names mark "start", which no node-free step before it makes/);
+  t.match(bad({ name: 'x', steps: [{ do: 'offline-memory', timeoutS: 0 }] }), /steps\[0\]\.timeoutS must be between 1 and 600/);
+  t.match(bad({ name: 'x', steps: [{ do: 'online-memory', timeoutS: 5 }] }), /unknown field "timeoutS"/);
+  const marked = parseScenario({ name: 'x', setup: [{ do: 'node-free', mark: 's' }], steps: [{ do: 'node-free', since: 's', maxLossKiB: 64 }], cleanup: [{ do: 'node-free', since: 's' }] }, 'm.json');
+  t.same(marked.steps[0], { do: 'node-free', since: 's', maxLossKiB: 64 }, 'a mark made in setup serves the steps and the cleanup');
   t.equal(STEP_KINDS.length, new Set(STEP_KINDS).size);
 });
 

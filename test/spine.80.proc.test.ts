@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, shellCommand, shellQuote } from '../src/proc.js';
-import { reproducerArgv } from '../src/run/reproducer.js';
+import { normalizeArgv, reproducerArgv } from '../src/run/reproducer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cxlh-quote-'));
 const canary = join(dir, 'canary');
@@ -90,4 +90,9 @@ t.test('40 reproducer argv: paths made absolute, results location dropped, names
     ['run', '--topology', '/w/my.json', '--kernel-src', '/linux', '--patches', 'v7.2..spm', '--config-fragment', '/w/a.config', '--config-fragment', '/abs/b.config'],
   );
   t.same(reproducerArgv(['--patches', 'series/', '--base-config', 'cfg'], '/w'), ['run', '--patches', '/w/series', '--base-config', '/w/cfg']);
+  // repro and a bisect's steps: what they append again (--seed) or do not take (bisect's own options) is left out.
+  t.same(
+    normalizeArgv(['--seed=7', '--iterations', '1', '--good', 'v1', '--debug-config', '--src', '../linux', '--topology', 'spm-pair', '--seed', '9'], { cwd: '/w', drop: ['--seed', '--good', '--src'], dropFlags: ['--debug-config'] }),
+    ['--iterations', '1', '--topology', 'spm-pair'],
+  );
 });

@@ -10,8 +10,7 @@ import { HarnessError } from '../errors.js';
  * hotplug` must not quietly run the default suite.
  */
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string, accepts: { positionals?: boolean } = {}) {
-  const command = usage.split(/\s+/).slice(0, 2).join(' ');
-  const hint = `see ${command} --help`;
+  const { command, hint } = commandOf(usage);
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -24,6 +23,17 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: s
     throw new HarnessError('USAGE', `${command}: unexpected argument "${word}"${asOption}: it takes options only`, { hint });
   }
   return parsed;
+}
+
+function commandOf(usage: string): { command: string; hint: string } {
+  const command = usage.split(/\s+/).slice(0, 2).join(' ');
+  return { command, hint: `see ${command} --help` };
+}
+
+/** A command's refusal of its arguments, in the words every command uses: one line, --help as the hint. */
+export function usageError(usage: string, problem: string, extraHint?: string): HarnessError {
+  const { command, hint } = commandOf(usage);
+  return new HarnessError('USAGE', `${command}: ${problem}`, { hint: extraHint ? `${extraHint}; ${hint}` : hint });
 }
 
 /** node:util's parse error in one line, said the way a user typed it. */

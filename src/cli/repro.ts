@@ -1,14 +1,15 @@
 /** Commands for reproducing failures: `repro` (a scenario in a loop) and `bisect` (git bisect run driver); registered in main.ts. */
 import { randomInt } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
-import { buildKernel, printProgress } from '../kernel/build.js';
 import { packageRoot } from '../paths.js';
-import { attemptFromError, bisectHead, bisectVerdict, recordStep, runBisect } from '../repro/bisect.js';
+import { parseSourceRequirement, runBisect, runBisectStep, type BisectStepSpec } from '../repro/bisect.js';
 import { runRepro, type ReproOptions } from '../repro/loop.js';
 import { describeRepro } from '../repro/report.js';
 import { builtinScenarios, loadScenario } from '../repro/scenario.js';
-import { parse, seconds } from './args.js';
+import { normalizeArgv } from '../run/reproducer.js';
+import { parse, seconds, usageError } from './args.js';
 import type { CommandTable } from './command.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
@@ -82,10 +83,19 @@ exit 0 good (no failing iteration), 1 bad (an iteration failed or the kernel cra
   --config-fragment FILE     extra Kconfig fragment (repeatable)
   --debug-config             add kernel-config/debug.config
   --base-config FILE         start from this .config instead of defconfig
+  --require-source FILE:TEXT a commit whose FILE lacks the literal TEXT is a skip (125) without
+                             building it: it cannot have what the scenario needs (repeatable)
   --iterations N             iterations per step (default 5); or --until-fail --max-iterations N
 
 The results dir gets bisect.json (first bad commit), bisect.log (git bisect log),
-steps.jsonl (one line per tested commit, with its verdict) and steps/<commit>/ (each step's repro results).
+steps.jsonl (one line per tested commit: verdict, reason, build and repro seconds),
+step-spec.json (what every step runs) and steps/<commit>/ (each step's repro results, with a
+reproducer.sh that repeats that step's repro on its kernel).
+
+Example (which patch of a series brings the zswap leak; commits before the dax spm_node bit
+cannot online S as SPM):
+  cxl-harness bisect --src ~/linux --good v7.2.13 --bad spm-v2 \\
+      --require-source drivers/dax/bus.c:spm_node --iterations 1 spm-zswap-leak
 
 ${LOOP_HELP}`;
 
@@ -106,7 +116,7 @@ function count(value: string | undefined, name: string, min: number): number | u
 }
 
 function scenarioArg(positionals: string[], help: string) {
-  if (positionals.length !== 1) throw new HarnessError('USAGE', `name one scenario (got ${positionals.length ? positionals.join(' ') : 'none'})\n\n${help}`, { hint: `built-in scenarios: ${builtinScenarios().join(', ')}` });
+  if (positionals.length !== 1) throw usageError(help, `name one scenario (got ${positionals.length ? positionals.join(' ') : 'none'})`, `built-in scenarios: ${builtinScenarios().join(', ')}`);
   const p = positionals[0]!;
   return loadScenario(p.includes('/') || p.endsWith('.json') ? resolve(p) : p);
 }
@@ -149,26 +159,13 @@ async function reproCommand(argv: string[], log: (line: string) => void): Promis
   const scenario = scenarioArg(positionals, REPRO_HELP);
   const loop = loopOptions(values, 10);
   log(`scenario ${scenario.name} (${scenario.file}), seed ${loop.seed}`);
-  const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values), log, argv: reproducerArgv(argv, loop.seed) });
+  const argvAgain = ['repro', ...normalizeArgv(argv.filter((a) => a !== positionals[0]), { drop: ['--seed'] }), scenario.file, '--seed', String(loop.seed)];
+  const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values), log, argv: argvAgain });
   await printResult(format, results.dir);
   process.stderr.write(describeRepro(repro, results.dir) + '\n');
   return repro.exitCode;
 }
 
-/** The repro's argv for reproducer.sh: same scenario, same seed, paths absolute, no results location. */
-function reproducerArgv(argv: string[], seed: number): string[] {
-  const out = ['repro'];
-  const pathOptions = new Set(['--kernel', '--modules', '--kernel-src', '--config-fragment', '--base-config', '--patches']);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--results' || a === '--results-base' || a === '--seed') { i++; continue; }
-    if (/^--(results|results-base|seed)=/.test(a)) continue;
-    if (pathOptions.has(a)) { out.push(a, resolve(argv[++i] ?? '')); continue; }
-    if (!a.startsWith('-') && (a.includes('/') || a.endsWith('.json'))) { out.push(resolve(a)); continue; }
-    out.push(a);
-  }
-  return [...out, '--seed', String(seed)];
-}
 
 async function bisectCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -180,55 +177,39 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
     'config-fragment': { type: 'string', multiple: true },
     'base-config': { type: 'string' },
     'debug-config': { type: 'boolean' },
-    step: { type: 'boolean' },
-    'bisect-dir': { type: 'string' },
+    'require-source': { type: 'string', multiple: true },
+    step: { type: 'string' },
   }, BISECT_HELP, { positionals: true });
+  // Called by `git bisect run` once per commit, with the spec the driver wrote: the exit code is the answer.
+  if (values.step) return runBisectStep(values.step, log);
   const scenario = scenarioArg(positionals, BISECT_HELP);
-  if (!values.src) throw new HarnessError('USAGE', `--src TREE is required\n\n${BISECT_HELP}`);
-  const tree = resolve(values.src);
-  const buildOptions = {
-    ...(values.patches ? { patches: /\.\./.test(values.patches) && !values.patches.includes('/') ? values.patches : resolve(values.patches) } : {}),
-    ...(values['config-fragment'] ? { fragments: values['config-fragment'].map((f) => resolve(f)) } : {}),
-    ...(values['base-config'] ? { baseConfig: resolve(values['base-config']) } : {}),
-    ...(values['debug-config'] ? { debug: true } : {}),
-  };
-
-  if (values.step) {
-    // Called by `git bisect run` once per commit: the exit code is the answer.
-    const dir = values['bisect-dir'] ?? process.cwd();
-    const worktree = process.env.BISECT_WORKTREE ?? process.cwd();
-    let commit = '?';
-    let attempt;
-    try {
-      commit = await bisectHead(worktree);
-      log(`bisect step: building ${commit.slice(0, 12)}`);
-      let artifact;
-      try {
-        artifact = await buildKernel({ source: { dir: tree, gitRef: commit }, ...buildOptions, onProgress: printProgress((l) => log(l.trimEnd())) });
-      } catch (e) {
-        attempt = attemptFromError('build', e);
-      }
-      if (artifact) {
-        const loop = loopOptions({ ...values, results: join(dir, 'steps', commit.slice(0, 12)) }, 5);
-        const { repro } = await runRepro({ ...loop, scenario, kernel: { kind: 'artifact', artifact }, log });
-        attempt = { phase: 'repro' as const, outcome: repro.outcome, iterationsRun: repro.iterationsRun, failures: repro.failures, ...(repro.error ? { error: repro.error } : {}) };
-      }
-    } catch (e) {
-      attempt = attemptFromError('boot', e);
-    }
-    const verdict = bisectVerdict(attempt!);
-    log(`bisect step ${commit.slice(0, 12)}: ${verdict.verdict} (exit ${verdict.exitCode}): ${verdict.reason}`);
-    await recordStep(dir, { commit, ...verdict, attempt });
-    return verdict.exitCode;
-  }
-
-  if (!values.good || !values.bad) throw new HarnessError('USAGE', `--good REV and --bad REV are required\n\n${BISECT_HELP}`);
+  if (!values.src) throw usageError(BISECT_HELP, '--src TREE is required');
+  if (!values.good || !values.bad) throw usageError(BISECT_HELP, '--good REV and --bad REV are required');
+  const requireSource = (values['require-source'] ?? []).map(parseSourceRequirement);
+  const loop = loopOptions(values, 5);
+  const { resultsDir, resultsBase, ...stepLoop } = loop;
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  const dir = resolve(values.results ?? join(values['results-base'] ?? 'results', `${stamp}-bisect-${scenario.name}`));
-  // The step re-runs this CLI with the same options, plus --step and where to record.
-  const forwarded = stripOptions(argv, ['--good', '--bad', '--results', '--results-base', '--bisect-dir'], ['--step']).filter((a) => a !== positionals[0]);
-  const stepArgv = [process.execPath, join(packageRoot, 'dist', 'cli', 'main.js'), 'bisect', '--step', '--bisect-dir', dir, ...absolutize(forwarded), scenario.file];
-  const r = await runBisect({ tree, good: values.good, bad: values.bad, stepArgv, dir, log });
+  const dir = resolve(resultsDir ?? join(resultsBase ?? 'results', `${stamp}-bisect-${scenario.name}`));
+  const spec: BisectStepSpec = {
+    tree: resolve(values.src),
+    build: {
+      ...(values.patches ? { patches: /\.\./.test(values.patches) && !values.patches.includes('/') ? values.patches : resolve(values.patches) } : {}),
+      ...(values['config-fragment'] ? { fragments: values['config-fragment'].map((f) => resolve(f)) } : {}),
+      ...(values['base-config'] ? { baseConfig: resolve(values['base-config']) } : {}),
+      ...(values['debug-config'] ? { debug: true } : {}),
+    },
+    scenario: scenario.file,
+    loop: stepLoop,
+    loopArgv: normalizeArgv(argv.filter((a) => a !== positionals[0]), { drop: [...BISECT_ONLY, '--seed'], dropFlags: ['--debug-config'] }),
+    requireSource,
+    dir,
+  };
+  const specFile = join(dir, 'step-spec.json');
+  await mkdir(dir, { recursive: true });
+  await writeFile(specFile, JSON.stringify(spec, null, 2) + '\n');
+  log(`scenario ${scenario.name}, seed ${loop.seed}; each step: ${specFile}`);
+  const stepArgv = [process.execPath, join(packageRoot, 'dist', 'cli', 'main.js'), 'bisect', '--step', specFile];
+  const r = await runBisect({ tree: spec.tree, good: values.good, bad: values.bad, stepArgv, dir, log });
   if (r.firstBad) {
     process.stdout.write(`first bad commit: ${r.firstBad} ${r.firstBadSubject ?? ''}\n`);
     log(`bisect results: ${dir}`);
@@ -238,27 +219,5 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
   return 2;
 }
 
-function stripOptions(argv: string[], withValue: string[], flags: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-    if (withValue.includes(name)) { if (!a.includes('=')) i++; continue; }
-    if (flags.includes(a)) continue;
-    out.push(a);
-  }
-  return out;
-}
-
-/** The step runs in the bisect worktree: make relative paths absolute. */
-function absolutize(argv: string[]): string[] {
-  const pathOptions = new Set(['--src', '--patches', '--config-fragment', '--base-config', '--topology']);
-  return argv.map((a, i) => {
-    const prev = argv[i - 1];
-    if (prev && pathOptions.has(prev) && (a.includes('/') || a.endsWith('.json') || a === '.' || prev !== '--topology')) {
-      if (prev === '--patches' && /\.\./.test(a) && !a.includes('/')) return a;
-      return resolve(a);
-    }
-    return a;
-  });
-}
+/** Options of bisect itself, not of the repro loop a step runs. */
+const BISECT_ONLY = ['--good', '--bad', '--src', '--patches', '--config-fragment', '--base-config', '--require-source', '--step'];

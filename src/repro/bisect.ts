@@ -8,17 +8,21 @@
  * for another reason, or the scenario does not apply), >= 128 abort (interrupted).
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, isHarnessError } from '../errors.js';
+import { buildKernel, printProgress, type BuildOptions } from '../kernel/build.js';
 import { run } from '../proc.js';
+import { runRepro, type ReproOptions } from './loop.js';
 import type { ReproOutcome } from './report.js';
+import { loadScenario } from './scenario.js';
 
 export const BISECT_EXIT = { good: 0, bad: 1, skip: 125, abort: 130 } as const;
 export type BisectVerdict = keyof typeof BISECT_EXIT;
 
 /** What one bisect step established, before it becomes an exit code. */
 export type StepAttempt =
+  | { phase: 'source'; missing: SourceRequirement }
   | { phase: 'build'; error: { code: string; message: string } }
   | { phase: 'boot'; error: { code: string; message: string } }
   | { phase: 'repro'; outcome: ReproOutcome; error?: { code: string; message: string }; iterationsRun?: number; failures?: number };
@@ -32,6 +36,7 @@ const UNTESTABLE = new Set([
 /** Pure: the verdict for git bisect and why. */
 export function bisectVerdict(a: StepAttempt): { verdict: BisectVerdict; exitCode: number; reason: string } {
   const v = (verdict: BisectVerdict, reason: string) => ({ verdict, exitCode: BISECT_EXIT[verdict], reason });
+  if (a.phase === 'source') return v('skip', `${a.missing.file} has no "${a.missing.text}" at this commit (--require-source): what the scenario needs is not in this tree; not built`);
   if (a.phase === 'build') return v('skip', `the kernel did not build: ${a.error.code}`);
   if (a.phase === 'boot') return v('skip', `the guest did not boot: ${a.error.code}`);
   switch (a.outcome) {
@@ -138,6 +143,88 @@ export async function bisectHead(worktree: string): Promise<string> {
     throw new HarnessError('BISECT_NO_HEAD', `${worktree} has no BISECT_HEAD: is a bisect running there?`, { hint: 'the step is meant to be run by `cxl-harness bisect`, not by hand' });
   }
   return r.stdout.trim();
+}
+
+/** `--require-source FILE:TEXT`: a commit whose FILE lacks TEXT cannot have what the scenario needs. */
+export interface SourceRequirement { file: string; text: string }
+
+/** Pure: `FILE:TEXT` (the first colon splits; TEXT is a literal string). */
+export function parseSourceRequirement(arg: string): SourceRequirement {
+  const at = arg.indexOf(':');
+  if (at <= 0 || at === arg.length - 1) {
+    throw new HarnessError('USAGE', `--require-source takes FILE:TEXT, a path in the kernel tree and a literal string (got "${arg}")`, { hint: 'for example --require-source drivers/dax/bus.c:spm_node' });
+  }
+  return { file: arg.slice(0, at), text: arg.slice(at + 1) };
+}
+
+/** The first requirement `commit` does not meet (git grep in the commit's tree, no checkout), or undefined. */
+export async function unmetRequirement(tree: string, commit: string, reqs: readonly SourceRequirement[]): Promise<SourceRequirement | undefined> {
+  for (const r of reqs) {
+    const g = await git(tree, ['grep', '-q', '-F', '-e', r.text, commit, '--', r.file], { reject: false });
+    if (g.exitCode === 1) return r;
+    if (g.exitCode !== 0) throw new HarnessError('GIT_FAILED', `git grep for --require-source ${r.file}:${r.text} at ${commit} failed: ${g.stderr.trim()}`, { context: { tree, commit } });
+  }
+  return undefined;
+}
+
+/**
+ * Everything a step needs, decided and validated once by the driver and handed to each step
+ * as a JSON file (not as argv to re-parse): the tree, the build inputs, the scenario, the
+ * loop's options and, for each step's reproducer.sh, the same loop options as argv.
+ */
+export interface BisectStepSpec {
+  tree: string;
+  build: Omit<BuildOptions, 'source' | 'onProgress'>;
+  scenario: string;
+  loop: Omit<ReproOptions, 'scenario' | 'kernel' | 'log' | 'argv' | 'resultsDir' | 'resultsBase'>;
+  loopArgv: string[];
+  requireSource: SourceRequirement[];
+  /** The bisect's results dir: steps.jsonl and steps/<commit>/ go there. */
+  dir: string;
+}
+
+/** One `git bisect run` step: check the tree, build BISECT_HEAD, run the scenario; the exit code is the answer. */
+export async function runBisectStep(specFile: string, log: (line: string) => void): Promise<number> {
+  const spec = JSON.parse(await readFile(specFile, 'utf8')) as BisectStepSpec;
+  const worktree = process.env.BISECT_WORKTREE ?? process.cwd();
+  let commit = '?';
+  let attempt: StepAttempt | undefined;
+  const started = Date.now();
+  const times: { buildS?: number; reproS?: number } = {};
+  try {
+    commit = await bisectHead(worktree);
+    const missing = await unmetRequirement(spec.tree, commit, spec.requireSource);
+    if (missing) attempt = { phase: 'source', missing };
+    else {
+      log(`bisect step: building ${commit.slice(0, 12)}`);
+      let artifact;
+      try {
+        artifact = await buildKernel({ source: { dir: spec.tree, gitRef: commit }, ...spec.build, onProgress: printProgress((l) => log(l.trimEnd())) });
+      } catch (e) {
+        attempt = attemptFromError('build', e);
+      }
+      times.buildS = Math.round((Date.now() - started) / 1000);
+      if (artifact) {
+        const kernelArgv = ['--kernel', artifact.image, ...(artifact.modulesDir ? ['--modules', artifact.modulesDir] : [])];
+        const { repro } = await runRepro({
+          ...spec.loop,
+          scenario: loadScenario(spec.scenario),
+          kernel: { kind: 'artifact', artifact },
+          resultsDir: join(spec.dir, 'steps', commit.slice(0, 12)),
+          argv: ['repro', ...spec.loopArgv, ...kernelArgv, spec.scenario, '--seed', String(spec.loop.seed)],
+          log,
+        });
+        times.reproS = Math.round((Date.now() - started) / 1000) - times.buildS;
+        attempt = { phase: 'repro', outcome: repro.outcome, iterationsRun: repro.iterationsRun, failures: repro.failures, ...(repro.error ? { error: repro.error } : {}) };
+      }
+    }
+  } catch (e) {
+    attempt = attemptFromError('boot', e);
+  }
+  const verdict = bisectVerdict(attempt!);
+  log(`bisect step ${commit.slice(0, 12)}: ${verdict.verdict} (exit ${verdict.exitCode}): ${verdict.reason}`);
+  await recordStep(spec.dir, { commit, ...verdict, attempt, ...times, totalS: Math.round((Date.now() - started) / 1000) });
+  return verdict.exitCode;
 }
 
 /** One line per step in steps.jsonl of the bisect dir. */

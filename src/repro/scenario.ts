@@ -20,7 +20,7 @@ export type Feature = (typeof FEATURES)[number];
 export const STEP_KINDS = [
   'create-region', 'destroy-region', 'offline-memory', 'online-memory', 'bind-kmem',
   'hold', 'release', 'churn-start', 'churn-stop', 'pressure-start', 'pressure-stop',
-  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log',
+  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log', 'node-free',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -88,6 +88,8 @@ function parse(data: unknown, file: string): Scenario {
   const requires = o.requires === undefined ? [] : arr(o.requires, 'requires', 0).map((r, i) => oneOf(r, `requires[${i}]`, FEATURES));
   const steps = (field: 'setup' | 'steps' | 'cleanup' | 'teardown', min: number): Step[] =>
     o[field] === undefined && min === 0 ? [] : arr(o[field], field, min).map((s, i) => parseStep(s, `${field}[${i}]`));
+  const phases = { setup: steps('setup', 0), steps: steps('steps', 1), cleanup: steps('cleanup', 0), teardown: steps('teardown', 0) };
+  checkMarks(phases);
   return {
     name,
     description: o.description === undefined ? '' : str(o.description, 'description'),
@@ -96,11 +98,22 @@ function parse(data: unknown, file: string): Scenario {
     requires,
     rebootEvery: o.rebootEvery === undefined ? 0 : int(o.rebootEvery, 'rebootEvery', 0, 1_000_000),
     iterationTimeoutS: o.iterationTimeoutS === undefined ? 300 : int(o.iterationTimeoutS, 'iterationTimeoutS', 10, 86_400),
-    setup: steps('setup', 0),
-    steps: steps('steps', 1),
-    cleanup: steps('cleanup', 0),
-    teardown: steps('teardown', 0),
+    ...phases,
   };
+}
+
+/** A node-free check names a mark made before it: earlier in its phase, in setup, or (cleanup, teardown) in steps. */
+function checkMarks(p: Record<'setup' | 'steps' | 'cleanup' | 'teardown', Step[]>): void {
+  const marks = (steps: Step[]): string[] => steps.filter((s) => s.mark !== undefined).map((s) => s.mark as string);
+  const before = { setup: [], steps: marks(p.setup), cleanup: [...marks(p.setup), ...marks(p.steps)], teardown: [...marks(p.setup), ...marks(p.steps)] };
+  for (const field of ['setup', 'steps', 'cleanup', 'teardown'] as const) {
+    const seen = new Set<string>(before[field]);
+    p[field].forEach((s, i) => {
+      if (s.do !== 'node-free') return;
+      if (s.mark !== undefined) seen.add(s.mark as string);
+      else if (!seen.has(s.since as string)) throw new FieldError(`${field}[${i}].since names mark "${String(s.since)}", which no node-free step before it makes`);
+    });
+  }
 }
 
 const COMMON = ['do', 'expect', '$comment'];
@@ -132,9 +145,21 @@ function parseStep(v: unknown, f: string): Step {
       break;
     case 'offline-memory':
     case 'online-memory':
-      allow('order', ...(kind === 'online-memory' ? ['zone'] : []));
+      allow('order', ...(kind === 'online-memory' ? ['zone'] : ['timeoutS']));
       if (s.order !== undefined) step.order = oneOf(s.order, `${f}.order`, ['forward', 'reverse', 'random'] as const);
       if (kind === 'online-memory' && s.zone !== undefined) step.zone = oneOf(s.zone, `${f}.zone`, ['online_movable', 'online_kernel', 'online'] as const);
+      if (kind === 'offline-memory' && s.timeoutS !== undefined) step.timeoutS = int(s.timeoutS, `${f}.timeoutS`, 1, 600);
+      break;
+    case 'node-free':
+      // Either a mark (remember the CXL node's free memory) or a check against one.
+      allow('mark', 'since', 'maxLossKiB');
+      if ((s.mark === undefined) === (s.since === undefined)) throw new FieldError(`${f}: give either "mark": NAME (remember the node's free memory) or "since": NAME (compare with that mark)`);
+      if (s.mark !== undefined) step.mark = str(s.mark, `${f}.mark`);
+      if (s.since !== undefined) step.since = str(s.since, `${f}.since`);
+      if (s.maxLossKiB !== undefined) {
+        if (s.since === undefined) throw new FieldError(`${f}.maxLossKiB goes with "since"`);
+        step.maxLossKiB = int(s.maxLossKiB, `${f}.maxLossKiB`, 0, 1 << 30);
+      }
       break;
     case 'hold':
     case 'zswap-start':

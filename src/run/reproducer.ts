@@ -22,20 +22,33 @@ export async function writeReproducer(results: Results, argv: string[]): Promise
 /** Options whose value is a path: made absolute so reproducer.sh works from any directory. */
 const PATH_OPTIONS = new Set(['--kernel', '--modules', '--kernel-src', '--config-fragment', '--base-config', '--topology', '--patches']);
 
+export interface NormalizeOptions {
+  /** Resolve relative paths against this (default: the current directory). */
+  cwd?: string;
+  /** Options (with their values) left out besides the results location, e.g. `--seed` when it is appended again. */
+  drop?: readonly string[];
+  /** Options that take no value, left out. */
+  dropFlags?: readonly string[];
+}
+
 /**
- * The run's own argv (after `run`) for reproducer.sh: `run` first, paths made absolute against
- * `cwd`, the results location dropped (a repeat makes its own). A preset topology name and a
- * git range (A..B) for --patches are kept as they are.
+ * A command's options made fit to be run again from anywhere: path options made absolute
+ * against `cwd`, the results location and `drop` left out (a repeat makes its own).
+ * Positionals are the caller's to add (it knows which they are). A preset topology name and a git range (A..B) for
+ * --patches are kept as they are. Used for reproducer.sh (run, repro) and a bisect's steps.
  */
-export function reproducerArgv(argv: readonly string[], cwd: string = process.cwd()): string[] {
-  const out = ['run'];
+export function normalizeArgv(argv: readonly string[], o: NormalizeOptions = {}): string[] {
+  const cwd = o.cwd ?? process.cwd();
+  const drop = new Set(['--results', '--results-base', ...(o.drop ?? [])]);
+  const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (name === '--results' || name === '--results-base') {
+    if (drop.has(name)) {
       if (inline === undefined) i++;
       continue;
     }
+    if (o.dropFlags?.includes(name)) continue;
     if (PATH_OPTIONS.has(name)) {
       const value = inline ?? argv[++i] ?? '';
       const keep = (name === '--topology' && !value.includes('/') && !value.endsWith('.json')) || (name === '--patches' && /\.\./.test(value) && !value.includes('/'));
@@ -45,4 +58,9 @@ export function reproducerArgv(argv: readonly string[], cwd: string = process.cw
     out.push(a);
   }
   return out;
+}
+
+/** `run`'s argv for reproducer.sh. */
+export function reproducerArgv(argv: readonly string[], cwd: string = process.cwd()): string[] {
+  return ['run', ...normalizeArgv(argv, { cwd })];
 }

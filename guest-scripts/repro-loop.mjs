@@ -114,20 +114,28 @@ function createRegion(step, st, ctx) {
 }
 
 /**
- * A block's offline from a child process killed after timeoutS: an offline that cannot
- * migrate a page (one nobody will ever free) retries in the kernel until a fatal signal, and
- * must not hang this process. code TIMEOUT = it was still trying when killed.
+ * A sysfs write from a child process SIGKILLed after timeoutS: a write the kernel keeps
+ * retrying (an offline that cannot migrate a page nobody frees, a hugetlb pool that cannot
+ * grow) ends only on a fatal signal, and must not hang this process. code TIMEOUT = it was
+ * still in the kernel when killed.
  */
+function boundedWrite(path, value, timeoutS) {
+  const t = Date.now();
+  const r = cxl.run(['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', `echo ${value} > ${path}`], (timeoutS + 10) * 1000);
+  const ms = Date.now() - t;
+  if (r.exitCode === 0) return { write: path, value: String(value), ms, ok: true };
+  // timeout(1) SIGKILLs its whole process group, itself too: no exit status to go by, the time tells.
+  if (r.exitCode !== 0 && ms >= timeoutS * 1000) return { write: path, value: String(value), ms, ok: false, code: 'TIMEOUT', error: `echo ${value} > ${path} was still in the kernel after ${timeoutS} s (SIGKILLed)` };
+  const stderr = (r.stderr ?? '').slice(0, 200);
+  return { write: path, value: String(value), ms, ok: false, code: /busy/i.test(stderr) ? 'EBUSY' : /invalid/i.test(stderr) ? 'EINVAL' : 'EIO', stderr };
+}
+
 function boundedOffline(blocks, timeoutS) {
   return blocks.map((b) => {
     const path = join(MEMORY, `memory${b}`, 'state');
     if (read(path) === 'offline') return undefined;
-    const t = Date.now();
-    const r = cxl.run(['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', `echo offline > ${path}`], (timeoutS + 10) * 1000);
-    const ms = Date.now() - t;
-    if (r.exitCode === 0) return { block: b, ms, ok: true };
-    if (r.exitCode === 137) return { block: b, ms, ok: false, code: 'TIMEOUT', error: `block ${b} was still going offline after ${timeoutS} s (killed)` };
-    return { block: b, ms, ok: false, code: /busy/i.test(r.stderr ?? '') ? 'EBUSY' : 'EIO', stderr: (r.stderr ?? '').slice(0, 200) };
+    const { write: _w, value: _v, ...r } = boundedWrite(path, 'offline', timeoutS);
+    return { block: b, ...r };
   }).filter(Boolean);
 }
 
@@ -321,13 +329,32 @@ function zswapStart(step, st, ctx) {
   const out = swapped.ENOENT ?? 0; // not resident any more
   return { ok: po === 0 && out > 0, ...(out > 0 ? {} : { code: 'NOT_SWAPPED', error: 'no page left memory after MADV_PAGEOUT' }), pages, swappedOut: out, spmNodeFreeBefore: before.memFreeKiB, spmNodeFreeAfter: nodeMemory(st.node ?? 0).memFreeKiB, stored: read('/sys/kernel/debug/zswap/stored_pages'), sub };
 }
+// Stop: swap the pages back in and verify them, or (swapIn: false) unmap them unread, so the
+// kernel invalidates the zswap entries still stored: the path the v2 series leaks on.
 function zswapStop(step, st) {
   if (!st.zswap) return { ok: false, code: 'NO_ZSWAP', error: 'run zswap-start first' };
   const a = addon();
-  const corrupt = a.verify(st.zswap.map, FILL_RANDOM, st.zswap.seed);
+  const storedBefore = read('/sys/kernel/debug/zswap/stored_pages');
+  const corrupt = step.swapIn === false ? 0 : a.verify(st.zswap.map, FILL_RANDOM, st.zswap.seed);
   a.unmap(st.zswap.map);
   st.zswap = undefined;
-  return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), corruptPages: corrupt, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeMemory(st.node) };
+  return { ok: corrupt === 0, ...(corrupt ? { code: 'CORRUPT', error: `${corrupt} page(s) came back wrong from zswap` } : {}), swappedIn: step.swapIn !== false, corruptPages: corrupt, storedBefore, stored: read('/sys/kernel/debug/zswap/stored_pages'), node: st.node === undefined ? undefined : nodeMemory(st.node) };
+}
+
+// Grow the CXL node's 2 MiB hugetlb pool (bounded: on the v2 series growing an SPM node's pool
+// never returns until the writer is killed), read what it got, and put it back to 0.
+function hugetlbPool(step, st) {
+  if (st.node === undefined) return { ok: false, code: 'NO_REGION', error: 'no CXL node: run create-region first' };
+  const file = join(NODES, `node${st.node}`, 'hugepages', 'hugepages-2048kB', 'nr_hugepages');
+  const pages = step.pages ?? 4;
+  const timeoutS = step.timeoutS ?? 20;
+  const grow = boundedWrite(file, pages, timeoutS);
+  const got = Number(read(file) ?? NaN);
+  const back = got ? boundedWrite(file, 0, timeoutS) : undefined;
+  return {
+    ...(grow.ok ? { ok: true } : { ok: false, code: grow.code, error: grow.error ?? `growing the pool of node ${st.node}: ${grow.code}` }),
+    node: st.node, asked: pages, got, growMs: grow.ms, timeoutS, ...(back ? { shrink: back } : {}),
+  };
 }
 
 // What the CXL node has free: MemFree plus its per-cpu free lists (pages a process just freed
@@ -413,6 +440,7 @@ const STEPS = {
   'bind-kmem': bindKmem,
   'expect-log': expectLog,
   'node-free': nodeFree,
+  'hugetlb-pool': hugetlbPool,
 };
 
 /** Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, or an errno code. */

@@ -72,7 +72,7 @@ t.test('bad input is refused before anything runs', async (t) => {
 
 t.test('--require-source: a commit without the text is a skip, decided from git without a checkout', async (t) => {
   const { dir, commits } = repo();
-  t.same(parseSourceRequirement('drivers/dax/bus.c:spm_node'), { file: 'drivers/dax/bus.c', text: 'spm_node' });
+  t.same(parseSourceRequirement('drivers/cxl/core/region.c:spm_node'), { file: 'drivers/cxl/core/region.c', text: 'spm_node' });
   t.same(parseSourceRequirement('a.c:x:y'), { file: 'a.c', text: 'x:y' }, 'the first colon splits');
   for (const bad of ['spm_node', ':x', 'file:']) t.throws(() => parseSourceRequirement(bad), { code: 'USAGE' }, bad);
   const need = [{ file: 'bug', text: 'introduced' }];

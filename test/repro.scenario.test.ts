@@ -91,6 +91,8 @@ t.test('40 field by field', async (t) => {
   t.match(bad({ name: 'x', steps: [{ do: 'online-memory', timeoutS: 5 }] }), /unknown field "timeoutS"/);
   const marked = parseScenario({ name: 'x', setup: [{ do: 'node-free', mark: 's' }], steps: [{ do: 'node-free', since: 's', maxLossKiB: 64 }], cleanup: [{ do: 'node-free', since: 's' }] }, 'm.json');
   t.same(marked.steps[0], { do: 'node-free', since: 's', maxLossKiB: 64 }, 'a mark made in setup serves the steps and the cleanup');
+  t.match(bad({ name: 'x', steps: [{ do: 'hugetlb-pool', pages: 0 }] }), /steps\[0\]\.pages must be between 1 and 4096/);
+  t.same(parseScenario({ name: 'x', steps: [{ do: 'hugetlb-pool', timeoutS: 5 }] }, 'h.json').steps[0], { do: 'hugetlb-pool', timeoutS: 5 });
   t.equal(STEP_KINDS.length, new Set(STEP_KINDS).size);
 });
 

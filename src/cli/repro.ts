@@ -92,10 +92,10 @@ steps.jsonl (one line per tested commit: verdict, reason, build and repro second
 step-spec.json (what every step runs) and steps/<commit>/ (each step's repro results, with a
 reproducer.sh that repeats that step's repro on its kernel).
 
-Example (which patch of a series brings the zswap leak; commits before the dax spm_node bit
-cannot online S as SPM):
+Example (which patch of a series brings the zswap leak; the scenario writes the CXL region's
+spm_node, so a commit without that attribute cannot online S as SPM):
   cxl-harness bisect --src ~/linux --good v7.2.13 --bad spm-v2 \\
-      --require-source drivers/dax/bus.c:spm_node --iterations 1 spm-zswap-leak
+      --require-source drivers/cxl/core/region.c:spm_node --iterations 1 spm-zswap-leak
 
 ${LOOP_HELP}`;
 

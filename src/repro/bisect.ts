@@ -152,7 +152,7 @@ export interface SourceRequirement { file: string; text: string }
 export function parseSourceRequirement(arg: string): SourceRequirement {
   const at = arg.indexOf(':');
   if (at <= 0 || at === arg.length - 1) {
-    throw new HarnessError('USAGE', `--require-source takes FILE:TEXT, a path in the kernel tree and a literal string (got "${arg}")`, { hint: 'for example --require-source drivers/dax/bus.c:spm_node' });
+    throw new HarnessError('USAGE', `--require-source takes FILE:TEXT, a path in the kernel tree and a literal string (got "${arg}")`, { hint: 'for example --require-source drivers/cxl/core/region.c:spm_node' });
   }
   return { file: arg.slice(0, at), text: arg.slice(at + 1) };
 }

@@ -20,7 +20,7 @@ export type Feature = (typeof FEATURES)[number];
 export const STEP_KINDS = [
   'create-region', 'destroy-region', 'offline-memory', 'online-memory', 'bind-kmem',
   'hold', 'release', 'churn-start', 'churn-stop', 'pressure-start', 'pressure-stop',
-  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log', 'node-free',
+  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log', 'node-free', 'hugetlb-pool',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -150,6 +150,11 @@ function parseStep(v: unknown, f: string): Step {
       if (kind === 'online-memory' && s.zone !== undefined) step.zone = oneOf(s.zone, `${f}.zone`, ['online_movable', 'online_kernel', 'online'] as const);
       if (kind === 'offline-memory' && s.timeoutS !== undefined) step.timeoutS = int(s.timeoutS, `${f}.timeoutS`, 1, 600);
       break;
+    case 'hugetlb-pool':
+      allow('pages', 'timeoutS');
+      if (s.pages !== undefined) step.pages = int(s.pages, `${f}.pages`, 1, 4096);
+      if (s.timeoutS !== undefined) step.timeoutS = int(s.timeoutS, `${f}.timeoutS`, 1, 600);
+      break;
     case 'node-free':
       // Either a mark (remember the CXL node's free memory) or a check against one.
       allow('mark', 'since', 'maxLossKiB');
@@ -166,6 +171,10 @@ function parseStep(v: unknown, f: string): Step {
       allow('pages', ...(kind === 'zswap-start' ? ['swapMiB'] : []));
       if (s.pages !== undefined) step.pages = pagesField(s.pages, `${f}.pages`);
       if (kind === 'zswap-start' && s.swapMiB !== undefined) step.swapMiB = int(s.swapMiB, `${f}.swapMiB`, 16, 4096);
+      break;
+    case 'zswap-stop':
+      allow('swapIn');
+      if (s.swapIn !== undefined) step.swapIn = bool(s.swapIn, `${f}.swapIn`);
       break;
     case 'release':
       allow('expectMoved');

@@ -7,11 +7,12 @@
  * - spm.zswap.leak: zswap's direct pages on S are never freed when entries are invalidated;
  * - spm.offline.spm: S cannot go offline because it still holds exactly those pages.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/report/model.js';
+import type { ReproSummary } from '../../src/repro/report.js';
 import { ROOT, qemuProcesses, readJson, runCli } from '../lib/cli.js';
 
 const V2 = join(ROOT, '..', 'shared', 'kernels', 'spm-v2-7.2.13', 'bzImage');
@@ -73,4 +74,37 @@ t.test('the SPM suite on the real v2 kernel', async (t) => {
   // The only driver it lacks is zram (CONFIG_ZRAM is not set in its .config): said, and true.
   t.same(console.match(/module \S+ not available/g), ['module zram not available'], 'no false claim that a built-in driver is missing');
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');
+});
+
+/** A repro scenario on the v2 kernel, one iteration: the steps it ran, with their records. */
+async function reproOnV2(t: Test, scenario: string): Promise<{ exitCode: number | undefined; repro: ReproSummary; steps: Array<Record<string, unknown>> }> {
+  const out = join(dir, '..', scenario);
+  const r = await runCli(['repro', scenario, '--kernel', V2, '--iterations', '1', '--results', out]);
+  t.comment(r.stderr.split('\n').filter((l) => /FAIL|ok |generation|guest up/.test(l)).join('\n'));
+  t.same(qemuProcesses(out), [], 'no QEMU process outlives the repro');
+  const repro = readJson<ReproSummary>(join(out, 'repro.json'));
+  return { exitCode: r.exitCode, repro, steps: (repro.iterations[0]?.steps ?? []) as unknown as Array<Record<string, unknown>> };
+}
+
+t.test('repro spm-zswap-leak on v2: S keeps the invalidated entries\' pages and cannot go offline', async (t) => {
+  const { exitCode, repro, steps } = await reproOnV2(t, 'spm-zswap-leak');
+  t.equal(exitCode, 1);
+  t.equal(repro.generation?.name, 'spm-v2');
+  t.equal(repro.outcome, 'fail');
+  t.same(steps.map((s) => [s.do, s.passed]), [['node-free', true], ['zswap-start', true], ['zswap-stop', true], ['node-free', false], ['cleanup:zswap-stop', true], ['cleanup:offline-memory', true], ['cleanup:online-memory', true]]);
+  const leak = steps[3]!;
+  t.equal(leak.code, 'LEAK');
+  t.equal(leak.zswpoutMinusZswpin, 512, 'every page paged out stayed out: the entries were invalidated, not loaded');
+  t.equal(leak.lossKiB, 2048, 'and S lost exactly those 512 pages');
+  const offline = steps[5]! as { blocks: Array<{ ok: boolean; code?: string }> };
+  t.ok(offline.blocks.some((b) => b.code === 'TIMEOUT'), 'second opinion: a block of S was still going offline when its writer was killed');
+});
+
+t.test('repro spm-hugetlb-spin on v2: growing S\'s pool does not return; the writer is killed at the bound', async (t) => {
+  const { exitCode, repro, steps } = await reproOnV2(t, 'spm-hugetlb-spin');
+  t.equal(exitCode, 1);
+  t.equal(repro.outcome, 'fail');
+  t.same(steps.map((s) => [s.do, s.passed, s.code]), [['hugetlb-pool', false, 'TIMEOUT']]);
+  t.ok(Number(steps[0]!.growMs) >= 20_000, 'it was still in the kernel at 20 s');
+  t.equal(steps[0]!.got, 0, 'and S got no huge page');
 });

@@ -6,7 +6,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { createWriteStream } from 'node:fs';
 import { HarnessError, tail } from './errors.js';
-import { interruptSignal } from './run/interrupt.js';
+import { interruptSignal } from './interrupt.js';
 
 export interface RunOptions {
   cwd?: string;

@@ -1,16 +1,18 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkPassThrough, jobRunArgs, kernelArgs, matrixCommand, worstExitCode } from '../src/cli/matrix.js';
-import type { RunExecutor } from '../src/cli/nightly.js';
-import { parse } from '../src/cli/args.js';
+import type { CiRunOptions, RunExecutor } from '../src/ci/executor.js';
+import { argvOf, parse } from '../src/cli/args.js';
+import { kernelEntry } from '../src/cli/kernel-entry.js';
+import { jobValues, matrixCommand, passThrough } from '../src/cli/matrix.js';
 import { kernelOptions, kernelSpecFrom } from '../src/cli/run.js';
 import { HarnessError } from '../src/errors.js';
+import { worstExitCode } from '../src/report/verdict.js';
 import { check, summary } from './fixtures/report/summaries.js';
-import { capture, scratch, writeResultsDir } from './fixtures/report/dirs.js';
+import { capture, fakeSuite, scratch, writeResultsDir } from './fixtures/report/dirs.js';
 
 const AXES = ['--kernels', 'distro,distro:trixie,./build/bzImage', '--topologies', 'default,interleave', '--suites', 'hotplug,zswap'];
-const noSuiteCheck = { checkSuites: async () => {} };
+const noSuiteCheck = { findSuite: fakeSuite };
 
 async function matrix(args: string[], deps: Parameters<typeof matrixCommand>[1] = {}): Promise<{ code: number; json: unknown; stdout: string; stderr: string }> {
   const c = capture();
@@ -38,17 +40,18 @@ t.test('10 kernel entries become run options that run itself accepts', async (t)
     ['/boot/vmlinuz-6.12.0', ['--kernel', '/boot/vmlinuz-6.12.0']],
   ];
   for (const [entry, args] of cases) {
-    t.same(kernelArgs(entry), args, entry);
+    t.same(argvOf(kernelEntry(entry)), args, entry);
     // The same options through run's own parser and kernelSpecFrom: the syntax is what run understands.
     const { values } = parse(args, kernelOptions, 'usage');
     const spec = kernelSpecFrom(values);
     const kind = entry.startsWith('distro') ? 'distro' : entry.startsWith('debian-source') || entry.startsWith('src:') ? 'source' : 'prebuilt';
     t.equal(spec.kind, kind, `${entry} is a ${kind} kernel for run`);
+    t.same(kernelSpecFrom(kernelEntry(entry)), spec, `${entry}: a job gets the kernel run makes of the listed arguments`);
   }
   for (const bad of ['', 'linux-6.12', 'distro:a:b:c', 'debian-source:', 'bzimage:', 'src:', 'distro,trixie']) {
-    t.throws(() => kernelArgs(bad), { code: 'USAGE' }, `"${bad}" is refused`);
+    t.throws(() => kernelEntry(bad), { code: 'USAGE' }, `"${bad}" is refused`);
   }
-  t.same(jobRunArgs({ kernel: 'distro:trixie', topology: 'dcd', suite: 'hotplug' }, ['--kvm']), ['--kernel-suite', 'trixie', '--topology', 'dcd', '--suite', 'hotplug', '--kvm']);
+  t.same(argvOf(jobValues({ kernel: 'distro:trixie', topology: 'dcd', suite: 'hotplug' }, passThrough(['--kvm']))), ['--kernel-suite', 'trixie', '--topology', 'dcd', '--suite', 'hotplug', '--kvm']);
 });
 
 t.test('20 --json lists every job with its run args; --github and --gitlab wrap them', async (t) => {
@@ -97,22 +100,23 @@ t.test('40 bad axes, shards, suites and options exit 2 before anything runs', as
   await t.rejects(matrix([...AXES, '--shards', '0']), { code: 'USAGE' });
   await t.rejects(matrix([...AXES, '--github', '--gitlab']), { code: 'USAGE' });
   await t.rejects(matrix([...AXES, '--', '--kvm']), { code: 'USAGE', message: /only goes with --run/ });
-  await t.rejects(matrix([...AXES, '--suites', 'hotplug,nosuch'], { checkSuites: undefined as never }), { code: 'SUITE_UNKNOWN' }, 'suites are checked against run\'s list');
-  t.throws(() => checkPassThrough(['--kvm', '--topology=dcd']), { code: 'USAGE', message: /--topology after --/ });
-  t.doesNotThrow(() => checkPassThrough(['--kvm', '--boot-timeout', '300']));
+  await t.rejects(matrix([...AXES, '--suites', 'hotplug,nosuch'], { findSuite: undefined as never }), { code: 'SUITE_UNKNOWN' }, 'suites are checked against run\'s list');
+  t.throws(() => passThrough(['--kvm', '--topology=dcd']), { code: 'USAGE', message: /--topology after --/ });
+  t.doesNotThrow(() => passThrough(['--kvm', '--boot-timeout', '300']));
 });
 
 /** An executor that writes what a run would have written, with a verdict per suite. */
-function fakeRuns(verdicts: Record<string, number>): { execute: RunExecutor; calls: { argv: string[]; dir: string }[] } {
-  const calls: { argv: string[]; dir: string }[] = [];
-  const execute: RunExecutor = async (argv, dir) => {
-    calls.push({ argv, dir });
-    const suite = argv[argv.indexOf('--suite') + 1]!;
+function fakeRuns(verdicts: Record<string, number>): { execute: RunExecutor; calls: { options: CiRunOptions; dir: string }[] } {
+  const calls: { options: CiRunOptions; dir: string }[] = [];
+  const execute: RunExecutor = async (options) => {
+    calls.push({ options, dir: options.resultsDir });
+    const suite = options.suite.name;
     const code = verdicts[suite] ?? 0;
     if (code === -1) throw new HarnessError('TOPOLOGY_UNKNOWN', 'no such topology');
     const outcome = code === 0 ? 'pass' : code === 1 ? 'fail' : code === 3 ? 'kernel-crash' : code >= 130 ? 'interrupted' : 'infrastructure-error';
-    writeResultsDir(dir, summary({ runId: `run-${calls.length}`, suite, outcome, exitCode: code, checks: [check(`${suite}.x`, code === 1 ? 'fail' : 'pass')] }));
-    return code;
+    const s = summary({ runId: `run-${calls.length}`, suite, outcome, exitCode: code, checks: [check(`${suite}.x`, code === 1 ? 'fail' : 'pass')] });
+    writeResultsDir(options.resultsDir, s);
+    return s;
   };
   return { execute, calls };
 }
@@ -123,7 +127,8 @@ t.test('50 --run runs its shard one job after the other, a dir per job, the wors
   const r = await matrix([...AXES, '--shard', '1/3', '--run', '--results-base', base, '--', '--kvm'], { execute: fake.execute });
   t.equal(r.code, 1, 'a failing check in one job: exit 1');
   t.same(fake.calls.map((c) => c.dir), ['distro__default__hotplug', 'distro__default__zswap', 'distro__interleave__hotplug', 'distro__interleave__zswap'].map((id) => join(base, id)));
-  t.same(fake.calls[1]?.argv, ['--topology', 'default', '--suite', 'zswap', '--kvm'], 'job options then the pass-through ones');
+  t.same(fake.calls[1]?.options.argv, ['run', '--topology', 'default', '--suite', 'zswap', '--kvm'], 'job options then the pass-through ones (reproducer.sh repeats the job)');
+  t.same([fake.calls[1]?.options.topology, fake.calls[1]?.options.suite.name, fake.calls[1]?.options.accel, fake.calls[1]?.options.kernel], ['default', 'zswap', 'kvm', { kind: 'distro' }], 'and the run gets them as options');
   const manifest = JSON.parse(readFileSync(join(base, 'shard-1-of-3.json'), 'utf8')) as { shard: string; jobs: { id: string; exitCode: number; outcome: string }[] };
   t.equal(manifest.shard, '1/3');
   t.same(manifest.jobs.map((j) => [j.id, j.exitCode, j.outcome]), [

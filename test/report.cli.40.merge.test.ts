@@ -6,13 +6,13 @@ import addFormatsModule from 'ajv-formats';
 import { XMLValidator } from 'fast-xml-parser';
 import { matrixCommand } from '../src/cli/matrix.js';
 import { mergeCommand } from '../src/cli/merge.js';
-import type { RunExecutor } from '../src/cli/nightly.js';
+import type { RunExecutor } from '../src/ci/executor.js';
 import { reportCommand } from '../src/cli/report.js';
 import type { KcidbData } from '../src/report/kcidb.js';
 import type { RunSummary } from '../src/report/model.js';
 import { HarnessError } from '../src/errors.js';
 import { check, finding, summary } from './fixtures/report/summaries.js';
-import { capture, scratch, writeResultsDir } from './fixtures/report/dirs.js';
+import { capture, fakeSuite, scratch, writeResultsDir } from './fixtures/report/dirs.js';
 
 const schema = JSON.parse(readFileSync(new URL('./fixtures/report/kcidb-v5.0.schema.json', import.meta.url), 'utf8')) as object;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => Ajv2020;
@@ -68,16 +68,17 @@ t.test('10 two shards of one kernel and topology merge into one results dir', as
 
 t.test('20 a matrix over two kernels merges into one report per kernel/topology, found under the shard bases', async (t) => {
   const root = scratch(t);
-  const execute: RunExecutor = async (argv, dir) => {
-    const suite = argv[argv.indexOf('--suite') + 1]!;
-    const kernel = argv.includes('--kernel-suite') ? argv[argv.indexOf('--kernel-suite') + 1]! : 'sid';
-    writeResultsDir(dir, summary({ runId: `${kernel}-${suite}`, suite, kernel: { origin: 'distro', package: `linux-image-amd64 (${kernel})` }, checks: [check(`${suite}.x`, 'pass')] }));
-    return 0;
+  const execute: RunExecutor = async (options) => {
+    const suite = options.suite.name;
+    const kernel = (options.kernel.kind === 'distro' && options.kernel.suite) || 'sid';
+    const s = summary({ runId: `${kernel}-${suite}`, suite, kernel: { origin: 'distro', package: `linux-image-amd64 (${kernel})` }, checks: [check(`${suite}.x`, 'pass')] });
+    writeResultsDir(options.resultsDir, s);
+    return s;
   };
   const axes = ['--kernels', 'distro,distro:trixie', '--topologies', 'default', '--suites', 'hotplug,zswap'];
   for (const s of ['1/2', '2/2']) {
     const c = capture();
-    t.equal(await matrixCommand([...axes, '--shard', s, '--run', '--results-base', join(root, 'artifacts', `shard-${s[0]}`)], { io: c.io, log: () => {}, execute, checkSuites: async () => {} }), 0);
+    t.equal(await matrixCommand([...axes, '--shard', s, '--run', '--results-base', join(root, 'artifacts', `shard-${s[0]}`)], { io: c.io, log: () => {}, execute, findSuite: fakeSuite }), 0);
   }
   const out = join(root, 'artifacts', 'merged');
   const r = await merge([join(root, 'artifacts'), '--out', out, '--json', '--artifacts-url', 'https://ci.example/a']);
@@ -137,14 +138,15 @@ t.test('35 a results dir whose run never booted is refused, named, with nothing 
 
 t.test('40 a matrix job that could not start is not lost: merge lists it and exits 2', async (t) => {
   const root = scratch(t);
-  const execute: RunExecutor = async (argv, dir) => {
-    const suite = argv[argv.indexOf('--suite') + 1]!;
+  const execute: RunExecutor = async (options) => {
+    const suite = options.suite.name;
     if (suite === 'zswap') throw new HarnessError('TOPOLOGY_UNKNOWN', 'unknown topology');
-    writeResultsDir(dir, summary({ runId: suite, suite, checks: [check(`${suite}.x`, 'pass')] }));
-    return 0;
+    const s = summary({ runId: suite, suite, checks: [check(`${suite}.x`, 'pass')] });
+    writeResultsDir(options.resultsDir, s);
+    return s;
   };
   const c = capture();
-  t.equal(await matrixCommand(['--kernels', 'distro', '--topologies', 'default', '--suites', 'hotplug,zswap', '--run', '--results-base', join(root, 's1')], { io: c.io, log: () => {}, execute, checkSuites: async () => {} }), 2);
+  t.equal(await matrixCommand(['--kernels', 'distro', '--topologies', 'default', '--suites', 'hotplug,zswap', '--run', '--results-base', join(root, 's1')], { io: c.io, log: () => {}, execute, findSuite: fakeSuite }), 2);
   const r = await merge([join(root, 's1'), '--out', join(root, 'merged'), '--json']);
   t.equal(r.code, 2, 'the passing job alone would have been 0');
   const index = JSON.parse(r.stdout) as { exitCode: number; groups: { checks: number }[]; notRun: string[] };

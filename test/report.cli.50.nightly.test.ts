@@ -1,8 +1,11 @@
 import t from 'tap';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { describeComparison } from '../src/cli/compare.js';
-import { advanceBaseline, finishNightly, nightlyCommand, nightlyDecision, splitNightlyArgs, type RunExecutor } from '../src/cli/nightly.js';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { advanceBaseline } from '../src/ci/baseline.js';
+import type { CiRunOptions, RunExecutor } from '../src/ci/executor.js';
+import { finishNightly, nightlyDecision } from '../src/ci/nightly.js';
+import { nightlyCommand } from '../src/cli/nightly.js';
+import { describeComparison } from '../src/report/compare.js';
 import type { RunSummary } from '../src/report/model.js';
 import { check, finding, summary } from './fixtures/report/summaries.js';
 import { capture, scratch, writeResultsDir } from './fixtures/report/dirs.js';
@@ -81,15 +84,16 @@ t.test('30 a real-directory baseline is replaced by a copy; a missing one is cre
   t.equal(readlinkSync(fresh), 'run');
 });
 
-/** A stand-in for `cxl-harness run`: writes the summary a run would leave and returns its exit code. */
-function fakeRun(s: RunSummary): { execute: RunExecutor; calls: { argv: string[]; dir: string }[] } {
-  const calls: { argv: string[]; dir: string }[] = [];
+/** A stand-in for a run: writes the summary (and TAP) a run would leave and returns the summary. */
+function fakeRun(s: RunSummary): { execute: RunExecutor; calls: { options: CiRunOptions; dir: string }[] } {
+  const calls: { options: CiRunOptions; dir: string }[] = [];
   return {
     calls,
-    execute: async (argv, dir) => {
-      calls.push({ argv, dir });
-      writeResultsDir(dir, s);
-      return s.exitCode;
+    execute: async (options) => {
+      calls.push({ options, dir: options.resultsDir });
+      writeResultsDir(options.resultsDir, s);
+      writeFileSync(join(options.resultsDir, 'results.tap'), `TAP version 14\n# run ${s.runId}\n`);
+      return s;
     },
   };
 }
@@ -106,7 +110,8 @@ t.test('40 nightlyCommand: run options pass through, the baseline is checked bef
   const seed = capture();
   const code0 = await nightlyCommand(['--baseline', baseline, '--update-baseline', '--results-base', join(root, 'results'), '--suite', 'hotplug', '--kvm'], { io: seed.io, log: () => {}, execute: f0.execute });
   t.equal(code0, 0);
-  t.same(f0.calls[0]?.argv, ['--suite', 'hotplug', '--kvm'], 'nightly\'s own options are taken out, run\'s pass through');
+  t.same(f0.calls[0]?.options.argv, ['run', '--suite', 'hotplug', '--kvm'], 'nightly\'s own options are taken out, run\'s pass through (reproducer.sh repeats the run)');
+  t.same([f0.calls[0]?.options.suite.name, f0.calls[0]?.options.accel], ['hotplug', 'kvm'], 'and the run gets them as options');
   t.match(f0.calls[0]?.dir, new RegExp(`^${join(root, 'results')}/\\d{8}T\\d{6}-[0-9a-f]{6}$`));
   t.equal(realpathSync(baseline), realpathSync(f0.calls[0]!.dir), 'the first nightly seeds the baseline');
   t.match(seed.stdout, /no baseline to compare with/);
@@ -124,8 +129,16 @@ t.test('40 nightlyCommand: run options pass through, the baseline is checked bef
   t.equal(await nightlyCommand(['--baseline=' + baseline, '--results', join(root, 'results', 'n2'), '--timing-threshold', '0.2'], { io: c2.io, log: () => {}, execute: f2.execute }), 0);
   t.match(c2.stdout, /no regression: outcome pass/);
   await t.rejects(nightlyCommand(['--baseline', baseline, '--results', realpathSync(baseline)], { io: c2.io, log: () => {}, execute: f2.execute }), { code: 'USAGE', message: /is the baseline itself/ });
-  t.same(splitNightlyArgs(['--baseline', 'b', '--format', 'tap', '--kernel=x', '--update-baseline']), { updateBaseline: true, json: false, runArgv: ['--format', 'tap', '--kernel=x'], baseline: 'b' });
-  t.throws(() => splitNightlyArgs(['--baseline']), { code: 'USAGE' });
+
+  const f3 = fakeRun(good('n3'));
+  const c3 = capture();
+  const dir3 = join(root, 'results', 'n3');
+  t.equal(await nightlyCommand(['--baseline', baseline, '--format', 'tap', '--kernel=x', '--update-baseline', '--results', dir3], { io: c3.io, log: () => {}, execute: f3.execute }), 0);
+  t.same(f3.calls[0]?.options.argv, ['run', '--format', 'tap', '--kernel', resolve('x')], 'run\'s options pass through in any form, nightly\'s are left out');
+  t.same(f3.calls[0]?.options.kernel, { kind: 'prebuilt', image: resolve('x') });
+  t.match(c3.stdout, /^TAP version 14\n# run n3\n/, '--format tap prints the run\'s report before the comparison');
+  t.equal(realpathSync(baseline), realpathSync(dir3), '--update-baseline still counts after run options');
+  await t.rejects(nightlyCommand(['--baseline'], { io: c3.io, log: () => {}, execute: f3.execute }), { code: 'USAGE', message: /--baseline needs a value/ });
 });
 
 t.test('50 a baseline whose run never booted is refused before the run, named', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { isHarnessError } from '../src/errors.js';
-import { buildMatrix, jobId, parseShard, shard, toGitHubMatrix, toGitLabMatrix } from '../src/report/matrix.js';
+import { buildMatrix, jobId, parseShard, shard, toGitHubMatrix, toGitLabMatrix } from '../src/ci/matrix.js';
 
 const axes = {
   kernels: ['distro:6.8.0-31-generic', 'src/v6.10+spm'],

@@ -82,14 +82,14 @@ t.test('35 run(): stdin is closed unless input is given, so nothing waits on a p
 
 t.test('40 reproducer argv: paths made absolute, results location dropped, names and ranges kept', async (t) => {
   t.same(
-    reproducerArgv(['--suite', 'spm', '--kernel', 'build/bzImage', '--modules=mods', '--results', 'out/r1', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'], '/home/me/linux'),
+    reproducerArgv(['--suite', 'spm', '--kernel', 'build/bzImage', '--modules=mods', '--results', 'out/r1', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'], { cwd: '/home/me/linux' }),
     ['run', '--suite', 'spm', '--kernel', '/home/me/linux/build/bzImage', '--modules', '/home/me/linux/mods', '--topology', 'spm-pair', '--cmdline', 'loglevel=8'],
   );
   t.same(
-    reproducerArgv(['--results-base=/tmp/x', '--topology', './my.json', '--kernel-src', '../linux', '--patches', 'v7.2..spm', '--config-fragment', 'a.config', '--config-fragment', '/abs/b.config'], '/w'),
+    reproducerArgv(['--results-base=/tmp/x', '--topology', './my.json', '--kernel-src', '../linux', '--patches', 'v7.2..spm', '--config-fragment', 'a.config', '--config-fragment', '/abs/b.config'], { cwd: '/w' }),
     ['run', '--topology', '/w/my.json', '--kernel-src', '/linux', '--patches', 'v7.2..spm', '--config-fragment', '/w/a.config', '--config-fragment', '/abs/b.config'],
   );
-  t.same(reproducerArgv(['--patches', 'series/', '--base-config', 'cfg'], '/w'), ['run', '--patches', '/w/series', '--base-config', '/w/cfg']);
+  t.same(reproducerArgv(['--patches', 'series/', '--base-config', 'cfg'], { cwd: '/w' }), ['run', '--patches', '/w/series', '--base-config', '/w/cfg']);
   // repro and a bisect's steps: what they append again (--seed) or do not take (bisect's own options) is left out.
   t.same(
     normalizeArgv(['--seed=7', '--iterations', '1', '--good', 'v1', '--debug-config', '--src', '../linux', '--topology', 'spm-pair', '--seed', '9'], { cwd: '/w', drop: ['--seed', '--good', '--src'], dropFlags: ['--debug-config'] }),

@@ -46,6 +46,17 @@ function argumentProblem(e: Error & { code?: string }): string {
   return first.replace(/\.$/, '');
 }
 
+/** The values parse() gives for an options table (none has a default). */
+export type OptionValues<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>> = {
+  [K in keyof T]?: T[K] extends { multiple: true } ? string[] : T[K] extends { type: 'boolean' } ? boolean : string;
+};
+
+/** Option values as the command line that sets them, in the values' order (e.g. a matrix job's `run` arguments). */
+export function argvOf(values: Readonly<Record<string, string | boolean | string[] | undefined>>): string[] {
+  return Object.entries(values).flatMap(([name, v]) =>
+    v === undefined || v === false ? [] : v === true ? [`--${name}`] : (Array.isArray(v) ? v : [v]).flatMap((x) => [`--${name}`, x]));
+}
+
 export function seconds(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback * 1000;
   const n = Number(value);

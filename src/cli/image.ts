@@ -15,7 +15,7 @@ ${KERNEL_HELP}`;
 
 export async function imageCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values } = parse(argv, kernelOptions, IMAGE_HELP);
-  const kernel = await resolveKernel(kernelSpecFrom(values), log);
+  const kernel = await resolveKernel(kernelSpecFrom(values, IMAGE_HELP), log);
   const t = Date.now();
   const image = await guestImage(kernel, { log });
   process.stdout.write(JSON.stringify({ kernel: kernel.image, release: kernel.release, image: image.image, payload: image.payload, initramfs: image.initramfs, cached: image.hit, ms: Date.now() - t }, null, 2) + '\n');

@@ -5,6 +5,8 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Whether stdout is a terminal (colour decisions). */
   isTTY: boolean;
+  /** Whether stderr is a terminal (colour of what goes there); no when left out. */
+  errIsTTY?: boolean;
 }
 
 export const processIo: Io = {
@@ -15,5 +17,8 @@ export const processIo: Io = {
   },
   get isTTY() {
     return Boolean(process.stdout.isTTY);
+  },
+  get errIsTTY() {
+    return Boolean(process.stderr.isTTY);
   },
 };

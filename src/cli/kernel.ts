@@ -1,7 +1,6 @@
 /** `cxl-harness kernel fetch | build`: get a kernel without running anything. */
 import { resolveKernel } from '../kernel/resolve.js';
-import { HarnessError } from '../errors.js';
-import { parse } from './args.js';
+import { parse, usageError } from './args.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
 export const KERNEL_CMD_HELP = `cxl-harness kernel fetch [--kernel-suite S] [--kernel-package P]
@@ -16,11 +15,11 @@ ${KERNEL_HELP}`;
 
 export async function kernelCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb !== 'fetch' && verb !== 'build') throw new HarnessError('USAGE', `usage:\n${KERNEL_CMD_HELP}`);
+  if (verb !== 'fetch' && verb !== 'build') throw usageError(KERNEL_CMD_HELP, `takes fetch or build (got ${verb === undefined ? 'nothing' : `"${verb}"`})`);
   const { values } = parse(rest, kernelOptions, KERNEL_CMD_HELP);
-  const spec = kernelSpecFrom(values);
-  if (verb === 'build' && spec.kind !== 'source') throw new HarnessError('USAGE', 'kernel build needs --kernel-src DIR or --kernel-debian-source PKG');
-  if (verb === 'fetch' && spec.kind !== 'distro') throw new HarnessError('USAGE', 'kernel fetch takes only --kernel-suite and --kernel-package');
+  const spec = kernelSpecFrom(values, KERNEL_CMD_HELP);
+  if (verb === 'build' && spec.kind !== 'source') throw usageError(KERNEL_CMD_HELP, 'build needs --kernel-src DIR or --kernel-debian-source PKG');
+  if (verb === 'fetch' && spec.kind !== 'distro') throw usageError(KERNEL_CMD_HELP, 'fetch takes only --kernel-suite and --kernel-package');
   const artifact = await resolveKernel(spec, log);
   process.stdout.write(JSON.stringify(artifact, null, 2) + '\n');
   return 0;

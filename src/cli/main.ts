@@ -7,9 +7,9 @@
 import { ExitCode, isHarnessError } from '../errors.js';
 import { doctor } from '../host/doctor.js';
 import { stopAll } from '../qemu/vm.js';
-import { interrupt, interruptedBy } from '../run/interrupt.js';
+import { interrupt, interruptedBy } from '../interrupt.js';
 import { TOOL_VERSION } from '../results/results.js';
-import { parse } from './args.js';
+import { parse, usageError } from './args.js';
 import { imageCommand, IMAGE_HELP } from './image.js';
 import { kernelCommand, KERNEL_CMD_HELP } from './kernel.js';
 import { RUN_HELP, runCommand } from './run.js';
@@ -23,7 +23,6 @@ import { checksCommands } from './checks.js';
 const log = (line: string): void => {
   process.stderr.write(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 };
-
 
 const DOCTOR_HELP = `cxl-harness doctor [--fix]
 
@@ -77,10 +76,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`cxl-harness: unknown command "${name}"\n\n${usage()}\n`);
-    return ExitCode.infrastructure;
-  }
+  if (!command) throw usageError('cxl-harness', `unknown command "${name}"`);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help + '\n');
     return 0;

@@ -4,12 +4,11 @@
  * the CI matrix and its shards; merge shard results into one report.
  */
 import { resolve } from 'node:path';
-import { HarnessError } from '../errors.js';
 import { toJUnit } from '../report/junit.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { toTap } from '../report/tap.js';
 import { kcidbJson, readSummary, writeReports } from '../results/report-files.js';
-import { kcidbOptionsFrom, parse } from './args.js';
+import { kcidbOptionsFrom, parse, usageError } from './args.js';
 import type { CommandTable } from './command.js';
 import { processIo, type Io } from './io.js';
 import { COMPARE_HELP, compareCommand } from './compare.js';
@@ -42,9 +41,9 @@ export async function reportCommand(argv: string[], io: Io = processIo): Promise
     origin: { type: 'string' },
     'artifacts-url': { type: 'string' },
   }, REPORT_HELP, { positionals: true });
-  if (positionals.length !== 1) throw new HarnessError('USAGE', `report takes exactly one results dir (got ${positionals.length})\n\n${REPORT_HELP}`);
+  if (positionals.length !== 1) throw usageError(REPORT_HELP, `takes exactly one results dir (got ${positionals.length})`);
   const formats = (['tap', 'junit', 'kcidb', 'json', 'table'] as const).filter((f) => values[f]);
-  if (formats.length > 1) throw new HarnessError('USAGE', `choose one output format (got --${formats.join(', --')})\n\n${REPORT_HELP}`);
+  if (formats.length > 1) throw usageError(REPORT_HELP, `choose one output format (got --${formats.join(', --')})`);
   const dir = positionals[0]!;
   const summary = await readSummary(dir);
   const kcidb = kcidbOptionsFrom(values);

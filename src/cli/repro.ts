@@ -160,7 +160,7 @@ async function reproCommand(argv: string[], log: (line: string) => void): Promis
   const loop = loopOptions(values, 10);
   log(`scenario ${scenario.name} (${scenario.file}), seed ${loop.seed}`);
   const argvAgain = ['repro', ...normalizeArgv(argv.filter((a) => a !== positionals[0]), { drop: ['--seed'] }), scenario.file, '--seed', String(loop.seed)];
-  const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values), log, argv: argvAgain });
+  const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values, REPRO_HELP), log, argv: argvAgain });
   await printResult(format, results.dir);
   process.stderr.write(describeRepro(repro, results.dir) + '\n');
   return repro.exitCode;

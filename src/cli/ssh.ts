@@ -38,7 +38,7 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
     'boot-timeout': { type: 'string' },
     results: { type: 'string' },
   }, SSH_HELP);
-  const spec = kernelSpecFrom(values);
+  const spec = kernelSpecFrom(values, SSH_HELP);
   const location = values.results ? { dir: values.results } : {};
   const { topology } = await preflight({ results: location, topology: values.topology!.includes('/') ? resolve(values.topology!) : values.topology!, kernel: spec });
   const results = await Results.create(location);

@@ -2,7 +2,7 @@
 import { kernelCmdline, topologyToArgv } from '../qemu/argv.js';
 import { builtinTopologies, loadTopology } from '../qemu/topology.js';
 import { shellCommand } from '../proc.js';
-import { HarnessError } from '../errors.js';
+import { usageError } from './args.js';
 
 export const TOPOLOGY_HELP = `cxl-harness topology list
 cxl-harness topology show NAME|FILE      the validated topology as JSON
@@ -12,18 +12,17 @@ Topologies are JSON files: the presets in qemu/ (see qemu/README.md), or your ow
 
 export async function topologyCommand(argv: string[]): Promise<number> {
   const [verb, name] = argv;
+  if (verb !== 'list' && verb !== 'show' && verb !== 'argv') throw usageError(TOPOLOGY_HELP, `takes list, show or argv (got ${verb === undefined ? 'nothing' : `"${verb}"`})`);
   if (verb === 'list') {
     for (const t of builtinTopologies()) process.stdout.write(`${t.padEnd(12)} ${loadTopology(t).description}\n`);
     return 0;
   }
-  if ((verb === 'show' || verb === 'argv') && name) {
-    const t = loadTopology(name);
-    if (verb === 'show') process.stdout.write(JSON.stringify(t, null, 2) + '\n');
-    else {
-      const args = topologyToArgv({ topology: t, kernel: 'KERNEL', initrd: 'INITRAMFS', append: kernelCmdline(), rootImage: 'ROOT.ext4', payloadImage: 'PAYLOAD.ext4', consoleLog: 'console.log', qmpSocket: 'qmp.sock', sshPort: 2222, accel: 'tcg' });
-      process.stdout.write(shellCommand(['qemu-system-x86_64', ...args]) + '\n');
-    }
-    return 0;
+  if (!name) throw usageError(TOPOLOGY_HELP, `${verb} needs a topology NAME or FILE`);
+  const t = loadTopology(name);
+  if (verb === 'show') process.stdout.write(JSON.stringify(t, null, 2) + '\n');
+  else {
+    const args = topologyToArgv({ topology: t, kernel: 'KERNEL', initrd: 'INITRAMFS', append: kernelCmdline(), rootImage: 'ROOT.ext4', payloadImage: 'PAYLOAD.ext4', consoleLog: 'console.log', qmpSocket: 'qmp.sock', sshPort: 2222, accel: 'tcg' });
+    process.stdout.write(shellCommand(['qemu-system-x86_64', ...args]) + '\n');
   }
-  throw new HarnessError('USAGE', `usage:\n${TOPOLOGY_HELP}`);
+  return 0;
 }

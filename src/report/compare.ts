@@ -136,3 +136,35 @@ export function compareRuns(oldRun: RunSummary, newRun: RunSummary, options: Com
 
   return { newFailures, fixed, changedSkips, missing, newFindings, goneFindings, timingChanges, outcome, isRegression };
 }
+
+/** The comparison options a command records next to its result. */
+export interface CompareDirsOptions {
+  timingThreshold: number;
+  minTimingDeltaMs?: number;
+}
+
+/** Two results dirs compared: which runs they hold, with what options, and what changed. */
+export interface DirComparison {
+  old: { dir: string; runId: string; outcome: RunSummary['outcome'] };
+  new: { dir: string; runId: string; outcome: RunSummary['outcome'] };
+  options: CompareDirsOptions;
+  comparison: RunComparison;
+}
+
+export function describeComparison(oldDir: string, oldRun: RunSummary, newDir: string, newRun: RunSummary, options: CompareDirsOptions): DirComparison {
+  const comparison = compareRuns(oldRun, newRun, {
+    timingThreshold: options.timingThreshold,
+    ...(options.minTimingDeltaMs !== undefined ? { minTimingDeltaMs: options.minTimingDeltaMs } : {}),
+  });
+  return {
+    old: { dir: oldDir, runId: oldRun.runId, outcome: oldRun.outcome },
+    new: { dir: newDir, runId: newRun.runId, outcome: newRun.outcome },
+    options,
+    comparison,
+  };
+}
+
+/** JSON for `compare --json` and compare.json (a comparison, or a record holding one): Infinity (old timing 0) becomes null explicitly. */
+export function comparisonJson(value: object): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}

@@ -1,8 +1,10 @@
 /**
- * The table a person reads at the end of a run: what was tested, one line per check with its
- * verdict and why, the console findings, where every log is, and the outcome with its exit code.
- * Plain text; colour only when asked (see shouldColor, which honours NO_COLOR).
+ * What a person reads: the table at the end of a run (what was tested, one line per check with
+ * its verdict and why, the console findings, where every log is, and the outcome with its exit
+ * code), and a comparison of two runs. Plain text; colour only when asked (see shouldColor,
+ * which honours NO_COLOR).
  */
+import type { DirComparison, TimingChange } from './compare.js';
 import type { RunSummary, Verdict } from './model.js';
 import { reportSuites, type ReportCase } from './cases.js';
 import { countVerdicts, enforceEvidence, type OutcomeOptions } from './verdict.js';
@@ -24,6 +26,8 @@ export function shouldColor(env: Record<string, string | undefined>, isTTY: bool
 const SGR = { red: 31, green: 32, yellow: 33, bold: 1, dim: 2 } as const;
 type Style = keyof typeof SGR;
 
+const painter = (color: boolean | undefined) => (style: Style, s: string): string => (color ? `\u001b[${SGR[style]}m${s}\u001b[0m` : s);
+
 const VERDICT_STYLE: Record<Verdict, Style> = { pass: 'green', fail: 'red', error: 'red', skip: 'yellow' };
 
 const MAX_ID_WIDTH = 48;
@@ -38,7 +42,7 @@ function oneLine(s: string): string {
 }
 
 export function renderSummary(summary: RunSummary, options: RenderOptions = {}): string {
-  const paint = (style: Style, s: string): string => (options.color ? `\u001b[${SGR[style]}m${s}\u001b[0m` : s);
+  const paint = painter(options.color);
   const path = (p: string): string => (options.resultsDir ? `${options.resultsDir.replace(/\/+$/, '')}/${p}` : p);
   const out: string[] = [];
 
@@ -102,5 +106,41 @@ export function renderSummary(summary: RunSummary, options: RenderOptions = {}):
   const style: Style = summary.outcome === 'pass' ? 'green' : summary.outcome === 'skip' ? 'yellow' : 'red';
   out.push(`${counts.join(', ')}  ->  ${paint(style, summary.outcome.toUpperCase())} (exit ${summary.exitCode})`);
   for (const o of summary.observations) out.push(paint('dim', `note: ${o.id}: ${oneLine(o.title)}${o.check ? ` (${o.check})` : ''}`));
+  return out.join('\n') + '\n';
+}
+
+function duration(n: number): string {
+  return n >= 10_000 ? `${(n / 1000).toFixed(0)} s` : n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`;
+}
+
+function timing(t: TimingChange): string {
+  const pct = Number.isFinite(t.ratio) ? `${t.ratio >= 1 ? '+' : ''}${Math.round((t.ratio - 1) * 100)}%` : 'from 0';
+  return `${t.name}: ${duration(t.oldMs)} -> ${duration(t.newMs)} (${pct})`;
+}
+
+/** A comparison for people: one section per kind of change, empty sections left out. */
+export function renderComparison(c: DirComparison, options: { color?: boolean } = {}): string {
+  const paint = painter(options.color);
+  const r = c.comparison;
+  const out: string[] = [];
+  out.push(`old  ${c.old.dir}  (run ${c.old.runId}, ${c.old.outcome})`);
+  out.push(`new  ${c.new.dir}  (run ${c.new.runId}, ${c.new.outcome})`);
+  out.push('');
+  const section = (title: string, lines: string[], style?: Style): void => {
+    if (lines.length === 0) return;
+    out.push(style ? paint(style, `${title} (${lines.length})`) : `${title} (${lines.length})`);
+    for (const l of lines) out.push(`  ${l}`);
+    out.push('');
+  };
+  const verdict = (v: string | undefined): string => v ?? 'absent';
+  section('new failures', r.newFailures.map((x) => `${x.id}: ${verdict(x.old)} -> ${verdict(x.new)}${x.reason ? `  (${x.reason.replace(/\s+/g, ' ')})` : ''}`), 'red');
+  section('new console findings', r.newFindings.map((f) => `${f.kind}: ${f.title}  (${f.log ?? 'console.log'}:${f.line}${f.step ? `, step ${f.step}` : ''})`), 'red');
+  section('fixed', r.fixed.map((x) => `${x.id}: ${verdict(x.old)} -> ${verdict(x.new)}`), 'green');
+  section('gone console findings', r.goneFindings.map((f) => `${f.kind}: ${f.title}`), 'green');
+  section('changed skips', r.changedSkips.map((x) => `${x.id}: ${verdict(x.old)} -> ${verdict(x.new)}${x.new === 'skip' && x.reason ? `  (${x.reason.replace(/\s+/g, ' ')})` : ''}`), 'yellow');
+  section('missing in new', r.missing.map((x) => `${x.id} (was ${verdict(x.old)})`), 'yellow');
+  section(`timing changes beyond ${Math.round(c.options.timingThreshold * 100)}%`, r.timingChanges.map(timing));
+  const worse = r.outcome.old !== r.outcome.new ? `outcome ${r.outcome.old} -> ${r.outcome.new}` : `outcome ${r.outcome.new}`;
+  out.push(r.isRegression ? paint('red', `REGRESSION: ${worse}`) : `no regression: ${worse}`);
   return out.join('\n') + '\n';
 }

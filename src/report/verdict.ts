@@ -153,6 +153,22 @@ export function exitCodeFor(outcome: Outcome, signal: 'SIGINT' | 'SIGTERM' = 'SI
   }
 }
 
+/** Whether an exit code says the run was interrupted (SIGINT or SIGTERM). */
+export function isInterruptedExit(code: number): boolean {
+  return code === ExitCode.sigint || code === ExitCode.sigterm;
+}
+
+/** Exit codes from best to worst: a skip (nothing judged) is worse than a pass, better than a failure. */
+const EXIT_RANK: readonly number[] = [ExitCode.ok, ExitCode.skip, ExitCode.checkFailed, ExitCode.infrastructure, ExitCode.kernelCrash];
+
+/** The worst of several runs' exit codes: interrupted, then kernel crash, infrastructure, check failure, skip, pass. */
+export function worstExitCode(codes: readonly number[]): number {
+  const interrupted = codes.find(isInterruptedExit);
+  if (interrupted !== undefined) return interrupted;
+  const rank = (c: number): number => (EXIT_RANK.includes(c) ? EXIT_RANK.indexOf(c) : EXIT_RANK.length);
+  return codes.reduce((a, b) => (rank(b) > rank(a) ? b : a), ExitCode.ok);
+}
+
 /**
  * The summary with its checks normalized (enforceEvidence), outcome and exit code recomputed.
  * An interrupted run keeps the exit code of the signal it recorded (130 or 143).

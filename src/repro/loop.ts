@@ -22,7 +22,7 @@ import { parseStepMarker, scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
 import { bootGuest } from '../run/boot.js';
-import { interruptedBy } from '../run/interrupt.js';
+import { interruptedBy } from '../interrupt.js';
 import { writeReproducer } from '../run/reproducer.js';
 import { Results } from '../results/results.js';
 import {

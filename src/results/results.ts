@@ -16,6 +16,12 @@ import type { CheckResult, ConsoleFinding, RunSummary, StepRecord } from '../rep
 /** The harness's version, as package.json says. */
 export const TOOL_VERSION = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** A fresh run id, also the default name of its results dir: `<UTC timestamp>-<random>`. */
+export function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
 export class Results {
   readonly summary: RunSummary;
   private commandCount = 0;
@@ -46,10 +52,9 @@ export class Results {
     await assertCreatable(resolve(options.dir ?? join(options.base ?? 'results', 'new')));
   }
 
-  /** Make `<base>/<timestamp>-<random>` (or exactly `dir` when given). */
+  /** Make `<base>/<runId>` (or exactly `dir` when given). */
   static async create(options: { base?: string; dir?: string } = {}): Promise<Results> {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    const runId = `${stamp}-${randomBytes(3).toString('hex')}`;
+    const runId = newRunId();
     const dir = resolve(options.dir ?? join(options.base ?? 'results', runId));
     await assertCreatable(dir);
     await guard(dir, () => mkdir(join(dir, 'commands'), { recursive: true }));

@@ -60,7 +60,7 @@ export function normalizeArgv(argv: readonly string[], o: NormalizeOptions = {})
   return out;
 }
 
-/** `run`'s argv for reproducer.sh. */
-export function reproducerArgv(argv: readonly string[], cwd: string = process.cwd()): string[] {
-  return ['run', ...normalizeArgv(argv, { cwd })];
+/** `run`'s argv for reproducer.sh (`o.drop`/`o.dropFlags`: the calling command's own options, when it is not `run`). */
+export function reproducerArgv(argv: readonly string[], o: NormalizeOptions = {}): string[] {
+  return ['run', ...normalizeArgv(argv, o)];
 }

@@ -23,7 +23,7 @@ import { CRASH_PATTERN } from '../qemu/console.js';
 import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
 import { assertGuestCxl, bootGuest } from './boot.js';
-import { interruptedBy, whenInterrupted } from './interrupt.js';
+import { interruptedBy, whenInterrupted } from '../interrupt.js';
 import { Results } from '../results/results.js';
 import { preflight } from './preflight.js';
 import { writeReproducer } from './reproducer.js';

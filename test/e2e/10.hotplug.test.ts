@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser as TapParser } from 'tap-parser';
-import type { DirComparison } from '../../src/cli/compare.js';
+import type { DirComparison } from '../../src/report/compare.js';
 import type { RunSummary } from '../../src/report/model.js';
 import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
 

@@ -115,3 +115,25 @@ export function toGitLabMatrix(jobs: readonly MatrixJob[]): {
     },
   };
 }
+
+/** One shard of a `--shards N` listing: `i/N` and the ids of its jobs. */
+export interface ShardEntry {
+  shard: string;
+  jobs: string[];
+}
+
+/** Every shard of `n` (lowered to the number of jobs, so none is empty) with its job ids. */
+export function listShards(jobs: readonly MatrixJob[], n: number): ShardEntry[] {
+  const count = Math.max(1, Math.min(n, jobs.length));
+  return Array.from({ length: count }, (_, i) => ({ shard: `${i + 1}/${count}`, jobs: shard(jobs, i + 1, count).map((j) => j.id) })).filter((s) => s.jobs.length > 0);
+}
+
+/** For `strategy.matrix`: one entry per shard, its job ids space-separated. */
+export function toGitHubShards(shards: readonly ShardEntry[]): { include: { shard: string; jobs: string }[] } {
+  return { include: shards.map((s) => ({ shard: s.shard, jobs: s.jobs.join(' ') })) };
+}
+
+/** For `parallel: matrix:`: the shard names. */
+export function toGitLabShards(shards: readonly ShardEntry[]): { parallel: { matrix: { SHARD: string[] }[] } } {
+  return { parallel: { matrix: [{ SHARD: shards.map((s) => s.shard) }] } };
+}

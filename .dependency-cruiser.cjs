@@ -1,0 +1,96 @@
+/**
+ * The layering of docs/ARCHITECTURE.md, checked by `npm run lint:deps` (part of `npm test`).
+ * Each folder of src/ imports only itself and the folders its row names; the base is the
+ * files directly in src/ (errors, fields, paths, proc, cache, interrupt). Type-only imports
+ * count too: a layer's types are part of its interface.
+ */
+const BASE = '[^/]+\\.ts$';
+
+/** What each folder of src/ may import besides itself (host-side folders: and npm packages). */
+const LAYERS = {
+  probe: [], // runs in the guest: node builtins only
+  agent: ['probe/'], // runs in the guest: node builtins only
+  report: [BASE], // pure: summaries to verdicts and formats
+  results: ['report/', BASE],
+  kernel: ['report/', BASE],
+  qemu: ['agent/', BASE], // the region rule the guest applies too (agent/cxl.ts)
+  host: ['kernel/', BASE],
+  image: ['kernel/', BASE],
+  guest: ['agent/', 'probe/', 'results/', 'report/', BASE],
+  suites: ['guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE],
+  run: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
+  repro: ['run/', 'guest/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
+  ci: ['run/', 'results/', 'report/', BASE],
+  cli: null, // anything; nothing imports cli/
+};
+
+const GUEST = ['probe', 'agent'];
+const oneOf = (names) => `^src/(${names.join('|')})`;
+
+const layerRules = Object.entries(LAYERS)
+  .filter(([, allowed]) => allowed !== null)
+  .map(([folder, allowed]) => {
+    const own = [`${folder}/`, ...allowed];
+    return GUEST.includes(folder)
+      ? {
+          name: `layer-${folder}`,
+          comment: `src/${folder}/ runs in the guest, where there is no node_modules and no host code: it imports ${own.map((p) => `src/${p}`).join(', ')} and node builtins only`,
+          severity: 'error',
+          from: { path: `^src/${folder}/` },
+          to: { dependencyTypesNot: ['core'], pathNot: oneOf(own) },
+        }
+      : {
+          name: `layer-${folder}`,
+          comment: `src/${folder}/ imports only ${own.map((p) => (p === BASE ? 'the base' : `src/${p}`)).join(', ')} of src/ (docs/ARCHITECTURE.md)`,
+          severity: 'error',
+          from: { path: `^src/${folder}/` },
+          to: { path: '^src/', pathNot: oneOf(own) },
+        };
+  });
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-runtime-cycle',
+      comment: 'no import cycle in src/ at run time (a cycle of type-only imports vanishes when compiled)',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'layer-base',
+      comment: 'the base (the files directly in src/) imports only the base',
+      severity: 'error',
+      from: { path: `^src/${BASE}` },
+      to: { path: '^src/', pathNot: `^src/${BASE}` },
+    },
+    ...layerRules,
+    {
+      name: 'layer-unlisted',
+      comment: 'every folder of src/ has its row in LAYERS above and in docs/ARCHITECTURE.md',
+      severity: 'error',
+      from: { path: '^src/[^/]+/', pathNot: oneOf(Object.keys(LAYERS).map((f) => `${f}/`)) },
+      to: {},
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that does not resolve escapes every rule above',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'no-non-package-json',
+      comment: 'src/ imports only packages package.json names (not one that happens to be installed through another)',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

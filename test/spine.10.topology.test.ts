@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HarnessError } from '../src/errors.js';
-import { builtinTopologies, loadTopology, parseTopology, regionCapacity, regionDevices, regionSizeMiB } from '../src/qemu/topology.js';
+import { pickRegion, positionPath } from '../src/agent/cxl.js';
+import { builtinTopologies, loadTopology, parseTopology, regionCapacity, regionDevices, regionSizeMiB, topologyDevices } from '../src/qemu/topology.js';
 import { hotplugSuite } from '../src/suites/hotplug.js';
 import { spmSuite } from '../src/suites/spm/suite.js';
 
@@ -23,6 +24,17 @@ function base(): Record<string, any> {
   };
 }
 
+/** Give the base topology's bridge a switch (root port rp1, upstream us0, downstream ports dsp0 and dsp1 with a device each) and return it. */
+function withSwitch(d: Record<string, any>): Record<string, any> {
+  const s = {
+    rootPort: { id: 'rp1' },
+    upstream: { id: 'us0' },
+    downstreamPorts: [{ id: 'dsp0', device: { id: 'cxlmem1', sizeMiB: 512 } }, { id: 'dsp1', device: { id: 'cxlmem2', sizeMiB: 512 } }],
+  };
+  d.hostBridges[0].switches = [s];
+  return s;
+}
+
 function parseError(data: unknown): HarnessError {
   try {
     parseTopology(data, FILE);
@@ -34,14 +46,14 @@ function parseError(data: unknown): HarnessError {
 }
 
 t.test('10 the presets in qemu/ all parse, with the shape their names promise', async (t) => {
-  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'pmem', 'spm-interleave', 'spm-pair']);
+  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'pmem', 'runner-default', 'spm-interleave', 'spm-pair', 'spm-switch', 'switch']);
   const all = Object.fromEntries(builtinTopologies().map((n) => [n, loadTopology(n)]));
   for (const [name, topo] of Object.entries(all)) {
     t.equal(topo.name, name, `${name}: name matches the file`);
     t.match(topo.file, new RegExp(`/qemu/${name}\\.json$`));
     t.ok(topo.description.length > 20, `${name}: has a description`);
   }
-  const devices = (n: string) => all[n]!.hostBridges.flatMap((h) => h.rootPorts.map((r) => [r.device.kind, r.device.sizeMiB]));
+  const devices = (n: string) => topologyDevices(all[n]!).map((d) => [d.kind, d.sizeMiB]);
   t.same(devices('default'), [['volatile', 512]]);
   t.same(all.default!.windows, [{ targets: ['cxl.0'], sizeMiB: 4096 }]);
   t.same(devices('spm-pair'), [['volatile', 512], ['volatile', 512]]);
@@ -51,6 +63,14 @@ t.test('10 the presets in qemu/ all parse, with the shape their names promise', 
   t.same([all['hb-interleave']!.hostBridges.length, all['hb-interleave']!.hostBridges[0]!.rootPorts.length, regionSizeMiB(all['hb-interleave']!)], [1, 2, 1024], 'hb-interleave: one bridge, two ports, one 1 GiB region');
   t.same([regionCapacity(all['spm-interleave']!), regionSizeMiB(all['spm-interleave']!, 0), regionSizeMiB(all['spm-interleave']!, 1)], [2, 512, 1024], 'spm-interleave: C of one device, S of two');
   t.same([regionCapacity(all.pmem!), regionSizeMiB(all.pmem!), all.pmem!.hostBridges[0]!.rootPorts[1]!.device], [1, 512, { id: 'cxlpmem0', kind: 'persistent', sizeMiB: 512, lsaMiB: 1 }], 'pmem: one region of the volatile device; the persistent one is booted, not used');
+  const ids = (n: string, i = 0) => regionDevices(all[n]!, i).map((d) => d.id);
+  t.same([ids('switch'), regionSizeMiB(all.switch!), regionCapacity(all.switch!)], [['cxlmem0', 'cxlmem1'], 1024, 1], 'switch: one region of both devices, interleaved at the switch');
+  t.same(all.switch!.hostBridges[0]!.switches[0]!.mailboxCci, { id: 'swcci0' }, 'switch: with a mailbox CCI');
+  t.same([regionCapacity(all['spm-switch']!), ids('spm-switch', 0), ids('spm-switch', 1), regionSizeMiB(all['spm-switch']!, 1)], [2, ['cxlmem0'], ['cxlmem1', 'cxlmem2'], 1024], 'spm-switch: C on window 0, S of two devices below the switch on window 1');
+  const runner = all['runner-default']!;
+  t.same(topologyDevices(runner).map((d) => [d.id, d.kind]), [['cxl-pmem0', 'persistent'], ['cxl-pmem1', 'persistent'], ['cxl-vmem2', 'volatile'], ['cxl-vmem3', 'volatile']], 'runner-default: run_qemu\'s four devices, two persistent (cxl.0) and two volatile (cxl.1)');
+  t.same([runner.hostBridges.map((h) => h.busNr), runner.windows.map((w) => w.targets), regionCapacity(runner)], [[53, 191], [['cxl.0'], ['cxl.0', 'cxl.1']], 0], 'runner-default: its bridges and windows; both windows need a volatile device below cxl.0, so no ram region');
+  t.same(runner.hostBridges.map((h) => [h.switches.map((s) => s.downstreamPorts.length), h.emptyRootPorts.map((p) => p.id)]), [[[4], ['hb0rp1']], [[4], ['hb1rp1']]], 'runner-default: a switch of four downstream ports and an empty root port per bridge');
   t.same([all.default!.ramMiB, all.default!.cpus], [2048, 2]);
 });
 
@@ -58,6 +78,27 @@ t.test('20 defaults: kind volatile, RAM 2 GiB, 2 CPUs, port/chassis/slot from th
   const topo = parseTopology(base(), FILE);
   t.same(topo.hostBridges[0]!.rootPorts[0], { id: 'rp0', port: 0, chassis: 0, slot: 2, device: { id: 'cxlmem0', kind: 'volatile', sizeMiB: 512 } });
   t.same([topo.ramMiB, topo.cpus, topo.file], [2048, 2, FILE]);
+  t.same([topo.hostBridges[0]!.switches, topo.hostBridges[0]!.emptyRootPorts], [[], []]);
+});
+
+t.test('25 switch defaults: root ports count on across the lists, downstream ports take the slots after them', async (t) => {
+  const topo = parseTopology({
+    ...base(),
+    hostBridges: [{
+      id: 'cxl.0', busNr: 12,
+      rootPorts: [{ id: 'rp0', device: { id: 'm0', sizeMiB: 256 } }],
+      switches: [{ rootPort: { id: 'rp1' }, upstream: { id: 'us0' }, downstreamPorts: [{ id: 'd0', device: { id: 'm1', sizeMiB: 256 } }, { id: 'd1' }] }],
+      emptyRootPorts: [{ id: 'rp2' }],
+    }],
+  }, FILE);
+  const hb = topo.hostBridges[0]!;
+  t.same(hb.switches[0], {
+    rootPort: { id: 'rp1', port: 1, chassis: 0, slot: 3 },
+    upstream: { id: 'us0', port: 2 },
+    downstreamPorts: [{ id: 'd0', port: 0, chassis: 0, slot: 5, device: { id: 'm1', kind: 'volatile', sizeMiB: 256 } }, { id: 'd1', port: 1, chassis: 0, slot: 6 }],
+  }, 'root port 1 of the bridge; upstream port one above its downstream ports; slots after the three root ports (2, 3, 4)');
+  t.same(hb.emptyRootPorts, [{ id: 'rp2', port: 2, chassis: 0, slot: 4 }]);
+  t.same(topologyDevices(topo).map((d) => d.id), ['m0', 'm1'], 'every device, in bus order');
 });
 
 t.test('30 every mistake names the file, the field and what is allowed', async (t) => {
@@ -101,6 +142,28 @@ t.test('30 every mistake names the file, the field and what is allowed', async (
     }, /hostBridges\[0\]\.busNr 12: host bridge cxl\.0 needs buses 12-14 for itself and its 2 root port\(s\), but cxl\.1 starts at bus 14; move cxl\.1 to busNr 15 or above/],
     ['bus numbers past 255', (d) => { d.hostBridges[0].busNr = 254; d.hostBridges[0].rootPorts.push({ id: 'rp1', device: { id: 'cxlmem1', sizeMiB: 512 } }); },
       /hostBridges\[0\]\.busNr 254 leaves no bus numbers for the 2 root port\(s\) of cxl\.0 \(they need 255-256, the last bus is 255\); use a busNr of at most 253/],
+    ['a host bridge without root ports', (d) => { d.hostBridges[0].rootPorts = []; }, /hostBridges\[0\] has no root port; give it at least one in rootPorts \(a device each\), switches or emptyRootPorts/],
+    ['misspelt host bridge field', (d) => { d.hostBridges[0].switch = []; }, /hostBridges\[0\]\.switch is not a topology field \(allowed here: id, busNr, rootPorts, switches, emptyRootPorts\)/],
+    ['misspelt switch field', (d) => { withSwitch(d).downstream = []; }, /hostBridges\[0\]\.switches\[0\]\.downstream is not a topology field \(allowed here: rootPort, upstream, mailboxCci, downstreamPorts\)/],
+    ['switch without an upstream port', (d) => { delete withSwitch(d).upstream; }, /hostBridges\[0\]\.switches\[0\]\.upstream must be an object/],
+    ['switch without a root port', (d) => { delete withSwitch(d).rootPort; }, /hostBridges\[0\]\.switches\[0\]\.rootPort must be an object/],
+    ['switch without downstream ports', (d) => { withSwitch(d).downstreamPorts = []; }, /hostBridges\[0\]\.switches\[0\]\.downstreamPorts needs at least 1 entry/],
+    ['downstream port number twice', (d) => { withSwitch(d).downstreamPorts[1].port = 0; }, /hostBridges\[0\]\.switches\[0\]\.downstreamPorts\[1\]\.port 0 is used twice on switch us0 \(also by hostBridges\[0\]\.switches\[0\]\.downstreamPorts\[0\]\); ports must differ/],
+    ['upstream port number of a downstream port', (d) => { withSwitch(d).upstream.port = 1; }, /hostBridges\[0\]\.switches\[0\]\.upstream\.port 1 is also the port of downstream port dsp1; a switch numbers its upstream and downstream ports together, so give it another/],
+    ['upstream serial number not an integer', (d) => { withSwitch(d).upstream.sn = '1234'; }, /hostBridges\[0\]\.switches\[0\]\.upstream\.sn must be an integer \(got "1234"\)/],
+    ['switch root port number of a root port', (d) => { withSwitch(d).rootPort.port = 0; }, /hostBridges\[0\]\.switches\[0\]\.rootPort\.port 0 is used twice on host bridge cxl\.0 \(also by hostBridges\[0\]\.rootPorts\[0\]\)/],
+    ['downstream port on a root port\'s chassis/slot', (d) => { withSwitch(d).downstreamPorts[0].slot = 2; },
+      /hostBridges\[0\]\.switches\[0\]\.downstreamPorts\[0\] uses chassis 0 slot 2, already used by hostBridges\[0\]\.rootPorts\[0\]; every root port and switch downstream port needs its own \(chassis, slot\) pair/],
+    ['upstream id used twice', (d) => { withSwitch(d).upstream.id = 'rp0'; }, /hostBridges\[0\]\.switches\[0\]\.upstream\.id: id "rp0" is used twice/],
+    ['mailbox CCI without an id', (d) => { withSwitch(d).mailboxCci = {}; }, /hostBridges\[0\]\.switches\[0\]\.mailboxCci\.id must be a non-empty string/],
+    ['device kind below a downstream port', (d) => { withSwitch(d).downstreamPorts[0].device.kind = 'ram'; }, /hostBridges\[0\]\.switches\[0\]\.downstreamPorts\[0\]\.device\.kind must be one of volatile, dcd, persistent \(got "ram"\)/],
+    ['misspelt empty root port field', (d) => { d.hostBridges[0].emptyRootPorts = [{ id: 'rp9', device: {} }]; }, /hostBridges\[0\]\.emptyRootPorts\[0\]\.device is not a topology field \(allowed here: id, port, chassis, slot\)/],
+    ['bus numbers a switch runs into the next bridge', (d) => {
+      withSwitch(d);
+      d.hostBridges.push({ id: 'cxl.1', busNr: 17, rootPorts: [{ id: 'rp9', chassis: 1, device: { id: 'cxlmem9', sizeMiB: 512 } }] });
+    }, /hostBridges\[0\]\.busNr 12: host bridge cxl\.0 needs buses 12-17 for itself and its 2 root port\(s\) and 3 switch bus\(es\) \(each switch's internal bus and one per downstream port\), but cxl\.1 starts at bus 17; move cxl\.1 to busNr 18 or above/],
+    ['window smaller than its switch\'s devices', (d) => { withSwitch(d); d.hostBridges[0].rootPorts = []; d.windows[0].sizeMiB = 512; },
+      /windows\[0\]\.sizeMiB 512 is smaller than a region on it: 2 way\(s\) x 512 MiB \(cxlmem1, cxlmem2 below cxl\.0\) = 1024 MiB; make it at least 1024/],
   ];
   for (const [what, breakIt, message] of cases) {
     const data = base();
@@ -117,7 +180,7 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   const unknown = t.throws(() => loadTopology('no-such-topology')) as HarnessError;
   t.equal(unknown.code, 'TOPOLOGY_UNKNOWN');
   t.equal(unknown.message, 'unknown topology "no-such-topology"');
-  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, pmem, spm-interleave, spm-pair, or a path to a topology JSON file');
+  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, pmem, runner-default, spm-interleave, spm-pair, spm-switch, switch, or a path to a topology JSON file');
 
   const dir = mkdtempSync(join(tmpdir(), 'cxlh-topo-'));
   const missing = t.throws(() => loadTopology(join(dir, 'nope.json'))) as HarnessError;
@@ -153,6 +216,33 @@ t.test('50 regionSizeMiB: one device per interleave position, each giving the sm
   t.equal(regionSizeMiB(uneven, 2), 0, 'no such window');
 });
 
+t.test('55 the position rule: index at each level = floor(p / ways above) mod ways here, the kernel\'s order', async (t) => {
+  t.same(Array.from({ length: 8 }, (_, p) => positionPath(p, [2, 2, 2])), [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1], [1, 1, 1]], '2 bridges x 2 root ports x 2 downstream ports');
+  t.same(Array.from({ length: 4 }, (_, p) => positionPath(p, [1, 1, 4])), [[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3]], 'one bridge, one root port: the switch takes every position');
+  t.same(positionPath(5, [3, 2]), [2, 1], 'a 3-way window: bridge 5 mod 3, root port 5 div 3');
+  for (const [R, H, S] of [[1, 2, 4], [2, 4, 2], [3, 2, 2], [4, 1, 4]] as const) {
+    // cxl_calc_interleave_pos, from the endpoint up: p = (dsp x H + rp) x R + hb.
+    const back = Array.from({ length: R * H * S }, (_, p) => positionPath(p, [R, H, S])).map(([hb, rp, dsp]) => (dsp! * H + rp!) * R + hb!);
+    t.same(back, Array.from({ length: R * H * S }, (_, p) => p), `${R}x${H}x${S}: the kernel's bottom-up position gives p back`);
+  }
+});
+
+t.test('56 pickRegion: the most ways every bridge can give, in position order', async (t) => {
+  t.same(pickRegion([[['a0', 'a1', 'a2', 'a3']]]), ['a0', 'a1', 'a2', 'a3'], 'a switch of four: 4 ways at the switch');
+  t.same(pickRegion([[['a0', 'a1', 'a2']]]), ['a0', 'a1'], 'a switch of three: 2 ways (switch decoders interleave powers of two)');
+  t.same(pickRegion([[['a0'], ['a1'], ['a2']]]), ['a0', 'a1'], 'three root ports: 2 ways (so do host bridge decoders)');
+  t.same(pickRegion([[['a0', 'a1']], [['b0', 'b1']]]), ['a0', 'b0', 'a1', 'b1'], 'two bridges with a switch each: bridge p mod 2, downstream port p div 2');
+  t.same(pickRegion([[['a00', 'a01'], ['a10', 'a11']], [['b00', 'b01'], ['b10', 'b11']]]), ['a00', 'b00', 'a10', 'b10', 'a01', 'b01', 'a11', 'b11'], '2 x 2 x 2: bridge, then root port, then downstream port');
+  t.same(pickRegion([[['a0', 'a1']], [['b0', 'b1']], [['c0', 'c1']]]), ['a0', 'b0', 'c0', 'a1', 'b1', 'c1'], 'a 3-way window over switches of two: 6 ways');
+  t.same(pickRegion([[['a0', 'a1']], [['b0']]]), ['a0', 'b0'], 'every bridge gives as many: the narrower one decides');
+  t.same(pickRegion([[['d'], ['s0', 's1']]]), ['d', 's0'], 'a device on a root port beside a switch: 2 root ports, 1 device each');
+  t.same(pickRegion([[['d'], ['s0', 's1']]], (x) => x === 's1'), ['d', 's1'], 'a named device takes the place of the one that would leave it out');
+  t.same(pickRegion([[['a0'], ['a1'], ['a2']]], (x) => x === 'a2'), ['a0', 'a2'], 'also among root ports');
+  t.same(pickRegion([[['a0']], [['b0']]], (x) => x === 'c0'), [], 'a named device that is not below the window: none');
+  t.same(pickRegion([[['a0']], []]), [], 'a bridge with nothing below: none');
+  t.same(pickRegion([]), [], 'no bridges: none');
+});
+
 t.test('60 regionCapacity: regions made one after the other, a device used once', async (t) => {
   t.same(['default', 'spm-pair', 'interleave', 'dcd'].map((n) => regionCapacity(loadTopology(n))), [1, 2, 1, 0]);
   const twoPorts = parseTopology({
@@ -166,6 +256,24 @@ t.test('60 regionCapacity: regions made one after the other, a device used once'
   const five = parseTopology({ ...base(), hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: ports(5) }] }, FILE);
   t.same(regionDevices(five).map((d) => d.id), ['m0', 'm1', 'm2', 'm3'], 'five ports: 4 ways (no 5-way decoder), then');
   t.equal(regionCapacity(five), 2, 'a 1-way region of the fifth');
+  const three = parseTopology({ ...base(), hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: ports(3) }] }, FILE);
+  t.same([regionDevices(three).map((d) => d.id), regionCapacity(three)], [['m0', 'm1'], 2], 'three ports: 2 ways (a host bridge decoder does not interleave 3), then a 1-way region');
+  const switched = parseTopology({
+    ...base(),
+    hostBridges: [
+      { id: 'a', busNr: 12, switches: [{ rootPort: { id: 'ra' }, upstream: { id: 'ua' }, downstreamPorts: [0, 1].map((k) => ({ id: `da${k}`, device: { id: `ma${k}`, sizeMiB: 256 } })) }] },
+      { id: 'b', busNr: 22, switches: [{ rootPort: { id: 'rb' }, upstream: { id: 'ub' }, downstreamPorts: [0, 1].map((k) => ({ id: `db${k}`, device: { id: `mb${k}`, sizeMiB: 256 } })) }] },
+    ],
+    windows: [{ targets: ['a', 'b'], sizeMiB: 4096 }],
+  }, FILE);
+  t.same(regionDevices(switched).map((d) => d.id), ['ma0', 'mb0', 'ma1', 'mb1'], '2 bridges with a switch of 2 each: bridge p mod 2, downstream port p div 2');
+  const partly = parseTopology({
+    ...base(),
+    hostBridges: [{ id: 'cxl.0', busNr: 12, switches: [{ rootPort: { id: 'rp0' }, upstream: { id: 'us0' }, downstreamPorts: [
+      { id: 'd0', device: { id: 'p0', kind: 'persistent', sizeMiB: 256 } }, { id: 'd1' }, { id: 'd2', device: { id: 'v0', sizeMiB: 256 } }, { id: 'd3', device: { id: 'v1', sizeMiB: 256 } },
+    ] }] }],
+  }, FILE);
+  t.same([regionDevices(partly).map((d) => d.id), regionCapacity(partly)], [['v0', 'v1'], 1], 'a switch interleaves its volatile devices only; an empty downstream port holds none');
   const grid = parseTopology({
     ...base(),
     hostBridges: [
@@ -189,4 +297,8 @@ t.test('70 suites say which topologies they cannot use', async (t) => {
   t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('interleave')), undefined);
   t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('default')), undefined);
   t.match(hotplugSuite.unsuitedTopology?.(loadTopology('dcd')), /volatile CXL device/);
+  t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('switch')), undefined);
+  t.match(hotplugSuite.unsuitedTopology?.(loadTopology('runner-default')), /volatile CXL device/);
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('spm-switch')), undefined);
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('switch')), 'it needs two CXL regions, C (the SysRAM control) and S (the SPM node), and topology switch can make 1');
 });

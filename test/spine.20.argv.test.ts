@@ -114,8 +114,73 @@ t.test('45 pmem: a persistent-memory device with its label storage area beside a
   ]);
 });
 
+t.test('46 switch: the upstream port as function 0 of the root port\'s bus, the mailbox CCI as function 1, devices on the downstream ports', async (t) => {
+  t.same(topologyToArgv(spec('switch')), [
+    ...HEAD,
+    '-machine', 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M',
+    ...CPU_RAM,
+    '-device', 'pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.0',
+    '-device', 'cxl-rp,port=0,bus=cxl.0,id=rp0,chassis=0,slot=2',
+    '-device', 'cxl-upstream,port=2,bus=rp0,id=us0,multifunction=on,addr=0.0',
+    '-device', 'cxl-switch-mailbox-cci,bus=rp0,addr=0.1,target=us0,id=swcci0',
+    '-device', 'cxl-downstream,port=0,bus=us0,id=dsp0,chassis=0,slot=3',
+    '-object', 'memory-backend-ram,id=cxlmem0-mem,share=on,size=512M',
+    '-device', 'cxl-type3,bus=dsp0,volatile-memdev=cxlmem0-mem,id=cxlmem0',
+    '-device', 'cxl-downstream,port=1,bus=us0,id=dsp1,chassis=0,slot=4',
+    '-object', 'memory-backend-ram,id=cxlmem1-mem,share=on,size=512M',
+    '-device', 'cxl-type3,bus=dsp1,volatile-memdev=cxlmem1-mem,id=cxlmem1',
+    ...TAIL,
+  ]);
+});
+
+t.test('47 spm-switch: a switch without a mailbox CCI is a plain upstream port', async (t) => {
+  const argv = topologyToArgv(spec('spm-switch'));
+  const devices = argv.flatMap((a, i) => (a === '-device' && /^(pxb-cxl|cxl-)/.test(argv[i + 1]!) ? [argv[i + 1]!] : []));
+  t.same(devices, [
+    'pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.0',
+    'cxl-rp,port=0,bus=cxl.0,id=rp0,chassis=0,slot=2',
+    'cxl-type3,bus=rp0,volatile-memdev=cxlmem0-mem,id=cxlmem0',
+    'pxb-cxl,bus_nr=22,bus=pcie.0,id=cxl.1',
+    'cxl-rp,port=0,bus=cxl.1,id=rp1,chassis=1,slot=2',
+    'cxl-upstream,port=2,bus=rp1,id=us1',
+    'cxl-downstream,port=0,bus=us1,id=dsp1,chassis=1,slot=3',
+    'cxl-type3,bus=dsp1,volatile-memdev=cxlmem1-mem,id=cxlmem1',
+    'cxl-downstream,port=1,bus=us1,id=dsp2,chassis=1,slot=4',
+    'cxl-type3,bus=dsp2,volatile-memdev=cxlmem2-mem,id=cxlmem2',
+  ]);
+});
+
+t.test('48 runner-default: pmem/run_qemu\'s default CXL devices and windows, its ids, ports, slots and serial numbers', async (t) => {
+  const argv = topologyToArgv(spec('runner-default'));
+  const values = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
+  t.equal(values('-machine')[0], 'q35,cxl=on,cxl-fmw.0.targets.0=cxl.0,cxl-fmw.0.size=4096M,cxl-fmw.0.interleave-granularity=8192,cxl-fmw.1.targets.0=cxl.0,cxl-fmw.1.targets.1=cxl.1,cxl-fmw.1.size=4096M,cxl-fmw.1.interleave-granularity=8192');
+  const downstream = (up: string, first: number, slot: number) => [0, 1, 2, 3].map((k) => `cxl-downstream,port=${k},bus=${up},id=swport${first + k},chassis=0,slot=${slot + k}`);
+  t.same(values('-device').filter((d) => /^(pxb-cxl|cxl-)/.test(d)), [
+    'pxb-cxl,bus_nr=53,bus=pcie.0,id=cxl.0',
+    'cxl-rp,port=0,bus=cxl.0,id=hb0rp0,chassis=0,slot=0',
+    'cxl-upstream,port=4,bus=hb0rp0,id=cxl-up0,multifunction=on,addr=0.0,sn=12345678',
+    'cxl-switch-mailbox-cci,bus=hb0rp0,addr=0.1,target=cxl-up0,id=cxl-up0-cci',
+    downstream('cxl-up0', 0, 4)[0], 'cxl-type3,bus=swport0,persistent-memdev=cxl-pmem0-mem,lsa=cxl-pmem0-lsa,id=cxl-pmem0',
+    downstream('cxl-up0', 0, 4)[1],
+    downstream('cxl-up0', 0, 4)[2], 'cxl-type3,bus=swport2,persistent-memdev=cxl-pmem1-mem,lsa=cxl-pmem1-lsa,id=cxl-pmem1',
+    downstream('cxl-up0', 0, 4)[3],
+    'cxl-rp,port=1,bus=cxl.0,id=hb0rp1,chassis=0,slot=1',
+    'pxb-cxl,bus_nr=191,bus=pcie.0,id=cxl.1',
+    'cxl-rp,port=0,bus=cxl.1,id=hb1rp0,chassis=0,slot=2',
+    'cxl-upstream,port=4,bus=hb1rp0,id=cxl-up1,multifunction=on,addr=0.0,sn=12341234',
+    'cxl-switch-mailbox-cci,bus=hb1rp0,addr=0.1,target=cxl-up1,id=cxl-up1-cci',
+    downstream('cxl-up1', 4, 8)[0], 'cxl-type3,bus=swport4,volatile-memdev=cxl-vmem2-mem,id=cxl-vmem2',
+    downstream('cxl-up1', 4, 8)[1],
+    downstream('cxl-up1', 4, 8)[2], 'cxl-type3,bus=swport6,volatile-memdev=cxl-vmem3-mem,id=cxl-vmem3',
+    downstream('cxl-up1', 4, 8)[3],
+    'cxl-rp,port=1,bus=cxl.1,id=hb1rp1,chassis=0,slot=3',
+  ]);
+  t.same(values('-object').filter((o) => o.startsWith('memory-backend-ram,id=cxl-')).map((o) => o.replace(/^memory-backend-ram,id=([^,]+),share=on,size=(\w+)$/, '$1 $2')),
+    ['cxl-pmem0-mem 256M', 'cxl-pmem0-lsa 1M', 'cxl-pmem1-mem 256M', 'cxl-pmem1-lsa 1M', 'cxl-vmem2-mem 256M', 'cxl-vmem3-mem 256M']);
+});
+
 t.test('50 the measured facts hold for every preset and both accelerators', async (t) => {
-  for (const name of ['default', 'spm-pair', 'interleave', 'dcd']) {
+  for (const name of ['default', 'spm-pair', 'interleave', 'dcd', 'switch', 'spm-switch', 'runner-default']) {
     for (const accel of ['tcg', 'kvm'] as const) {
       const argv = topologyToArgv(spec(name, { accel }));
       const values = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));

@@ -186,65 +186,117 @@ export function rootGeometry(decoder: string): RootGeometry {
   };
 }
 
-/** The interleave ways CXL decoders can be programmed with. */
+/** The interleave ways a root decoder (a window) and a region can have. */
 export const CXL_WAYS: readonly number[] = [1, 2, 3, 4, 6, 8, 12, 16];
 
 /**
- * How many root ports per host bridge a region across `bridges` bridges uses when each has at
- * least `available`: the most that makes a way count the decoders allow (0 when none does).
- * Shared by the guest's flow (pickTargets) and the host's model of it (qemu/topology.ts).
+ * The interleave ways a host bridge's or a switch's decoder can have: powers of two up to 8
+ * (drivers/cxl/core/region.c, cxl_port_setup_targets: "switch level decoders only support
+ * powers of 2", and more than 8 targets is refused).
  */
-export function portsPerBridge(bridges: number, available: number): number {
-  let h = Math.max(0, available);
-  while (h > 0 && !CXL_WAYS.includes(h * bridges)) h--;
-  return h;
+export const PORT_WAYS: readonly number[] = [1, 2, 4, 8];
+
+/**
+ * Where position p of a region sits on its decode path. `ways` lists each level's interleave
+ * ways from the root down (the window across its host bridges, each bridge across its root
+ * ports, each switch across its downstream ports); the result is the target index at each
+ * level: floor(p / (the product of the ways above)) mod the ways here. The kernel's rule:
+ * cxl_region_attach_position wants host bridge p mod R, and cxl_calc_interleave_pos builds
+ * p = (downstream port x H + root port) x R + host bridge from the endpoint up.
+ */
+export function positionPath(p: number, ways: readonly number[]): number[] {
+  let above = 1;
+  return ways.map((w) => {
+    const index = Math.floor(p / above) % w;
+    above *= w;
+    return index;
+  });
+}
+
+/** A region's shape below its window: H root ports of each host bridge, S devices below each of those. */
+interface RegionShape { rootPorts: number; downstream: number }
+
+/** The shapes a region across `bridges` host bridges can take, most ways first (then most root ports). */
+function regionShapes(bridges: number): RegionShape[] {
+  return PORT_WAYS.flatMap((rootPorts) => PORT_WAYS.map((downstream) => ({ rootPorts, downstream })))
+    .filter((s) => CXL_WAYS.includes(bridges * s.rootPorts * s.downstream))
+    .sort((a, b) => b.rootPorts * b.downstream - a.rootPorts * a.downstream || b.rootPorts - a.rootPorts);
+}
+
+/** The first n of a list, in order; when an item `prefer` accepts lies past them, it takes the n-th place. */
+function firstN<T>(list: readonly T[], n: number, prefer?: (item: T) => boolean): T[] {
+  const first = list.slice(0, n);
+  const wanted = prefer && first.length === n && !first.some(prefer) ? list.slice(n).find(prefer) : undefined;
+  return wanted === undefined ? first : [...first.slice(0, n - 1), wanted];
+}
+
+/**
+ * The devices of a region on one window, in position order: the one rule the guest's flow
+ * (pickTargets) and the host's model of it (qemu/topology.ts regionDevices) share.
+ * `below[b][r]` holds the free devices below root port r (bus order) of the window's host
+ * bridge b (target_list order): the device on the port itself, or one per downstream port of
+ * the switch on it (bus order). The region takes the most ways the decoders allow (H root
+ * ports per bridge and S devices per root port in PORT_WAYS, R x H x S in CXL_WAYS) that every
+ * bridge can give: the first H of its root ports with S devices, the first S devices of each;
+ * position p is below[hb][rp][dsp] with [hb, rp, dsp] = positionPath(p, [R, H, S]). With
+ * `must`, the most ways that include a device it accepts (taken in place of the last port or
+ * device of a level that would leave it out). Empty when no shape fits.
+ */
+export function pickRegion<T>(below: readonly (readonly (readonly T[])[])[], must?: (device: T) => boolean): T[] {
+  const bridges = below.length;
+  for (const { rootPorts, downstream } of regionShapes(bridges)) {
+    const holdsMust = must && ((devices: readonly T[]) => devices.some(must));
+    const chosen = below.map((ports) => firstN(ports.filter((devices) => devices.length >= downstream), rootPorts, holdsMust)
+      .map((devices) => firstN(devices, downstream, must)));
+    if (chosen.some((ports) => ports.length < rootPorts)) continue;
+    const devices = Array.from({ length: bridges * rootPorts * downstream }, (_, p) => {
+      const [hb = 0, rp = 0, dsp = 0] = positionPath(p, [bridges, rootPorts, downstream]);
+      return chosen[hb]![rp]![dsp]!;
+    });
+    if (!must || devices.some(must)) return devices;
+  }
+  return [];
+}
+
+/**
+ * The free volatile memdevs below a root decoder, the way pickRegion wants them: per host
+ * bridge (target_list order), per root port (bus order), the memdevs below it in bus order
+ * (one on the port, or one per downstream port of a switch). A bridge whose dport is unknown
+ * has none.
+ */
+function memdevTree(decoder: string): string[][][] {
+  const { ways, dports } = rootGeometry(decoder);
+  // Ram regions take volatile capacity: a persistent-only memdev is no target.
+  const free = memdevsBelow(decoder).filter((m) => memdevFree(m) && Number(read(join(CXL, m, 'ram', 'size')) ?? 0) > 0).flatMap((m): [string, string][] => {
+    try {
+      return [[m, realpathSync(join(CXL, m))]];
+    } catch {
+      return [];
+    }
+  }).sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Array.from({ length: ways }, (_, pos) => {
+    const hb = dports[pos];
+    const ports = new Map<string, string[]>();
+    for (const [m, path] of free) {
+      if (hb === undefined || !path.startsWith(`${hb}/`)) continue;
+      const port = path.slice(hb.length + 1).split('/')[0]!;
+      ports.set(port, [...(ports.get(port) ?? []), m]);
+    }
+    return [...ports.keys()].sort().map((port) => ports.get(port)!);
+  });
 }
 
 /**
  * Free memdevs for a region on a root decoder, in the position order the decoders require,
- * using every free device the window reaches: the root decoder interleaves across its host
- * bridges (target_list order), each host bridge across its root ports. With R host bridges
- * and H root ports used below each, position p takes a memdev below host bridge p mod R, root
- * port floor(p / R) of it (root ports in bus order); H is the most root ports with a free
- * memdev that every host bridge has, cut down to a count the decoders allow. Tries every root
- * decoder unless one is named; a named memdev must be among the targets. memdevs is empty when
- * none fits.
+ * using every free device the window reaches (pickRegion: the root decoder interleaves across
+ * its host bridges, each bridge across its root ports, each switch across its downstream
+ * ports). Tries every root decoder unless one is named; a named memdev must be among the
+ * targets. memdevs is empty when none fits.
  */
 export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: string } = {}): { decoder?: string; memdevs: string[] } {
   for (const d of decoder ? [decoder] : rootDecoders()) {
-    const { ways, dports } = rootGeometry(d);
-    // Ram regions take volatile capacity: a persistent-only memdev is no target.
-    const free = memdevsBelow(d).filter((m) => memdevFree(m) && Number(read(join(CXL, m, 'ram', 'size')) ?? 0) > 0);
-    const pathOf = new Map(free.map((m): [string, string] => {
-      try {
-        return [m, realpathSync(join(CXL, m))];
-      } catch {
-        return [m, ''];
-      }
-    }));
-    // Per host bridge (position order): its root ports with free memdevs, each port's memdevs.
-    const bridges = Array.from({ length: ways }, (_, pos) => {
-      const hb = dports[pos];
-      const ports = new Map<string, string[]>();
-      for (const m of free) {
-        const path = pathOf.get(m) ?? '';
-        if (dports.length > 0 && (hb === undefined || !path.startsWith(`${hb}/`))) continue;
-        const port = dports.length > 0 ? path.slice(hb!.length + 1).split('/')[0]! : '';
-        ports.set(port, [...(ports.get(port) ?? []), m]);
-      }
-      return [...ports.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, ms]) => ms.sort());
-    });
-    // A named memdev whose root port is past the ones used cannot be a target: try fewer ports.
-    for (let h = portsPerBridge(ways, Math.min(...bridges.map((b) => b.length))); h > 0; h = portsPerBridge(ways, h - 1)) {
-      const chosen: string[] = [];
-      for (let p = 0; p < ways * h; p++) {
-        const candidates = bridges[p % ways]![Math.floor(p / ways)]!.filter((x) => !chosen.includes(x));
-        const m = candidates.find((x) => x === memdev) ?? candidates[0];
-        if (m === undefined) break;
-        chosen.push(m);
-      }
-      if (chosen.length === ways * h && (!memdev || chosen.includes(memdev))) return { decoder: d, memdevs: chosen };
-    }
+    const memdevs = pickRegion(memdevTree(d), memdev === undefined ? undefined : (m) => m === memdev);
+    if (memdevs.length > 0) return { decoder: d, memdevs };
   }
   return { ...(decoder ? { decoder } : {}), memdevs: [] };
 }

@@ -6,7 +6,7 @@
  * - every virtio device with disable-legacy/iommu_platform/x-max-bounce-buffer-size,
  *   or DMA into CXL pages hangs the guest.
  */
-import type { Topology } from './topology.js';
+import type { CxlSwitch, PortSlot, Topology, Type3Device } from './topology.js';
 
 export type Accel = 'tcg' | 'kvm';
 
@@ -55,19 +55,10 @@ export function topologyToArgv(spec: VmSpec): string[] {
 
   for (const hb of t.hostBridges) {
     argv.push('-device', `pxb-cxl,bus_nr=${hb.busNr},bus=pcie.0,id=${hb.id}`);
-    for (const rp of hb.rootPorts) {
-      const d = rp.device;
-      argv.push('-device', `cxl-rp,port=${rp.port},bus=${hb.id},id=${rp.id},chassis=${rp.chassis},slot=${rp.slot}`);
-      argv.push('-object', `memory-backend-ram,id=${d.id}-mem,share=on,size=${d.sizeMiB}M`);
-      if (d.kind === 'dcd') {
-        argv.push('-device', `cxl-type3,bus=${rp.id},volatile-dc-memdev=${d.id}-mem,num-dc-regions=${d.dcRegions ?? 1},id=${d.id}`);
-      } else if (d.kind === 'persistent') {
-        argv.push('-object', `memory-backend-ram,id=${d.id}-lsa,share=on,size=${d.lsaMiB ?? 1}M`);
-        argv.push('-device', `cxl-type3,bus=${rp.id},persistent-memdev=${d.id}-mem,lsa=${d.id}-lsa,id=${d.id}`);
-      } else {
-        argv.push('-device', `cxl-type3,bus=${rp.id},volatile-memdev=${d.id}-mem,id=${d.id}`);
-      }
-    }
+    // QEMU gives the root ports their bus addresses in this order, which topology.ts's region model follows.
+    for (const rp of hb.rootPorts) argv.push(...rootPortArgs(rp, hb.id), ...type3Args(rp.device, rp.id));
+    for (const s of hb.switches) argv.push(...rootPortArgs(s.rootPort, hb.id), ...switchArgs(s));
+    for (const rp of hb.emptyRootPorts) argv.push(...rootPortArgs(rp, hb.id));
   }
 
   argv.push('-kernel', spec.kernel);
@@ -94,6 +85,35 @@ export function topologyToArgv(spec: VmSpec): string[] {
     '-no-reboot',
   );
   return argv;
+}
+
+function rootPortArgs(rp: PortSlot, bridge: string): string[] {
+  return ['-device', `cxl-rp,port=${rp.port},bus=${bridge},id=${rp.id},chassis=${rp.chassis},slot=${rp.slot}`];
+}
+
+/**
+ * A switch below its root port: the upstream port (function 0 of the root port's bus, with the
+ * mailbox CCI beside it as function 1), then each downstream port and its device.
+ */
+function switchArgs(s: CxlSwitch): string[] {
+  const { rootPort: rp, upstream: up, mailboxCci: cci } = s;
+  const args = ['-device', `cxl-upstream,port=${up.port},bus=${rp.id},id=${up.id}${cci ? ',multifunction=on,addr=0.0' : ''}${up.sn === undefined ? '' : `,sn=${up.sn}`}`];
+  if (cci) args.push('-device', `cxl-switch-mailbox-cci,bus=${rp.id},addr=0.1,target=${up.id},id=${cci.id}`);
+  for (const d of s.downstreamPorts) {
+    args.push('-device', `cxl-downstream,port=${d.port},bus=${up.id},id=${d.id},chassis=${d.chassis},slot=${d.slot}`);
+    if (d.device) args.push(...type3Args(d.device, d.id));
+  }
+  return args;
+}
+
+/** A Type-3 device on `bus` (a root port or a downstream port) with its memory backends. */
+function type3Args(d: Type3Device, bus: string): string[] {
+  const args = ['-object', `memory-backend-ram,id=${d.id}-mem,share=on,size=${d.sizeMiB}M`];
+  if (d.kind === 'dcd') return [...args, '-device', `cxl-type3,bus=${bus},volatile-dc-memdev=${d.id}-mem,num-dc-regions=${d.dcRegions ?? 1},id=${d.id}`];
+  if (d.kind === 'persistent') {
+    return [...args, '-object', `memory-backend-ram,id=${d.id}-lsa,share=on,size=${d.lsaMiB ?? 1}M`, '-device', `cxl-type3,bus=${bus},persistent-memdev=${d.id}-mem,lsa=${d.id}-lsa,id=${d.id}`];
+  }
+  return [...args, '-device', `cxl-type3,bus=${bus},volatile-memdev=${d.id}-mem,id=${d.id}`];
 }
 
 export interface CmdlineOptions {

@@ -3,7 +3,7 @@
  * validated here into a Topology. Every error names the file, the field and what is allowed.
  */
 import { join } from 'node:path';
-import { CXL_WAYS, portsPerBridge } from '../agent/cxl.js';
+import { CXL_WAYS, pickRegion } from '../agent/cxl.js';
 import { packageRoot } from '../paths.js';
 import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, int, oneOf } from '../fields.js';
 
@@ -22,18 +22,51 @@ export interface Type3Device {
   lsaMiB?: number;
 }
 
-export interface RootPort {
+/**
+ * A PCIe port: its QEMU id, its port number (the kernel's dport id, unique among its
+ * siblings) and its (chassis, slot) pair, which QEMU wants unique machine-wide.
+ */
+export interface PortSlot {
   id: string;
   port: number;
   chassis: number;
   slot: number;
+}
+
+/** A root port with a Type-3 device attached to it. */
+export interface RootPort extends PortSlot {
   device: Type3Device;
 }
 
+/** A switch downstream port (`cxl-downstream`), with a Type-3 device or with nothing. */
+export interface DownstreamPort extends PortSlot {
+  device?: Type3Device;
+}
+
+/** A CXL switch on a root port: its upstream port, its downstream ports, optionally its mailbox CCI. */
+export interface CxlSwitch {
+  /** The root port (`cxl-rp`) the switch's upstream port is attached to. */
+  rootPort: PortSlot;
+  /** `cxl-upstream`: its id (the bus of the downstream ports), its port number (one numbering with the downstream ports), its serial number. */
+  upstream: { id: string; port: number; sn?: number };
+  /** `cxl-switch-mailbox-cci`: function 1 beside the upstream port (function 0), targeting it. */
+  mailboxCci?: { id: string };
+  downstreamPorts: DownstreamPort[];
+}
+
+/**
+ * A `pxb-cxl` host bridge. QEMU creates its root ports in the order rootPorts, switches,
+ * emptyRootPorts (argv.ts), which is their bus order and so the order regions use them in.
+ */
 export interface HostBridge {
   id: string;
   busNr: number;
+  /** Root ports with a device attached. */
   rootPorts: RootPort[];
+  /** Root ports with a switch below. */
+  switches: CxlSwitch[];
+  /** Root ports with nothing below (the CXL developers' QEMU runner has them). */
+  emptyRootPorts: PortSlot[];
 }
 
 export interface FixedWindow {
@@ -67,19 +100,31 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
 
 /**
  * The devices the guest's region flow (src/agent/cxl.ts pickTargets) gives a region on window
- * `index`, in position order, leaving out the devices in `used`: the window interleaves across
- * its R host bridges, each bridge across H of its root ports (the most that every bridge has
- * with an unused volatile device, cut down to a count the decoders allow); position p is host
- * bridge p mod R, root port floor(p / R). Empty when some bridge has none.
+ * `index`, in position order, leaving out the devices in `used`: the same rule (pickRegion) on
+ * the same tree, the window's host bridges, their root ports in bus order, the volatile devices
+ * below each (on the port, or below its switch's downstream ports). Empty when none fits.
  */
 export function regionDevices(topology: Pick<Topology, 'hostBridges' | 'windows'>, index = 0, used: ReadonlySet<string> = new Set()): Type3Device[] {
   const w = topology.windows[index];
   if (!w) return [];
-  const ports = w.targets.map((id) => (topology.hostBridges.find((b) => b.id === id)?.rootPorts ?? [])
-    .map((rp) => rp.device).filter((d) => d.kind === 'volatile' && !used.has(d.id)));
-  const ways = w.targets.length;
-  const perBridge = portsPerBridge(ways, Math.min(...ports.map((p) => p.length)));
-  return Array.from({ length: perBridge * ways }, (_, p) => ports[p % ways]![Math.floor(p / ways)]!);
+  const usable = (d: Type3Device): boolean => d.kind === 'volatile' && !used.has(d.id);
+  return pickRegion(w.targets.map((id) => {
+    const hb = topology.hostBridges.find((b) => b.id === id);
+    return hb ? devicesByRootPort(hb).map((devices) => devices.filter(usable)) : [];
+  }));
+}
+
+/** Every Type-3 device of a topology, in bus order. */
+export function topologyDevices(topology: Pick<Topology, 'hostBridges'>): Type3Device[] {
+  return topology.hostBridges.flatMap((hb) => devicesByRootPort(hb).flat());
+}
+
+/** The devices below each root port of a host bridge, in bus order (empty root ports, last, hold none). */
+function devicesByRootPort(hb: HostBridge): Type3Device[][] {
+  return [
+    ...hb.rootPorts.map((rp) => [rp.device]),
+    ...hb.switches.map((s) => s.downstreamPorts.flatMap((d) => (d.device ? [d.device] : []))),
+  ];
 }
 
 /** The memory of a region on window `index`: its devices, each giving as much as the smallest of them. 0 when there is none. */
@@ -123,94 +168,17 @@ export function parseTopology(data: unknown, file: string): Topology {
 
 function parse(data: unknown, file: string): Topology {
   const o = obj(data, '(top level)', ['name', 'description', 'ramMiB', 'cpus', 'hostBridges', 'windows']);
-  const ids = new Set<string>();
-  const uniqueId = (v: unknown, field: string): string => {
-    const id = str(v, field);
-    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id)) throw new FieldError(`${field} must start with a letter and hold only letters, digits, _ . - (got "${id}")`);
-    if (ids.has(id)) throw new FieldError(`${field}: id "${id}" is used twice`);
-    ids.add(id);
-    return id;
-  };
+  const c = claims();
   const busNrs = new Set<number>();
-  // PCIe root ports need distinct (chassis, slot) pairs machine-wide and distinct ports per bridge.
-  const slots = new Map<string, string>();
   const hostBridges = arr(o.hostBridges, 'hostBridges', 1).map((hbv, i): HostBridge => {
-    const f = `hostBridges[${i}]`;
-    const hb = obj(hbv, f, ['id', 'busNr', 'rootPorts']);
-    const busNr = int(hb.busNr, `${f}.busNr`, 1, 254);
-    if (busNrs.has(busNr)) throw new FieldError(`${f}.busNr ${busNr} is used by another host bridge`);
-    busNrs.add(busNr);
-    return {
-      id: uniqueId(hb.id, `${f}.id`),
-      busNr,
-      rootPorts: arr(hb.rootPorts, `${f}.rootPorts`, 1).map((rpv, j): RootPort => {
-        const g = `${f}.rootPorts[${j}]`;
-        const rp = obj(rpv, g, ['id', 'port', 'chassis', 'slot', 'device']);
-        const dv = obj(rp.device, `${g}.device`, ['id', 'kind', 'sizeMiB', 'dcRegions', 'lsaMiB']);
-        const kind = oneOf(dv.kind ?? 'volatile', `${g}.device.kind`, ['volatile', 'dcd', 'persistent'] as const);
-        const device: Type3Device = {
-          id: uniqueId(dv.id, `${g}.device.id`),
-          kind,
-          sizeMiB: int(dv.sizeMiB, `${g}.device.sizeMiB`, 256, 64 * 1024, 256),
-        };
-        if (kind === 'dcd') device.dcRegions = int(dv.dcRegions ?? 1, `${g}.device.dcRegions`, 1, 8);
-        else if (dv.dcRegions !== undefined) throw new FieldError(`${g}.device.dcRegions is only allowed with kind "dcd"`);
-        if (kind === 'persistent') device.lsaMiB = int(dv.lsaMiB ?? 1, `${g}.device.lsaMiB`, 1, 256);
-        else if (dv.lsaMiB !== undefined) throw new FieldError(`${g}.device.lsaMiB is only allowed with kind "persistent"`);
-        const port: RootPort = {
-          id: uniqueId(rp.id, `${g}.id`),
-          port: int(rp.port ?? j, `${g}.port`, 0, 255),
-          chassis: int(rp.chassis ?? i, `${g}.chassis`, 0, 255),
-          slot: int(rp.slot ?? j + 2, `${g}.slot`, 0, 255),
-          device,
-        };
-        const slotKey = `${port.chassis}/${port.slot}`;
-        if (slots.has(slotKey)) throw new FieldError(`${g} uses chassis ${port.chassis} slot ${port.slot}, already used by ${slots.get(slotKey)}; every root port needs its own (chassis, slot) pair`);
-        slots.set(slotKey, g);
-        return port;
-      }),
-    };
-  });
-  hostBridges.forEach((hb, i) => {
-    const ports = hb.rootPorts.map((rp) => rp.port);
-    const k = ports.findIndex((p, n) => ports.indexOf(p) !== n);
-    if (k >= 0) throw new FieldError(`hostBridges[${i}].rootPorts[${k}].port ${ports[k]} is used twice on host bridge ${hb.id}; ports must differ`);
+    const hb = hostBridge(hbv, i, c);
+    if (busNrs.has(hb.busNr)) throw new FieldError(`hostBridges[${i}].busNr ${hb.busNr} is used by another host bridge`);
+    busNrs.add(hb.busNr);
+    return hb;
   });
   const bridgeIds = new Set(hostBridges.map((h) => h.id));
-  const windows = arr(o.windows, 'windows', 1).map((wv, i): FixedWindow => {
-    const f = `windows[${i}]`;
-    const w = obj(wv, f, ['targets', 'sizeMiB', 'granularity']);
-    const targets = arr(w.targets, `${f}.targets`, 1).map((t, k) => {
-      const id = str(t, `${f}.targets[${k}]`);
-      if (!bridgeIds.has(id)) throw new FieldError(`${f}.targets[${k}] "${id}" is not a host bridge id (have: ${[...bridgeIds].join(', ')})`);
-      return id;
-    });
-    const twice = targets.find((id, k) => targets.indexOf(id) !== k);
-    if (twice) throw new FieldError(`${f}.targets names host bridge "${twice}" twice; each interleave target must be a different host bridge`);
-    if (!CXL_WAYS.includes(targets.length)) {
-      throw new FieldError(`${f}.targets has ${targets.length} entries; CXL interleave ways are 1, 2, 3, 4, 6, 8, 12 or 16`);
-    }
-    const window: FixedWindow = { targets, sizeMiB: int(w.sizeMiB, `${f}.sizeMiB`, 256, 1024 * 1024, 256) };
-    if (w.granularity !== undefined) {
-      const g = int(w.granularity, `${f}.granularity`, 256, 16384);
-      if ((g & (g - 1)) !== 0) throw new FieldError(`${f}.granularity must be a power of two between 256 and 16384 (got ${g})`);
-      window.granularity = g;
-    }
-    return window;
-  });
-  // QEMU numbers the buses below a host bridge from its busNr: one per root port. A bridge
-  // whose numbers run into the next one's leaves the guest's enumeration without a bus for a
-  // port, and its device never appears.
-  const byBus = [...hostBridges].sort((a, b) => a.busNr - b.busNr);
-  byBus.forEach((hb, k) => {
-    const last = hb.busNr + hb.rootPorts.length;
-    const field = `hostBridges[${hostBridges.indexOf(hb)}].busNr`;
-    if (last > 255) throw new FieldError(`${field} ${hb.busNr} leaves no bus numbers for the ${hb.rootPorts.length} root port(s) of ${hb.id} (they need ${hb.busNr + 1}-${last}, the last bus is 255); use a busNr of at most ${255 - hb.rootPorts.length}`);
-    const next = byBus[k + 1];
-    if (next && last >= next.busNr) {
-      throw new FieldError(`${field} ${hb.busNr}: host bridge ${hb.id} needs buses ${hb.busNr}-${last} for itself and its ${hb.rootPorts.length} root port(s), but ${next.id} starts at bus ${next.busNr}; move ${next.id} to busNr ${last + 1} or above`);
-    }
-  });
+  const windows = arr(o.windows, 'windows', 1).map((wv, i) => fixedWindow(wv, `windows[${i}]`, bridgeIds));
+  checkBuses(hostBridges);
   // The region flow gives a region one whole device per interleave position: the window must
   // hold them all at the largest one's size, or every region made on it fails at create time.
   windows.forEach((w, i) => {
@@ -231,6 +199,183 @@ function parse(data: unknown, file: string): Topology {
     hostBridges,
     windows,
   };
+}
+
+/** What the parts of one file share: every id is used once, and every (chassis, slot) pair (PCIe wants them distinct machine-wide). */
+interface Claims {
+  id(v: unknown, field: string): string;
+  slot(port: PortSlot, field: string): void;
+}
+
+function claims(): Claims {
+  const ids = new Set<string>();
+  const slots = new Map<string, string>();
+  return {
+    id(v, field) {
+      const id = str(v, field);
+      if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(id)) throw new FieldError(`${field} must start with a letter and hold only letters, digits, _ . - (got "${id}")`);
+      if (ids.has(id)) throw new FieldError(`${field}: id "${id}" is used twice`);
+      ids.add(id);
+      return id;
+    },
+    slot(port, field) {
+      const key = `${port.chassis}/${port.slot}`;
+      const other = slots.get(key);
+      if (other !== undefined) throw new FieldError(`${field} uses chassis ${port.chassis} slot ${port.slot}, already used by ${other}; every root port and switch downstream port needs its own (chassis, slot) pair`);
+      slots.set(key, field);
+    },
+  };
+}
+
+const PORT_FIELDS = ['id', 'port', 'chassis', 'slot'] as const;
+
+/**
+ * A host bridge. Its root ports, in bus order (rootPorts, switches, emptyRootPorts), default
+ * to port n, chassis = the bridge's index, slot n + 2; its switches' downstream ports to port
+ * k of their switch, the same chassis, and the slots after the root ports' in turn.
+ */
+function hostBridge(hbv: unknown, i: number, c: Claims): HostBridge {
+  const f = `hostBridges[${i}]`;
+  const hb = obj(hbv, f, ['id', 'busNr', 'rootPorts', 'switches', 'emptyRootPorts']);
+  const busNr = int(hb.busNr, `${f}.busNr`, 1, 254);
+  const id = c.id(hb.id, `${f}.id`);
+  const lists = {
+    rootPorts: arr(hb.rootPorts ?? [], `${f}.rootPorts`, 0),
+    switches: arr(hb.switches ?? [], `${f}.switches`, 0),
+    emptyRootPorts: arr(hb.emptyRootPorts ?? [], `${f}.emptyRootPorts`, 0),
+  };
+  const count = lists.rootPorts.length + lists.switches.length + lists.emptyRootPorts.length;
+  if (count === 0) throw new FieldError(`${f} has no root port; give it at least one in rootPorts (a device each), switches or emptyRootPorts`);
+  const at = (n: number): Omit<PortSlot, 'id'> => ({ port: n, chassis: i, slot: n + 2 });
+  const named: [PortSlot, string][] = [];
+  const rootPorts = lists.rootPorts.map((v, j) => {
+    const g = `${f}.rootPorts[${j}]`;
+    const rp = obj(v, g, [...PORT_FIELDS, 'device']);
+    const device = type3Device(rp.device, `${g}.device`, c);
+    const port: RootPort = { ...portSlot(rp, g, at(j), c), device };
+    named.push([port, g]);
+    return port;
+  });
+  let nextSlot = count + 2;
+  const switches = lists.switches.map((v, k) => {
+    const g = `${f}.switches[${k}]`;
+    const s = cxlSwitch(v, g, at(rootPorts.length + k), { chassis: i, slot: nextSlot }, c);
+    nextSlot += s.downstreamPorts.length;
+    named.push([s.rootPort, `${g}.rootPort`]);
+    return s;
+  });
+  const emptyRootPorts = lists.emptyRootPorts.map((v, e) => {
+    const g = `${f}.emptyRootPorts[${e}]`;
+    const port = portSlot(obj(v, g, PORT_FIELDS), g, at(rootPorts.length + switches.length + e), c);
+    named.push([port, g]);
+    return port;
+  });
+  uniquePorts(named, `host bridge ${id}`);
+  return { id, busNr, rootPorts, switches, emptyRootPorts };
+}
+
+/** A switch: its root port (defaults `rootAt`), upstream port, mailbox CCI, and downstream ports (chassis and first slot from `downstreamAt`). */
+function cxlSwitch(sv: unknown, f: string, rootAt: Omit<PortSlot, 'id'>, downstreamAt: { chassis: number; slot: number }, c: Claims): CxlSwitch {
+  const s = obj(sv, f, ['rootPort', 'upstream', 'mailboxCci', 'downstreamPorts']);
+  const rootPort = portSlot(obj(s.rootPort, `${f}.rootPort`, PORT_FIELDS), `${f}.rootPort`, rootAt, c);
+  const up = obj(s.upstream, `${f}.upstream`, ['id', 'port', 'sn']);
+  const upId = c.id(up.id, `${f}.upstream.id`);
+  const mailboxCci = s.mailboxCci === undefined ? undefined : { id: c.id(obj(s.mailboxCci, `${f}.mailboxCci`, ['id']).id, `${f}.mailboxCci.id`) };
+  const downstreamPorts = arr(s.downstreamPorts, `${f}.downstreamPorts`, 1).map((dv, k): DownstreamPort => {
+    const g = `${f}.downstreamPorts[${k}]`;
+    const d = obj(dv, g, [...PORT_FIELDS, 'device']);
+    const device = d.device === undefined ? undefined : type3Device(d.device, `${g}.device`, c);
+    return { ...portSlot(d, g, { port: k, chassis: downstreamAt.chassis, slot: downstreamAt.slot + k }, c), ...(device ? { device } : {}) };
+  });
+  uniquePorts(downstreamPorts.map((d, k) => [d, `${f}.downstreamPorts[${k}]`]), `switch ${upId}`);
+  const upPort = int(up.port ?? Math.max(...downstreamPorts.map((d) => d.port)) + 1, `${f}.upstream.port`, 0, 255);
+  const clash = downstreamPorts.find((d) => d.port === upPort);
+  if (clash) throw new FieldError(`${f}.upstream.port ${upPort} is also the port of downstream port ${clash.id}; a switch numbers its upstream and downstream ports together, so give it another`);
+  const upstream = { id: upId, port: upPort, ...(up.sn === undefined ? {} : { sn: int(up.sn, `${f}.upstream.sn`, 0, Number.MAX_SAFE_INTEGER) }) };
+  return { rootPort, upstream, ...(mailboxCci ? { mailboxCci } : {}), downstreamPorts };
+}
+
+/** A port's id, number and (chassis, slot), each defaulting to `at`. */
+function portSlot(p: Record<string, unknown>, f: string, at: Omit<PortSlot, 'id'>, c: Claims): PortSlot {
+  const port: PortSlot = {
+    id: c.id(p.id, `${f}.id`),
+    port: int(p.port ?? at.port, `${f}.port`, 0, 255),
+    chassis: int(p.chassis ?? at.chassis, `${f}.chassis`, 0, 255),
+    slot: int(p.slot ?? at.slot, `${f}.slot`, 0, 255),
+  };
+  c.slot(port, f);
+  return port;
+}
+
+/** Sibling ports need distinct port numbers: the kernel names its dports by them. */
+function uniquePorts(ports: readonly [PortSlot, string][], where: string): void {
+  const seen = new Map<number, string>();
+  for (const [p, field] of ports) {
+    const other = seen.get(p.port);
+    if (other !== undefined) throw new FieldError(`${field}.port ${p.port} is used twice on ${where} (also by ${other}); ports must differ`);
+    seen.set(p.port, field);
+  }
+}
+
+function type3Device(dv: unknown, f: string, c: Claims): Type3Device {
+  const d = obj(dv, f, ['id', 'kind', 'sizeMiB', 'dcRegions', 'lsaMiB']);
+  const kind = oneOf(d.kind ?? 'volatile', `${f}.kind`, ['volatile', 'dcd', 'persistent'] as const);
+  const device: Type3Device = { id: c.id(d.id, `${f}.id`), kind, sizeMiB: int(d.sizeMiB, `${f}.sizeMiB`, 256, 64 * 1024, 256) };
+  if (kind === 'dcd') device.dcRegions = int(d.dcRegions ?? 1, `${f}.dcRegions`, 1, 8);
+  else if (d.dcRegions !== undefined) throw new FieldError(`${f}.dcRegions is only allowed with kind "dcd"`);
+  if (kind === 'persistent') device.lsaMiB = int(d.lsaMiB ?? 1, `${f}.lsaMiB`, 1, 256);
+  else if (d.lsaMiB !== undefined) throw new FieldError(`${f}.lsaMiB is only allowed with kind "persistent"`);
+  return device;
+}
+
+/**
+ * The PCI buses a host bridge's root ports take: one each, and below a switch one more for its
+ * internal bus and one per downstream port.
+ */
+function busesBelow(hb: HostBridge): { count: number; what: string } {
+  const roots = hb.rootPorts.length + hb.switches.length + hb.emptyRootPorts.length;
+  const switchBuses = hb.switches.reduce((n, s) => n + 1 + s.downstreamPorts.length, 0);
+  return { count: roots + switchBuses, what: `${roots} root port(s)${switchBuses ? ` and ${switchBuses} switch bus(es) (each switch's internal bus and one per downstream port)` : ''}` };
+}
+
+/**
+ * QEMU numbers the buses below a host bridge from its busNr (busesBelow). A bridge whose
+ * numbers run into the next one's leaves the guest's enumeration without a bus for a port, and
+ * its device never appears.
+ */
+function checkBuses(hostBridges: readonly HostBridge[]): void {
+  const byBus = [...hostBridges].sort((a, b) => a.busNr - b.busNr);
+  byBus.forEach((hb, k) => {
+    const { count, what } = busesBelow(hb);
+    const last = hb.busNr + count;
+    const field = `hostBridges[${hostBridges.indexOf(hb)}].busNr`;
+    if (last > 255) throw new FieldError(`${field} ${hb.busNr} leaves no bus numbers for the ${what} of ${hb.id} (they need ${hb.busNr + 1}-${last}, the last bus is 255); use a busNr of at most ${255 - count}`);
+    const next = byBus[k + 1];
+    if (next && last >= next.busNr) {
+      throw new FieldError(`${field} ${hb.busNr}: host bridge ${hb.id} needs buses ${hb.busNr}-${last} for itself and its ${what}, but ${next.id} starts at bus ${next.busNr}; move ${next.id} to busNr ${last + 1} or above`);
+    }
+  });
+}
+
+function fixedWindow(wv: unknown, f: string, bridgeIds: ReadonlySet<string>): FixedWindow {
+  const w = obj(wv, f, ['targets', 'sizeMiB', 'granularity']);
+  const targets = arr(w.targets, `${f}.targets`, 1).map((t, k) => {
+    const id = str(t, `${f}.targets[${k}]`);
+    if (!bridgeIds.has(id)) throw new FieldError(`${f}.targets[${k}] "${id}" is not a host bridge id (have: ${[...bridgeIds].join(', ')})`);
+    return id;
+  });
+  const twice = targets.find((id, k) => targets.indexOf(id) !== k);
+  if (twice) throw new FieldError(`${f}.targets names host bridge "${twice}" twice; each interleave target must be a different host bridge`);
+  if (!CXL_WAYS.includes(targets.length)) {
+    throw new FieldError(`${f}.targets has ${targets.length} entries; CXL interleave ways are ${CXL_WAYS.slice(0, -1).join(', ')} or ${CXL_WAYS.at(-1)}`);
+  }
+  const window: FixedWindow = { targets, sizeMiB: int(w.sizeMiB, `${f}.sizeMiB`, 256, 1024 * 1024, 256) };
+  if (w.granularity !== undefined) {
+    const g = int(w.granularity, `${f}.granularity`, 256, 16384);
+    if ((g & (g - 1)) !== 0) throw new FieldError(`${f}.granularity must be a power of two between 256 and 16384 (got ${g})`);
+    window.granularity = g;
+  }
+  return window;
 }
 
 function obj(v: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';
-import type { Topology } from '../qemu/topology.js';
+import { topologyDevices, type Topology } from '../qemu/topology.js';
 import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, bool, int, oneOf } from '../fields.js';
 
 export const SCENARIO_DIR = join(packageRoot, 'scenarios');
@@ -262,7 +262,7 @@ export function faultSteps(s: Scenario): FaultStep[] {
  * dynamic capacity needs a dcd device. Returns the fault steps with their device filled in.
  */
 export function bindScenarioToTopology(s: Scenario, t: Topology): Scenario {
-  const devices = t.hostBridges.flatMap((h) => h.rootPorts.map((r) => r.device));
+  const devices = topologyDevices(t);
   const fix = (step: Step, where: string): Step => {
     if (step.do !== 'fault') return step;
     const fs = step as FaultStep;

@@ -3,7 +3,7 @@
  * back, and goes away again. Every later suite builds on these steps working.
  */
 import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
-import { regionCapacity, regionSizeMiB } from '../qemu/topology.js';
+import { regionCapacity, regionSizeMiB, topologyDevices } from '../qemu/topology.js';
 import { ONLINE_REGION, REMOVE_REGION } from './capabilities.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
@@ -15,7 +15,7 @@ export const hotplugSuite: Suite = {
   defaultTopology: 'default',
   unsuitedTopology: (t) => (regionCapacity(t) < 1 ? 'it needs a window with a volatile CXL device below each of its host bridges, to online as a node' : undefined),
   async run(ctx: SuiteContext) {
-    const expectedDevices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
+    const expectedDevices = topologyDevices(ctx.topology).length;
     await ctx.check('hotplug.enumerate', 'the guest sees every CXL Type-3 device and root decoder of the topology', async (c: CheckApi) => {
       const r = await listCxl(c.guest);
       c.require('the agent listed the CXL topology', r.ok, r.ok ? undefined : r.error);

@@ -1,8 +1,9 @@
 /**
  * Topologies beyond one device per window, booted for real on Debian's kernel: a host bridge
  * with two root ports under a one-target window (hotplug: both devices in one region, one
- * node of 1 GiB), and a persistent-memory device beside a volatile one (enumerated, not
- * onlined). The SPM suite on spm-interleave is not here: QEMU 10.0.2 died of SIGSEGV in one of
+ * node of 1 GiB), a persistent-memory device beside a volatile one (enumerated, not
+ * onlined), and a CXL switch whose two downstream ports the region interleaves (hotplug: one
+ * node of 1 GiB). The SPM suite on spm-interleave is not here: QEMU 10.0.2 died of SIGSEGV in one of
  * three runs during its pressure row (the hog on interleaved CXL memory), a QEMU fault CI
  * cannot tell from a harness one.
  */
@@ -38,5 +39,18 @@ t.test('pmem: a persistent-memory device boots and is enumerated beside the vola
   ]);
   t.equal((s.checks[0]!.observed as { memdevs: string[] }).memdevs.length, 2, 'both devices are memdevs');
   t.equal((s.checks[1]!.observed as { memTotalKiB: number }).memTotalKiB, 512 * 1024, 'the region holds the volatile device only');
+  t.same(qemuProcesses(dir), []);
+});
+
+t.test('switch: the switch interleaves its two downstream ports, one node holds both devices', async (t) => {
+  const dir = join(base, 'switch');
+  const r = await runCli(['run', '--suite', 'hotplug', '--topology', 'switch', '--results', dir, '--format', 'none']);
+  t.equal(r.exitCode, 0, r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR/.test(l)).join('\n'));
+  const s = readJson<RunSummary>(join(dir, 'summary.json'));
+  t.same(s.checks.map((c) => [c.id, c.verdict]), [
+    ['hotplug.enumerate', 'pass'], ['hotplug.online', 'pass'], ['hotplug.place', 'pass'], ['hotplug.move-pages', 'pass'], ['hotplug.offline', 'pass'],
+  ]);
+  t.equal((s.checks[0]!.observed as { memdevs: string[] }).memdevs.length, 2, 'both devices below the switch are memdevs');
+  t.equal((s.checks[1]!.observed as { memTotalKiB: number }).memTotalKiB, 1024 * 1024, 'the node has both 512 MiB devices');
   t.same(qemuProcesses(dir), []);
 });

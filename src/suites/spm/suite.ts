@@ -13,7 +13,7 @@
  */
 import { isProbeFailure } from '../../probe/isolate.js';
 import { offlineRegion, onlineRegion, type OnlineResult } from '../../guest/region.js';
-import { regionCapacity } from '../../qemu/topology.js';
+import { regionCapacity, topologyDevices } from '../../qemu/topology.js';
 import { ONLINE_REGION } from '../capabilities.js';
 import type { CheckApi, CheckOutcome, Suite, SuiteContext } from '../check.js';
 import { ROWS, lookup, type ConflictCase, type Nodes, type Row } from './expectations.js';
@@ -137,7 +137,7 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
 
   // 3. S: the manual flow, with the region bit where the kernel has it.
   await row(ROWS.spmOnline, async (c: CheckApi, n: Nodes) => {
-    const devices = ctx.topology.hostBridges.flatMap((h) => h.rootPorts).length;
+    const devices = topologyDevices(ctx.topology).length;
     c.require('the topology has a second CXL device for S', devices >= 2, `topology ${ctx.topology.name} has ${devices}; use --topology spm-pair`);
     const on = await onlineRegion(c.guest, { method: 'sysfs', ...(st.gen === 'spm-v2' ? { spm: 1 as const } : {}) });
     c.require('the agent ran the region online flow', on.ok, on.ok ? undefined : on.error);

@@ -22,6 +22,12 @@ export interface RunOptions {
   errorCode?: string;
   /** Hint attached to the error when the command fails. */
   hint?: string;
+  /**
+   * Run it in a process group of its own and end the whole group (SIGTERM, SIGKILL 5 s later)
+   * on interrupt or timeout: for programs whose children do the work (git bisect run's step,
+   * make's compilers), which a signal to the program alone would leave running.
+   */
+  processGroup?: boolean;
 }
 
 export interface RunResult {
@@ -58,10 +64,12 @@ export async function run(file: string, args: readonly string[], options: RunOpt
       maxBuffer: 256 * 1024 * 1024,
       cancelSignal: interruptSignal,
       env: { PATH: hostPath(), ...options.env },
+      ...(options.processGroup ? { detached: true } : {}),
     });
   } catch (cause) {
     throw new HarnessError('COMMAND_NOT_STARTED', `could not start ${file}: ${String(cause)}`, { cause, context: { argv } });
   }
+  const endGroup = options.processGroup ? groupKiller(child.pid, options.timeoutMs) : undefined;
   if (options.logFile) {
     const log = createWriteStream(options.logFile, { flags: 'a' });
     log.write(`$ ${argv.map(shellQuote).join(' ')}\n`);
@@ -70,6 +78,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     child.finally(() => log.end()).catch(() => undefined);
   }
   const r = await child;
+  endGroup?.(r.timedOut || r.isCanceled);
   if (r.isCanceled) {
     throw new HarnessError('INTERRUPTED', `${file} was stopped: the harness was interrupted`, { context: { argv } });
   }
@@ -101,6 +110,36 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     );
   }
   return result;
+}
+
+/** Signal a process group, ignoring one that is gone. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * End process group `pid` when the harness is interrupted or `timeoutMs` passes. Call the
+ * returned function once the leader has exited, with whether it was stopped (timeout,
+ * interrupt): then what is left of its group is ended too.
+ */
+function groupKiller(pid: number | undefined, timeoutMs: number | undefined): (stopped: boolean) => void {
+  if (pid === undefined) return () => undefined;
+  const end = (): void => {
+    signalGroup(pid, 'SIGTERM');
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), 5000).unref();
+  };
+  interruptSignal.addEventListener('abort', end, { once: true });
+  const timer = timeoutMs ? setTimeout(end, timeoutMs) : undefined;
+  timer?.unref();
+  return (stopped) => {
+    interruptSignal.removeEventListener('abort', end);
+    if (timer) clearTimeout(timer);
+    if (stopped) end();
+  };
 }
 
 /** Quote one word for a POSIX shell, so that it is never interpreted. */

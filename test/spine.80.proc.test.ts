@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, shellCommand, shellQuote } from '../src/proc.js';
@@ -95,4 +95,15 @@ t.test('40 reproducer argv: paths made absolute, results location dropped, names
     normalizeArgv(['--seed=7', '--iterations', '1', '--good', 'v1', '--debug-config', '--src', '../linux', '--topology', 'spm-pair', '--seed', '9'], { cwd: '/w', drop: ['--seed', '--good', '--src'], dropFlags: ['--debug-config'] }),
     ['--iterations', '1', '--topology', 'spm-pair'],
   );
+});
+
+t.test('50 processGroup: a timeout ends the program and the children it started', async (t) => {
+  const r = await run('sh', ['-c', 'sleep 30 & echo $!; sleep 30'], { timeoutMs: 500, reject: false, processGroup: true });
+  t.ok(r.timedOut, 'the program timed out');
+  const child = Number(r.stdout.trim());
+  t.ok(child > 0, `its child's pid ${child} was printed`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Gone, or a zombie waiting for init to reap it: not running either way.
+  const state = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0] : 'gone';
+  t.ok(state === 'gone' || state === 'Z', `the child is not running (state ${state}); without processGroup it would sleep on for 30 s`);
 });

@@ -161,6 +161,7 @@ function make(wt: WorkTree, args: string[], log: string, timeoutMs = 30 * 60 * 1
     env: { LC_ALL: 'C' },
     errorCode: 'KERNEL_MAKE_FAILED',
     hint: `see the full log in ${log}`,
+    processGroup: true,
   });
 }
 

@@ -116,7 +116,7 @@ export async function runBisect(o: BisectOptions): Promise<BisectResult> {
   try {
     await git(wt, ['bisect', 'start', '--no-checkout', bad, good], { logFile });
     o.log(`bisecting ${good.slice(0, 12)}..${bad.slice(0, 12)} in ${wt}`);
-    const r = await run('git', ['-C', wt, 'bisect', 'run', ...o.stepArgv], { reject: false, logFile, env: { BISECT_WORKTREE: wt } });
+    const r = await run('git', ['-C', wt, 'bisect', 'run', ...o.stepArgv], { reject: false, logFile, env: { BISECT_WORKTREE: wt }, processGroup: true });
     const found = /^([0-9a-f]{40}) is the first bad commit/m.exec(r.stdout);
     const bisectLog = (await git(wt, ['bisect', 'log'], { reject: false })).stdout;
     result = { good, bad, bisectLog, exitCode: found ? 0 : 2 };
@@ -183,8 +183,15 @@ export interface BisectStepSpec {
   dir: string;
 }
 
+/** Environment variables through which git points a child at a repository. */
+const GIT_REPO_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_PREFIX'];
+
 /** One `git bisect run` step: check the tree, build BISECT_HEAD, run the scenario; the exit code is the answer. */
 export async function runBisectStep(specFile: string, log: (line: string) => void): Promise<number> {
+  // git bisect run exports GIT_DIR (the bisect worktree's repository) to the step: every
+  // `git -C <dir>` the kernel builder runs would then act on that repository instead of <dir>
+  // (measured: its clone was checked out afresh, every mtime new, a full rebuild per step).
+  for (const name of GIT_REPO_ENV) delete process.env[name];
   const spec = JSON.parse(await readFile(specFile, 'utf8')) as BisectStepSpec;
   const worktree = process.env.BISECT_WORKTREE ?? process.cwd();
   let commit = '?';

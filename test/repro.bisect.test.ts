@@ -32,14 +32,16 @@ function repo(): { dir: string; commits: string[] } {
 }
 
 // Stands in for `cxl-harness bisect --step`: 125 when the commit "does not build", 1 when it has the bug, 0 otherwise.
-const STEP = ['sh', '-c', 'echo "$(git rev-parse BISECT_HEAD)" >> "$LOG"; git cat-file -e BISECT_HEAD:broken-build 2>/dev/null && exit 125; git cat-file -e BISECT_HEAD:bug 2>/dev/null && exit 1; exit 0'];
+// After the bisect it is run once more on the first bad commit, named by BISECT_COMMIT.
+const STEP = ['sh', '-c', 'c=${BISECT_COMMIT:-$(git rev-parse BISECT_HEAD)}; echo "$c" >> "$LOG"; git -C "$REPO" cat-file -e $c:broken-build 2>/dev/null && exit 125; git -C "$REPO" cat-file -e $c:bug 2>/dev/null && exit 1; exit 0'];
 
 t.test('git bisect run finds the first bad commit through 0/1/125', async (t) => {
   const { dir, commits } = repo();
   const out = mkdtempSync(join(tmpdir(), 'cxlh-bisect-out-'));
   const stepLog = join(out, 'tested.txt');
   process.env.LOG = stepLog;
-  t.teardown(() => { delete process.env.LOG; });
+  process.env.REPO = dir;
+  t.teardown(() => { delete process.env.LOG; delete process.env.REPO; });
   const headBefore = git(dir, 'rev-parse', 'HEAD');
   const r = await runBisect({ tree: dir, good: commits[0]!, bad: 'main', stepArgv: STEP, dir: out, log: () => undefined });
   t.equal(r.firstBad, commits[5], 'commit 6 introduced the bug');
@@ -47,7 +49,9 @@ t.test('git bisect run finds the first bad commit through 0/1/125', async (t) =>
   t.equal(r.exitCode, 0);
   t.match(r.bisectLog, /git bisect start/);
   const tested = readFileSync(stepLog, 'utf8').trim().split('\n');
-  t.ok(tested.length >= 2 && tested.length <= 5, `bisect tested ${tested.length} commits, not all 7`);
+  t.equal(tested.at(-1), commits[5], 'then the step ran once more on the first bad commit alone (it left no step dir)');
+  t.equal(r.confirmed?.exitCode, 1, 'and found it bad on its own');
+  t.ok(tested.length >= 3 && tested.length <= 6, `bisect tested ${tested.length - 1} commits, not all 7`);
   t.ok(existsSync(join(out, 'bisect.json')) && existsSync(join(out, 'bisect.log')), 'bisect.json and bisect.log written');
   t.equal(git(dir, 'rev-parse', 'HEAD'), headBefore, 'the user\'s checkout did not move');
   t.equal(git(dir, 'worktree', 'list').split('\n').length, 1, 'the bisect worktree is gone');

@@ -90,7 +90,9 @@ exit 0 good (no failing iteration), 1 bad (an iteration failed or the kernel cra
 The results dir gets bisect.json (first bad commit), bisect.log (git bisect log),
 steps.jsonl (one line per tested commit: verdict, reason, build and repro seconds),
 step-spec.json (what every step runs) and steps/<commit>/ (each step's repro results, with a
-reproducer.sh that repeats that step's repro on its kernel).
+reproducer.sh that repeats that step's repro on its kernel). When git named the first bad
+commit without testing it (it was --bad), the step runs on it once more, so its dir and
+reproducer.sh exist too (bisect.json: confirmed).
 
 Example (which patch of a series brings the zswap leak; the scenario writes the CXL region's
 spm_node, so a commit without that attribute cannot online S as SPM):
@@ -212,6 +214,7 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
   const r = await runBisect({ tree: spec.tree, good: values.good, bad: values.bad, stepArgv, dir, log });
   if (r.firstBad) {
     process.stdout.write(`first bad commit: ${r.firstBad} ${r.firstBadSubject ?? ''}\n`);
+    if (r.confirmed) log(`on its own: exit ${r.confirmed.exitCode} (${r.confirmed.exitCode === 1 ? 'bad, confirmed' : 'NOT bad when tested alone: read the step'}); reproducer: ${join(r.confirmed.dir, 'reproducer.sh')}`);
     log(`bisect results: ${dir}`);
     return 0;
   }

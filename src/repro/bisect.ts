@@ -79,6 +79,11 @@ export interface BisectResult {
   bad: string;
   firstBad?: string;
   firstBadSubject?: string;
+  /**
+   * The step run once more on the first bad commit when the bisect never tested it (git takes
+   * --bad on trust): its exit code, and its results dir with a reproducer.sh for that kernel.
+   */
+  confirmed?: { exitCode: number; dir: string };
   /** git bisect log. */
   bisectLog: string;
   exitCode: number;
@@ -132,8 +137,19 @@ export async function runBisect(o: BisectOptions): Promise<BisectResult> {
     await git(o.tree, ['worktree', 'remove', '--force', wt], { reject: false });
     if (existsSync(wt)) await git(o.tree, ['worktree', 'prune'], { reject: false });
   }
+  if (result.firstBad && !existsSync(stepDir(o.dir, result.firstBad))) {
+    o.log(`confirming the first bad commit ${result.firstBad.slice(0, 12)} (the bisect took it as given)`);
+    const [cmd, ...args] = o.stepArgv;
+    const c = await run(cmd!, args, { reject: false, logFile, env: { BISECT_COMMIT: result.firstBad }, processGroup: true });
+    result.confirmed = { exitCode: c.exitCode, dir: stepDir(o.dir, result.firstBad) };
+  }
   await writeFile(join(o.dir, 'bisect.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+/** Where a step keeps its repro results. */
+export function stepDir(dir: string, commit: string): string {
+  return join(dir, 'steps', commit.slice(0, 12));
 }
 
 /** The commit a step must test: BISECT_HEAD of the bisect worktree (no checkout happens). */
@@ -199,7 +215,7 @@ export async function runBisectStep(specFile: string, log: (line: string) => voi
   const started = Date.now();
   const times: { buildS?: number; reproS?: number } = {};
   try {
-    commit = await bisectHead(worktree);
+    commit = process.env.BISECT_COMMIT ?? (await bisectHead(worktree));
     const missing = await unmetRequirement(spec.tree, commit, spec.requireSource);
     if (missing) attempt = { phase: 'source', missing };
     else {
@@ -217,7 +233,7 @@ export async function runBisectStep(specFile: string, log: (line: string) => voi
           ...spec.loop,
           scenario: loadScenario(spec.scenario),
           kernel: { kind: 'artifact', artifact },
-          resultsDir: join(spec.dir, 'steps', commit.slice(0, 12)),
+          resultsDir: stepDir(spec.dir, commit),
           argv: ['repro', ...spec.loopArgv, ...kernelArgv, spec.scenario, '--seed', String(spec.loop.seed)],
           log,
         });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isHarnessError } from '../src/errors.js';
-import { bisectVerdict, parseSourceRequirement, runBisect, unmetRequirement } from '../src/repro/bisect.js';
+import { BISECT_EXIT_UNDECIDED, bisectVerdict, parseSourceRequirement, runBisect, skippedCandidates, unmetRequirement } from '../src/repro/bisect.js';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
@@ -86,4 +86,18 @@ t.test('--require-source: a commit without the text is a skip, decided from git 
   const v = bisectVerdict({ phase: 'source', missing: need[0]! });
   t.equal(v.exitCode, 125);
   t.match(v.reason, /bug has no "introduced" at this commit \(--require-source\).*not built/);
+});
+
+t.test('skips in the way: the set git narrowed it to is the answer, exit 4', async (t) => {
+  const out = 'There are only \'skip\'ped commits left to test.\nThe first bad commit could be any of:\n' + 'a'.repeat(40) + '\n' + 'b'.repeat(40) + '\nWe cannot bisect more!\n';
+  t.same(skippedCandidates(out), ['a'.repeat(40), 'b'.repeat(40)]);
+  t.same(skippedCandidates('abc is the first bad commit'), []);
+  const { dir, commits } = repo();
+  const o = mkdtempSync(join(tmpdir(), 'cxlh-bisect-out-'));
+  // Every commit but the last is untestable: git can only say "one of 2..8".
+  const r = await runBisect({ tree: dir, good: commits[0]!, bad: 'main', stepArgv: ['sh', '-c', 'exit 125'], dir: o, log: () => undefined });
+  t.equal(r.exitCode, BISECT_EXIT_UNDECIDED);
+  t.equal(r.firstBad, undefined);
+  t.same(new Set(r.candidates?.map((c) => c.commit)), new Set(commits.slice(1)), 'the candidates are every commit after good');
+  t.ok(r.candidates?.every((c) => /^commit \d$/.test(c.subject)), 'each with its subject');
 });

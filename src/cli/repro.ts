@@ -94,6 +94,9 @@ reproducer.sh that repeats that step's repro on its kernel). When git named the 
 commit without testing it (it was --bad), the step runs on it once more, so its dir and
 reproducer.sh exist too (bisect.json: confirmed).
 
+Exit codes: 0 the first bad commit was found (printed), 4 skipped commits hide it (the set it
+is in is printed and in bisect.json), 2 no answer or infrastructure error, 130 interrupted.
+
 Example (which patch of a series brings the zswap leak; the scenario writes the CXL region's
 spm_node, so a commit without that attribute cannot online S as SPM):
   cxl-harness bisect --src ~/linux --good v7.2.13 --bad spm-v2 \\
@@ -217,6 +220,11 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
     if (r.confirmed) log(`on its own: exit ${r.confirmed.exitCode} (${r.confirmed.exitCode === 1 ? 'bad, confirmed' : 'NOT bad when tested alone: read the step'}); reproducer: ${join(r.confirmed.dir, 'reproducer.sh')}`);
     log(`bisect results: ${dir}`);
     return 0;
+  }
+  if (r.candidates) {
+    process.stdout.write(`first bad commit: one of these ${r.candidates.length} (skipped commits sit between them, so git cannot tell which):\n${r.candidates.map((c) => `  ${c.commit} ${c.subject}`).join('\n')}\n`);
+    log(`bisect results: ${dir}`);
+    return r.exitCode;
   }
   process.stderr.write(`cxl-harness bisect: no first bad commit found; see ${join(dir, 'bisect-run.log')}\n`);
   return 2;

@@ -79,6 +79,8 @@ export interface BisectResult {
   bad: string;
   firstBad?: string;
   firstBadSubject?: string;
+  /** When skipped commits hide it: the commits git says the first bad one is among. */
+  candidates?: Array<{ commit: string; subject: string }>;
   /**
    * The step run once more on the first bad commit when the bisect never tested it (git takes
    * --bad on trust): its exit code, and its results dir with a reproducer.sh for that kernel.
@@ -91,6 +93,19 @@ export interface BisectResult {
 
 async function git(cwd: string, args: string[], options: { reject?: boolean; logFile?: string; env?: Record<string, string> } = {}) {
   return run('git', ['-C', cwd, ...args], { reject: options.reject ?? true, errorCode: 'GIT_FAILED', ...(options.logFile ? { logFile: options.logFile } : {}), ...(options.env ? { env: options.env } : {}) });
+}
+
+/** Exit code of a bisect that narrowed the first bad commit to a set it could not split (skips in the way). */
+export const BISECT_EXIT_UNDECIDED = 4;
+
+/** Pure: the commits of git bisect's "The first bad commit could be any of:" list. */
+export function skippedCandidates(output: string): string[] {
+  const m = /The first bad commit could be any of:\n((?:[0-9a-f]{40}\n?)+)/.exec(output);
+  return m ? m[1]!.trim().split('\n') : [];
+}
+
+async function subjectOf(tree: string, commit: string): Promise<string> {
+  return (await git(tree, ['log', '-1', '--format=%s', commit], { reject: false })).stdout.trim();
 }
 
 async function commitOf(tree: string, rev: string, what: string): Promise<string> {
@@ -124,10 +139,14 @@ export async function runBisect(o: BisectOptions): Promise<BisectResult> {
     const r = await run('git', ['-C', wt, 'bisect', 'run', ...o.stepArgv], { reject: false, logFile, env: { BISECT_WORKTREE: wt }, processGroup: true });
     const found = /^([0-9a-f]{40}) is the first bad commit/m.exec(r.stdout);
     const bisectLog = (await git(wt, ['bisect', 'log'], { reject: false })).stdout;
-    result = { good, bad, bisectLog, exitCode: found ? 0 : 2 };
+    const candidates = skippedCandidates(r.stdout);
+    result = { good, bad, bisectLog, exitCode: found ? 0 : candidates.length ? BISECT_EXIT_UNDECIDED : 2 };
     if (found) {
       result.firstBad = found[1]!;
-      result.firstBadSubject = (await git(o.tree, ['log', '-1', '--format=%s', found[1]!], { reject: false })).stdout.trim();
+      result.firstBadSubject = await subjectOf(o.tree, found[1]!);
+    } else if (candidates.length) {
+      result.candidates = [];
+      for (const c of candidates) result.candidates.push({ commit: c, subject: await subjectOf(o.tree, c) });
     } else {
       o.log(`git bisect run did not name a first bad commit (exit ${r.exitCode}); see ${logFile}`);
     }

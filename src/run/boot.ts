@@ -122,3 +122,13 @@ export async function assertGuestCxl(
   }
   return r;
 }
+
+/**
+ * On a hang, ask the kernel what it is doing, into the console log: the blocked tasks (sysrq
+ * w) and a backtrace of every CPU (sysrq l), since a task spinning in the kernel (an offline
+ * that retries forever, a hugetlb pool that cannot grow) is running, not blocked, and sysrq w
+ * alone shows nothing of it. Best effort: the guest may not answer.
+ */
+export async function hangDump(ssh: GuestSsh): Promise<void> {
+  await ssh.exec('echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger', { timeoutMs: 5000 }).catch(() => undefined);
+}

@@ -22,7 +22,7 @@ import { checkFromAttempt, settleSummary } from '../report/verdict.js';
 import { CRASH_PATTERN } from '../qemu/console.js';
 import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
-import { assertGuestCxl, bootGuest } from './boot.js';
+import { assertGuestCxl, bootGuest, hangDump } from './boot.js';
 import { interruptedBy, whenInterrupted } from '../interrupt.js';
 import { Results } from '../results/results.js';
 import { preflight } from './preflight.js';
@@ -154,11 +154,11 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     summary.error = { code: signal ? 'INTERRUPTED' : err.code, message: signal ? `interrupted by ${signal}` : err.message, ...(err.hint ? { hint: err.hint } : {}) };
     log(`${summary.outcome}: [${summary.error.code}] ${summary.error.message.split('\n')[0]}`);
     // Whatever the guest still has to say is evidence: keep its dmesg when it answers.
-    // On a hang, first ask the kernel for its blocked tasks (sysrq w lands in console.log).
+    // On a hang, first ask the kernel what it is doing (lands in console.log).
     const live = ssh as GuestSsh | undefined;
     const qemu = vm as Vm | undefined;
     if (live && !live.isClosed && !signal && qemu && !qemu.exited && err.code !== 'QEMU_STOPPED') {
-      if (err.code === 'GUEST_HANG') await live.exec('echo w > /proc/sysrq-trigger', { timeoutMs: 5000 }).catch(() => undefined);
+      if (err.code === 'GUEST_HANG') await hangDump(live);
       const d = await live.exec(['dmesg'], { timeoutMs: 10_000 }).catch(() => undefined);
       if (d?.exitCode === 0) await results.writeText('dmesg.txt', d.stdout).catch(() => undefined);
     }

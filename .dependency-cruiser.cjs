@@ -10,16 +10,16 @@ const BASE = '[^/]+\\.ts$';
 const LAYERS = {
   probe: [], // runs in the guest: node builtins only
   agent: ['probe/'], // runs in the guest: node builtins only
-  report: [BASE], // pure: summaries to verdicts and formats
+  report: ['agent/markers\\.ts$', BASE], // pure: summaries to verdicts and formats; the kernel-log markers the guest writes
   results: ['report/', BASE],
   kernel: ['report/', BASE],
   qemu: ['agent/', BASE], // the region rule the guest applies too (agent/cxl.ts)
   host: ['kernel/', BASE],
   image: ['kernel/', BASE],
   guest: ['agent/', 'probe/', 'results/', 'report/', BASE],
-  suites: ['guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE],
+  suites: ['agent/', 'guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
   run: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
-  repro: ['run/', 'guest/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
+  repro: ['agent/', 'run/', 'guest/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // agent/: the loop's contract and markers
   ci: ['run/', 'results/', 'report/', BASE],
   cli: null, // anything; nothing imports cli/
 };

@@ -3,12 +3,13 @@
 // an ssh channel. Probes answer from this host's kernel; there is no CXL here, so the region
 // list is empty.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { SYNC_DIR, type LoopLine, type LoopSpec } from '../src/agent/repro/protocol.js';
 import { GuestAgent, type AgentStream } from '../src/guest/agent.js';
 
 const main = fileURLToPath(new URL('../src/agent/main.ts', import.meta.url));
@@ -87,4 +88,56 @@ t.test('40 an agent that does not answer even its own timeout is AGENT_HUNG and 
   await new Promise((res) => (children[0]!.exitCode !== null || children[0]!.signalCode ? res(null) : children[0]!.once('close', res)));
   t.equal(children[0]!.signalCode, 'SIGKILL', 'the hung agent was killed');
   t.match(await agent.request('ping', {}, 30_000), { ok: true }, 'and a new one serves');
+});
+
+/** A chunk of a scenario whose steps answer on a host without CXL: no region, so each step's refusal is what it expects. */
+function hostSpec(over: Partial<LoopSpec> = {}, steps: LoopSpec['scenario']['steps'] = [{ do: 'release', expect: 'NOTHING_HELD' }, { do: 'node-free', mark: 'a', expect: 'NO_REGION' }]): LoopSpec {
+  return {
+    scenario: { name: 'agent-test', requires: [], setup: [], steps, cleanup: [], teardown: [] },
+    start: 1, iterations: 2, seed: 3, stopOnFail: false, stepTimeoutMs: 5000, syncTimeoutMs: 60_000,
+    generation: { name: 'stock', evidence: ['a test'] }, ...over,
+  };
+}
+
+t.test('50 repro.run: the loop runs in a child of the agent, its lines stream as progress before the answer', async (t) => {
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children));
+  t.teardown(() => agent.close());
+  const lines: LoopLine[] = [];
+  const r = await agent.request('repro.run', hostSpec(), 60_000, (l) => lines.push(l));
+  t.match(r, { ok: true, result: { exitCode: 0, signal: null, garbage: [] } });
+  t.same(lines.map((l) => l.type), ['facts', 'step', 'step', 'iteration', 'step', 'step', 'iteration', 'done']);
+  t.match(lines[0], { type: 'facts', generation: 'stock', memdevs: [], features: { spm_node: false, dcd: false } });
+  t.match(lines[1], { type: 'step', phase: 'iteration', iteration: 1, index: 0, do: 'release', expect: 'NOTHING_HELD', passed: true, ok: false, code: 'NOTHING_HELD' });
+  t.match(lines[3], { type: 'iteration', iteration: 1, ok: true });
+  t.match(lines.at(-1), { type: 'done', ran: 2, failures: 0 });
+  const failing = await agent.request('repro.run', hostSpec({ iterations: 3, stopOnFail: true }, [{ do: 'hold' }]), 60_000, (l) => lines.push(l));
+  t.match(failing, { ok: true, result: { exitCode: 0 } });
+  t.match(lines.filter((l) => l.type === 'iteration').at(-1), { iteration: 1, ok: false, failedStep: 'hold', error: 'no CXL node: run create-region first' }, 'stop on the first failure');
+  const skip: LoopLine[] = [];
+  await agent.request('repro.run', hostSpec({ scenario: { ...hostSpec().scenario, requires: ['dcd'] } }), 60_000, (l) => skip.push(l));
+  t.same(skip.map((l) => l.type), ['facts', 'skip']);
+  t.match(skip[1], { reason: 'the guest kernel lacks dcd (no dynamic_ram/dc partition under any memdev)' });
+  t.equal(children.length, 1, 'the agent itself never went down');
+});
+
+t.test('60 repro.run: a step that never returns is given up with the request; its lines so far have arrived, and the agent serves on', async (t) => {
+  const children: ChildProcess[] = [];
+  const agent = new GuestAgent(local(children));
+  t.teardown(() => agent.close());
+  // The fault step makes the sync dir on this host: removed when it is empty, as it is left.
+  t.teardown(() => {
+    try {
+      rmdirSync(SYNC_DIR);
+    } catch {
+      // absent, or someone else's files in it
+    }
+  });
+  const lines: LoopLine[] = [];
+  // A fault step waits for the host's answer (syncTimeoutMs 60 s): nobody answers here. The
+  // request's 20 s leave the child its start under the TypeScript loader (several seconds).
+  const r = await agent.request('repro.run', hostSpec({}, [{ do: 'release', expect: 'any' }, { do: 'fault', fault: 'poison' }]), 20_000, (l) => lines.push(l));
+  t.match(r, { ok: false, code: 'TIMED_OUT' });
+  t.same(lines.map((l) => l.type), ['facts', 'step'], 'what finished before the hang reached the host');
+  t.match(await agent.request('ping', {}, 30_000), { ok: true, result: { pid: children[0]!.pid } }, 'the same agent answers');
 });

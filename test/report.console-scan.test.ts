@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { formatStepMarker } from '../src/agent/markers.js';
 import {
-  formatStepMarker,
   parseStepMarker,
   scanConsole,
   stripConsolePrefix,

@@ -6,7 +6,8 @@ import { Parser as TapParser } from 'tap-parser';
 import { faultToQmp, qomPath, unsupportedFault } from '../src/qemu/faults.js';
 import { BISECT_EXIT, bisectVerdict, attemptFromError } from '../src/repro/bisect.js';
 import { faultForIteration, sliceByMarker } from '../src/repro/loop.js';
-import { parseLoopOutput, reproExitCode, settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary } from '../src/repro/report.js';
+import { parseLoopLine } from '../src/agent/repro/protocol.js';
+import { reproExitCode, settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary } from '../src/repro/report.js';
 import { HarnessError } from '../src/errors.js';
 import { ROOT } from './lib/cli.js';
 
@@ -20,11 +21,14 @@ function summary(iterations: IterationRecord[], extra: Partial<ReproSummary> = {
 }
 const step = (d: string, ms: number) => ({ do: d, passed: true, ok: true, ms });
 
-t.test('10 the guest output: JSON lines kept, garbage kept apart, never dropped', async (t) => {
+t.test('10 the guest output: loop lines known by their type, anything else is garbage (kept apart by the agent)', async (t) => {
   const text = readFileSync(join(ROOT, 'test', 'fixtures', 'repro', 'loop-output-crash.jsonl'), 'utf8');
-  const { lines, garbage } = parseLoopOutput(text);
+  const raw = text.split('\n').filter(Boolean);
+  const lines = raw.flatMap((l) => parseLoopLine(l) ?? []);
   t.same(lines.map((l) => l.type), ['facts', 'step', 'step', 'step', 'iteration', 'step']);
-  t.same(garbage, ['not json: the connection dropped mid-l']);
+  t.same(raw.filter((l) => parseLoopLine(l) === undefined), ['not json: the connection dropped mid-l']);
+  t.equal(parseLoopLine('{"type":"telemetry"}'), undefined, 'an object of no known line type is not a loop line');
+  t.equal(parseLoopLine('[1]'), undefined);
   t.notOk(lines.some((l) => l.type === 'done'), 'a crashed chunk has no done line: the loop knows it ended early');
 });
 

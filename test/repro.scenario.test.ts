@@ -3,7 +3,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import { isHarnessError } from '../src/errors.js';
 import { loadTopology } from '../src/qemu/topology.js';
-import { bindScenarioToTopology, builtinScenarios, loadScenario, parseScenario, STEP_KINDS } from '../src/repro/scenario.js';
+import { STEP_KINDS } from '../src/agent/repro/protocol.js';
+import { bindScenarioToTopology, builtinScenarios, loadScenario, parseScenario } from '../src/repro/scenario.js';
 import { ROOT } from './lib/cli.js';
 
 const FIX = join(ROOT, 'test', 'fixtures', 'repro');

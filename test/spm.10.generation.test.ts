@@ -1,17 +1,28 @@
 /**
  * Kernel generation detection from what the guest shows (spm-interface.md §4 detection order).
- * Both evidence files are recorded from real guests: Debian's 7.2.13 and the same kernel with
- * the v2 series (../shared/kernels/spm-v2-7.2.13).
+ * Both evidence files are recorded from real guests (the agent's generation.evidence answers):
+ * Debian's 7.2.13 and the same kernel with the v2 series (../shared/kernels/spm-v2-7.2.13).
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { detectGeneration, parseEvidence, type GenerationEvidence } from '../src/suites/spm/generation.js';
+import { release } from 'node:os';
+import { generationEvidence, type GenerationEvidence } from '../src/agent/evidence.js';
+import { detectGeneration } from '../src/suites/spm/generation.js';
 
-const fixture = (name: string): GenerationEvidence => parseEvidence(readFileSync(new URL(`./fixtures/spm/${name}`, import.meta.url), 'utf8'));
-const stock = fixture('evidence-stock-7.2.13.txt');
-const v2 = fixture('evidence-v2-7.2.13.txt');
+const fixture = (name: string): GenerationEvidence => JSON.parse(readFileSync(new URL(`./fixtures/spm/${name}`, import.meta.url), 'utf8')) as GenerationEvidence;
+const stock = fixture('evidence-stock-7.2.13.json');
+const v2 = fixture('evidence-v2-7.2.13.json');
 
-t.test('the evidence command output parses into its sections', async (t) => {
+t.test('the agent gathers the evidence from what this host\'s kernel shows', async (t) => {
+  const here = generationEvidence();
+  t.equal(here.release, release());
+  t.ok(here.nodeFiles.includes('online') && here.nodeFiles.includes('node0'), '/sys/devices/system/node listed');
+  t.ok(here.cgroupRootFiles.every((f) => f.startsWith('cpuset.')), 'only the cgroup root\'s cpuset files');
+  t.ok(here.statusLines.length > 0 && here.statusLines.every((l) => /^(Mems_allowed|Sysram_nodes)\w*:\t\S/.test(l)), 'the node lines of /proc/self/status, verbatim');
+  t.equal(detectGeneration(here).generation, 'stock', 'this host runs no SPM kernel');
+});
+
+t.test('the recorded evidence has its sections', async (t) => {
   t.equal(stock.release, '7.2.13+deb14-amd64');
   t.ok(stock.nodeFiles.includes('has_memory'));
   t.same(stock.cgroupRootFiles, ['cpuset.cpus.effective', 'cpuset.cpus.isolated', 'cpuset.mems.effective']);

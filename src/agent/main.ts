@@ -2,8 +2,9 @@
  * The guest agent: started once per boot by the host (over one ssh exec channel), it loads the
  * probe library once and serves requests (protocol.ts) on stdin/stdout until stdin closes.
  * Probes that change the calling thread's policy, touch memory or may hang still run in a
- * forked child (src/probe/isolate.ts); region flows run in a worker thread. The agent shields
- * itself from the OOM killer (oom_score_adj -1000; its probe children get their own value),
+ * forked child (src/probe/isolate.ts); region flows run in a worker thread; a repro loop runs
+ * in a child process whose lines stream to the host as progress (repro/verb.ts). The agent
+ * shields itself from the OOM killer (oom_score_adj -1000; its children get their own value),
  * so a hog can never take it down.
  *   node /opt/cxl-harness/dist/agent/main.js
  */
@@ -12,11 +13,14 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { ProbeArgumentError, isProbeName, runProbe } from '../probe/index.js';
 import { keepChildrenWarm } from '../probe/isolate.js';
+import { siblingModule } from '../probe/sibling.js';
+import { capabilities } from './capabilities.js';
+import { generationEvidence } from './evidence.js';
 import { parseRequest, type FailureCode, type Hello, type Line, type Request, type Response } from './protocol.js';
 import type { RegionVerb, WorkerReply } from './region-worker.js';
+import { runLoopChild } from './repro/verb.js';
 
-/** The worker next to this file (region-worker.ts when run from source, with the loader carried over). */
-const workerPath = new URL(`./region-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const workerPath = siblingModule(import.meta.url, 'region-worker');
 
 const hello = (): Hello => ({ pid: process.pid, node: process.version });
 
@@ -77,7 +81,13 @@ class RegionWorker {
 
 const regions = new RegionWorker();
 
-async function handle(r: Request): Promise<unknown> {
+/** What a request's handler gets besides its arguments: a way to stream progress, and the signal that it was given up. */
+interface Serving {
+  progress: (p: unknown) => void;
+  signal: AbortSignal;
+}
+
+async function handle(r: Request, s: Serving): Promise<unknown> {
   switch (r.verb) {
     case 'ping':
       return hello();
@@ -95,6 +105,12 @@ async function handle(r: Request): Promise<unknown> {
     case 'region.online':
     case 'region.offline':
       return regions.run(r.id, r.verb, r.args);
+    case 'capabilities':
+      return capabilities();
+    case 'generation.evidence':
+      return generationEvidence();
+    case 'repro.run':
+      return runLoopChild(r.args as Request<'repro.run'>['args'], s.progress, s.signal);
   }
 }
 
@@ -107,11 +123,16 @@ function serve(r: Request): void {
     clearTimeout(timer);
     send(response);
   };
+  const given = new AbortController();
   const timer = setTimeout(() => {
     if (r.verb.startsWith('region.')) regions.abandon();
+    given.abort();
     answer({ id: r.id, ok: false, code: 'TIMED_OUT', error: `${r.verb} did not finish within ${r.timeoutMs} ms`, ms: Date.now() - t0 });
   }, r.timeoutMs);
-  handle(r).then(
+  const progress = (p: unknown): void => {
+    if (!answered) send({ id: r.id, progress: p as never });
+  };
+  handle(r, { progress, signal: given.signal }).then(
     (result) => answer({ id: r.id, ok: true, result: result as never, ms: Date.now() - t0 }),
     (error: unknown) => answer({
       id: r.id, ok: false, code: error instanceof Failure ? error.code : 'FAILED',

@@ -3,12 +3,17 @@
  * (src/guest/agent.ts): one JSON object per line each way over one long-lived channel.
  *   host -> agent  { id, verb, args, timeoutMs }
  *   agent -> host  { id, ok: true, result, ms } | { id, ok: false, code, error, ms }
+ *   agent -> host  { id, progress }  before the answer, for a verb that streams
+ *                  (repro.run: each loop line as it happens)
  *   agent -> host  { hello: { pid, node, payload } } once, when it is ready
  * Requests run concurrently; every one has a timeout the agent enforces itself, so a request
  * that hangs in the kernel is answered TIMED_OUT and the agent keeps serving.
  */
 import type { ProbeName, ProbeOutput } from '../probe/index.js';
+import type { Capabilities } from './capabilities.js';
+import type { GenerationEvidence } from './evidence.js';
 import type { CxlFacts, OfflineOptions, OfflineResult, OnlineOptions, OnlineResult } from './region.js';
+import type { LoopExit, LoopLine, LoopSpec } from './repro/protocol.js';
 
 export interface Hello {
   pid: number;
@@ -16,16 +21,24 @@ export interface Hello {
   node: string;
 }
 
+/** Each verb's arguments and result; a verb that streams also names its progress lines. */
 export interface Verbs {
   ping: { args: Record<string, never>; result: Hello };
   probe: { args: { name: ProbeName; args: Record<string, unknown> }; result: ProbeOutput<ProbeName> };
   'region.list': { args: Record<string, never>; result: CxlFacts };
   'region.online': { args: OnlineOptions; result: OnlineResult };
   'region.offline': { args: OfflineOptions; result: OfflineResult };
+  capabilities: { args: Record<string, never>; result: Capabilities };
+  'generation.evidence': { args: Record<string, never>; result: GenerationEvidence };
+  /** A chunk of repro iterations (src/agent/repro/): its lines as progress, how its process ended as the result. */
+  'repro.run': { args: LoopSpec; progress: LoopLine; result: LoopExit };
 }
 
 export type Verb = keyof Verbs;
-export const VERBS: readonly Verb[] = ['ping', 'probe', 'region.list', 'region.online', 'region.offline'];
+export const VERBS: readonly Verb[] = ['ping', 'probe', 'region.list', 'region.online', 'region.offline', 'capabilities', 'generation.evidence', 'repro.run'];
+
+/** The progress lines of a verb (never for one that does not stream). */
+export type ProgressOf<V extends Verb> = V extends Verb ? (Verbs[V] extends { progress: infer P } ? P : never) : never;
 
 export interface Request<V extends Verb = Verb> {
   id: number;
@@ -41,7 +54,12 @@ export type Response<V extends Verb = Verb> =
   | { id: number; ok: true; result: Verbs[V]['result']; ms: number }
   | { id: number; ok: false; code: FailureCode; error: string; ms: number };
 
-export type Line = Response | { hello: Hello };
+export interface Progress<V extends Verb = Verb> {
+  id: number;
+  progress: ProgressOf<V>;
+}
+
+export type Line = Response | Progress | { hello: Hello };
 
 export function isVerb(v: unknown): v is Verb {
   return typeof v === 'string' && (VERBS as readonly string[]).includes(v);

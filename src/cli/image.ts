@@ -7,8 +7,8 @@ import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 export const IMAGE_HELP = `cxl-harness image [kernel options]
 
 Build the guest's disks (the root image: Debian trixie with ndctl/cxl/daxctl, numactl, Node,
-sshd and the kernel's modules; the payload image: the probe addon, dist/probe, dist/agent and
-guest-scripts/, mounted read-only at /opt/cxl-harness) and the first-stage initramfs, or
+sshd and the kernel's modules; the payload image: the probe addon, dist/probe and dist/agent,
+mounted read-only at /opt/cxl-harness) and the first-stage initramfs, or
 report the cached ones. Prints their paths.
 
 ${KERNEL_HELP}`;

@@ -164,7 +164,10 @@ async function reproCommand(argv: string[], log: (line: string) => void): Promis
   const scenario = scenarioArg(positionals, REPRO_HELP);
   const loop = loopOptions(values, 10);
   log(`scenario ${scenario.name} (${scenario.file}), seed ${loop.seed}`);
-  const argvAgain = ['repro', ...normalizeArgv(argv.filter((a) => a !== positionals[0]), { drop: ['--seed'] }), scenario.file, '--seed', String(loop.seed)];
+  // A shipped scenario by its name, a file by its absolute path; then the options, then the seed.
+  const named = positionals[0]!;
+  const scenarioAgain = named.includes('/') || named.endsWith('.json') ? scenario.file : named;
+  const argvAgain = ['repro', scenarioAgain, ...normalizeArgv(argv.filter((a) => a !== named), { drop: ['--seed'] }), '--seed', String(loop.seed)];
   const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values, REPRO_HELP), log, argv: argvAgain });
   await printResult(format, results.dir);
   process.stderr.write(describeRepro(repro, results.dir) + '\n');

@@ -6,7 +6,7 @@
  * is killed. Either way the next request starts it again, once: a second death is final.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { FailureCode, Hello, Line, Request, Response, Verb, Verbs } from '../agent/protocol.js';
+import type { FailureCode, Hello, Line, ProgressOf, Request, Response, Verb, Verbs } from '../agent/protocol.js';
 
 /** The guest command that runs the agent. */
 export const AGENT_COMMAND = ['node', '/opt/cxl-harness/dist/agent/main.js'];
@@ -38,6 +38,8 @@ interface Pending {
   verb: Verb;
   started: number;
   resolve: (a: AgentAnswer<Verb>) => void;
+  /** The request's progress lines, as they come (verbs that stream). */
+  progress: ((p: unknown) => void) | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -117,6 +119,10 @@ class Connection {
         this.onHello?.(parsed.hello);
         continue;
       }
+      if ('progress' in parsed) {
+        this.pending.get(parsed.id)?.progress?.(parsed.progress);
+        continue;
+      }
       const p = this.pending.get(parsed.id);
       if (!p) continue; // answered already (the host gave up on it)
       this.pending.delete(parsed.id);
@@ -153,7 +159,8 @@ export class GuestAgent {
     return this.conn?.hello;
   }
 
-  async request<V extends Verb>(verb: V, args: Verbs[V]['args'], timeoutMs: number): Promise<AgentAnswer<V>> {
+  /** One request; `onProgress` gets a streaming verb's progress lines before the answer comes. */
+  async request<V extends Verb>(verb: V, args: Verbs[V]['args'], timeoutMs: number, onProgress?: (p: ProgressOf<V>) => void): Promise<AgentAnswer<V>> {
     const started = Date.now();
     let conn: Connection;
     try {
@@ -170,7 +177,7 @@ export class GuestAgent {
         resolve({ ok: false, code: 'AGENT_HUNG', error: why, ms: Date.now() - started });
         conn.stream.kill();
       }, timeoutMs + this.graceMs);
-      conn.pending.set(id, { verb, started, resolve: resolve as (a: AgentAnswer<Verb>) => void, timer });
+      conn.pending.set(id, { verb, started, resolve: resolve as (a: AgentAnswer<Verb>) => void, progress: onProgress as ((p: unknown) => void) | undefined, timer });
       const request: Request<V> = { id, verb, args, timeoutMs };
       conn.stream.input.write(`${JSON.stringify(request)}\n`);
     });

@@ -2,10 +2,10 @@
  * A guest session of one run: every command goes through here, so each one is saved to
  * the results dir (commands/NNNN-label.txt) and counted as evidence of the check running it.
  */
-import type { Verb, Verbs } from '../agent/protocol.js';
+import { formatStepMarker } from '../agent/markers.js';
+import type { ProgressOf, Verb, Verbs } from '../agent/protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
-import { formatStepMarker } from '../report/console-scan.js';
 import type { Results } from '../results/results.js';
 import { AGENT_COMMAND, GuestAgent, type AgentAnswer } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';
@@ -49,7 +49,7 @@ export class GuestSession {
     });
     const prober = (suffix: string, defaults?: Record<string, unknown>): RemoteProber =>
       createRemoteProber(async (name, args, argv) => {
-        const { answer } = await this.request(`probe-${name}${suffix}`, 'probe', { name, args }, PROBE_TIMEOUT_MS, shellCommand(argv));
+        const { answer } = await this.request(`probe-${name}${suffix}`, 'probe', { name, args }, PROBE_TIMEOUT_MS, { command: shellCommand(argv) });
         return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: `${answer.code}: ${answer.error}`, timedOut: answer.code === 'TIMED_OUT' || answer.code === 'AGENT_HUNG' };
       }, defaults ? { defaults } : {});
     this.probe = prober('');
@@ -58,13 +58,21 @@ export class GuestSession {
 
   /**
    * One agent request, saved to the command log like any command: `command` (default: the
-   * verb and its arguments) as what ran, the result as its stdout, a failure as its stderr.
+   * verb and its arguments) as what ran, its progress lines and then its result as its stdout,
+   * a failure as its stderr. `onProgress` gets each progress line as it comes.
    */
-  async request<V extends Verb>(label: string, verb: V, args: Verbs[V]['args'], timeoutMs: number, command?: string): Promise<{ answer: AgentAnswer<V>; record: CommandRecord }> {
-    const answer = await this.agent.request(verb, args, timeoutMs);
+  async request<V extends Verb>(
+    label: string, verb: V, args: Verbs[V]['args'], timeoutMs: number,
+    options: { command?: string; onProgress?: (p: ProgressOf<V>) => void } = {},
+  ): Promise<{ answer: AgentAnswer<V>; record: CommandRecord }> {
+    const progress: string[] = [];
+    const answer = await this.agent.request(verb, args, timeoutMs, (p) => {
+      progress.push(`${JSON.stringify(p)}\n`);
+      options.onProgress?.(p);
+    });
     const r: ExecResult = {
-      command: command ?? `agent ${verb} ${JSON.stringify(args)}`,
-      stdout: answer.ok ? `${JSON.stringify(answer.result)}\n` : '',
+      command: options.command ?? `agent ${verb} ${JSON.stringify(args)}`,
+      stdout: progress.join('') + (answer.ok ? `${JSON.stringify(answer.result)}\n` : ''),
       stderr: answer.ok ? '' : `${answer.code}: ${answer.error}\n`,
       exitCode: answer.ok ? 0 : null,
       signal: undefined,

@@ -2,9 +2,9 @@
  * The guest's disks. The root image: the cached Debian root tree plus the kernel's modules,
  * the guest init and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
  * (no loop mounts). The payload image: what the harness itself runs in the guest (the probe
- * addon, dist/probe, dist/agent, guest-scripts/), a few MiB that init mounts read-only at
- * /opt/cxl-harness, so that a change to the harness's own code rebuilds it in about a second
- * and never the root image of every kernel. Each is cached by a hash of its inputs; QEMU
+ * addon, dist/probe, dist/agent: the agent, its repro loop, the guest's cxl-harness command),
+ * a few MiB that init mounts read-only at /opt/cxl-harness, so that a change to the harness's
+ * own code rebuilds it in about a second and never the root image of every kernel. Each is cached by a hash of its inputs; QEMU
  * attaches both read-only to the cache (snapshot=on, readonly=on), so parallel runs share them.
  */
 import { existsSync } from 'node:fs';
@@ -41,8 +41,8 @@ export const PAYLOAD_LABEL = 'cxlh-payload';
 const ADDON = join('build', 'Release', 'cxl_probe.node');
 const PROBE_JS = join('dist', 'probe');
 const AGENT_JS = join('dist', 'agent');
-const GUEST_SCRIPTS = 'guest-scripts';
-const INIT = join(GUEST_SCRIPTS, 'init.sh');
+/** What runs before the agent: the guest init (the initramfs init is initramfs.ts's). */
+const INIT = join('guest-scripts', 'init.sh');
 
 export async function guestImage(
   kernel: KernelArtifact,
@@ -93,18 +93,17 @@ export async function guestImage(
 /** The payload disk, keyed only by what goes into it. */
 async function payloadImage(log?: (line: string) => void): Promise<{ image: string; hit: boolean }> {
   const key = hashParts({
-    version: '1',
+    version: '2',
     addon: await readFile(join(packageRoot, ADDON)),
     probe: await hashTree(join(packageRoot, PROBE_JS)),
     agent: await hashTree(join(packageRoot, AGENT_JS)),
-    scripts: await hashTree(join(packageRoot, GUEST_SCRIPTS)),
   });
   const entry = await cached('payloads', key, async (dir) => {
     log?.('assembling the harness payload disk (ext4)');
     const stage = join(dir, 'stage');
     await mkdir(join(stage, 'build', 'Release'), { recursive: true });
     await cp(join(packageRoot, ADDON), join(stage, ADDON));
-    for (const tree of [PROBE_JS, AGENT_JS, GUEST_SCRIPTS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
+    for (const tree of [PROBE_JS, AGENT_JS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
     await writeFile(join(stage, 'package.json'), '{"type":"module"}\n');
     try {
       const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);

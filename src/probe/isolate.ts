@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { siblingModule } from './sibling.js';
 import { readKeyValue, writeText } from './sysfs.js';
 
 export interface IsolationOptions {
@@ -49,7 +50,7 @@ export interface ChildRequest {
 
 export type ChildReply = { result: unknown } | { error: string };
 
-const childPath = fileURLToPath(new URL(`./child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+const childPath = fileURLToPath(siblingModule(import.meta.url, 'child'));
 
 /** oom_kill counters: global (/proc/vmstat) and, when given, the cgroup's memory.events. */
 function oomKills(cgroup: string | undefined): number {

@@ -8,14 +8,8 @@
  * When the report's first line is timestamped, untimestamped lines inside it are taken to be
  * other output interleaved on the serial console and left out of the finding.
  */
+import { STEP_MARKER_PREFIX } from '../agent/markers.js';
 import type { ConsoleFinding, FindingKind } from './model.js';
-
-/** The line the harness writes into its console copy when a step starts. */
-export const STEP_MARKER_PREFIX = '### cxl-harness step: ';
-
-export function formatStepMarker(step: string): string {
-  return STEP_MARKER_PREFIX + step.replace(/[\r\n]+/g, ' ').trim();
-}
 
 /** The step named by a marker line, or undefined when the line is not a marker. */
 export function parseStepMarker(line: string): string | undefined {
@@ -107,7 +101,7 @@ interface Open {
 }
 
 /**
- * Scan a console log. Step attribution uses marker lines in the text (see formatStepMarker)
+ * Scan a console log. Step attribution uses marker lines in the text (src/agent/markers.ts formatStepMarker)
  * and any `stepMarks` given by line number; a finding belongs to the last step started
  * at or before its first line.
  */

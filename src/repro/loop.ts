@@ -1,19 +1,23 @@
 /**
  * The repro loop: boot the guest once (src/run/boot.ts), run the scenario's iterations in
- * chunks through one guest process each (guest-scripts/repro-loop.mjs), and when the kernel
- * crashes or hangs, record the iteration that was running as a failure with its console
- * trace, boot a fresh guest and go on. repro.json and repro.tap are rewritten after every
- * chunk, so nothing gathered is lost if the harness itself dies.
+ * chunks through one guest process each (the guest agent's repro.run verb, src/agent/repro/,
+ * whose lines stream back as they happen), and when the kernel crashes or hangs, record the
+ * iteration that was running as a failure with its console trace, boot a fresh guest and go
+ * on. repro.json and repro.tap are rewritten after every chunk, so nothing gathered is lost if
+ * the harness itself dies.
  */
 import { readFile } from 'node:fs/promises';
+import { iterationId, parseIterationEnd, parseIterationStart, parseSyncLine, type SyncRequest } from '../agent/markers.js';
+import { SYNC_DIR, type LoopLine, type LoopSpec, type SyncAnswer } from '../agent/repro/protocol.js';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
 import { preflight } from '../run/preflight.js';
 import { GuestSession } from '../guest/session.js';
+import type { AgentAnswer } from '../guest/agent.js';
 import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
-import { EVIDENCE_COMMAND, detectGeneration, parseEvidence } from '../suites/spm/generation.js';
+import { detectGeneration } from '../suites/spm/generation.js';
 import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
 import type { Topology } from '../qemu/topology.js';
@@ -21,17 +25,12 @@ import { stopAll, type Vm } from '../qemu/vm.js';
 import { parseStepMarker, scanConsole } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
-import { bootGuest } from '../run/boot.js';
+import { bootGuest, hangDump } from '../run/boot.js';
 import { interruptedBy } from '../interrupt.js';
 import { writeReproducer } from '../run/reproducer.js';
 import { Results } from '../results/results.js';
-import {
-  iterationId, parseLoopOutput, settleRepro, stats, toReproTap,
-  type IterationRecord, type LoopLine, type ReproSummary, type StepLine,
-} from './report.js';
+import { settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary, type StepLine } from './report.js';
 import { allSteps, bindScenarioToTopology, faultSteps, type FaultStep, type Scenario } from './scenario.js';
-
-export const LOOP_SCRIPT = '/opt/cxl-harness/guest-scripts/repro-loop.mjs';
 
 export interface ReproOptions {
   scenario: Scenario;
@@ -167,12 +166,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
       results.summary.generation = repro.generation;
       if (b.n === 1) log(`kernel generation: ${repro.generation.name}`);
       const generation = repro.generation;
-      watchConsole(b, scenario, log, (token, phase, index, iteration) => answerSync(b, scenario, token, phase, index, iteration, log));
+      watchConsole(b, scenario, log, (sync) => answerSync(b, scenario, sync, log));
       const watchdog = setInterval(() => {
         if (!b.hang && Date.now() - b.lastProgress > iterationTimeoutMs) {
           b.hang = true;
-          log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; stopping the guest`);
-          void b.vm.stop(2000);
+          log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; asking the kernel what it is doing, then stopping the guest`);
+          void hangDump(b.ssh).finally(() => b.vm.stop(2000));
         }
       }, 1000);
       try {
@@ -233,7 +232,9 @@ async function startBoot(
   results.summary.timings[`boot${a.n}ToSshMs`] = b.bootMs;
   results.summary.qemu = { ...results.summary.qemu, argv: b.vm.argv };
   a.log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s (boot ${a.n})`);
-  return { n: a.n, vm: b.vm, ssh: b.ssh, guest: new GuestSession(b.ssh, results), lastProgress: Date.now(), hang: false, ranOnBoot: 0 };
+  const guest = new GuestSession(b.ssh, results);
+  guest.agent.prestart();
+  return { n: a.n, vm: b.vm, ssh: b.ssh, guest, lastProgress: Date.now(), hang: false, ranOnBoot: 0 };
 }
 
 async function endBoot(b: BootState, results: Results): Promise<void> {
@@ -246,34 +247,31 @@ async function endBoot(b: BootState, results: Results): Promise<void> {
   await b.vm.stop(10_000);
 }
 
-const MARKER = /### cxl-harness step: repro\.\S+\.iter\.(\d+)/;
-const ITER_END = /cxl-harness repro: iter (\d+) (ok|FAIL) (\d+) ms/;
-const SYNC = /cxl-harness repro: sync (\S+) (\S+) (\d+) (\d+)/;
-
-function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void, onSync: (token: string, phase: string, index: number, iteration: number) => void): void {
+/** The loop's lines in the kernel log (src/agent/markers.ts), live on the serial console. */
+function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void, onSync: (sync: SyncRequest) => void): void {
   b.vm.console.onLine((line) => {
-    let m = MARKER.exec(line);
-    if (m) {
-      b.current = Number(m[1]);
+    const started = parseIterationStart(line);
+    if (started !== undefined) {
+      b.current = started;
       b.lastProgress = Date.now();
       return;
     }
-    m = ITER_END.exec(line);
-    if (m) {
+    const ended = parseIterationEnd(line);
+    if (ended) {
       b.lastProgress = Date.now();
-      log(`${m[2] === 'ok' ? 'ok  ' : 'FAIL'} ${iterationId(scenario.name, Number(m[1]))} ${m[3]} ms`);
+      log(`${ended.ok ? 'ok  ' : 'FAIL'} ${iterationId(scenario.name, ended.iteration)} ${ended.ms} ms`);
       return;
     }
-    m = SYNC.exec(line);
-    if (m) onSync(m[1]!, m[2]!, Number(m[3]), Number(m[4]));
+    const sync = parseSyncLine(line);
+    if (sync) onSync(sync);
   });
 }
 
-/** The kernel's SPM generation (src/suites/spm/generation.ts) from the evidence the guest prints; contradictions are kept as evidence. */
+/** The kernel's SPM generation (src/suites/spm/generation.ts) from the agent's evidence; contradictions are kept as evidence. */
 async function detectKernelGeneration(guest: GuestSession): Promise<{ name: string; evidence: string[] }> {
-  const r = await guest.run('generation-evidence', EVIDENCE_COMMAND, { timeoutMs: 60_000 });
-  if (r.exitCode !== 0) throw new HarnessError('REPRO_GENERATION', `the generation evidence command failed in the guest (exit ${r.exitCode ?? r.signal ?? '?'})`, { context: { stderr: r.stderr.slice(-2000) } });
-  const d = detectGeneration(parseEvidence(r.stdout));
+  const r = await guest.requestJson('generation-evidence', 'generation.evidence', {}, 60_000);
+  if (!r.ok) throw new HarnessError('REPRO_GENERATION', `the guest agent did not gather the generation evidence: ${r.error}`, { context: { log: r.record.log } });
+  const d = detectGeneration(r.value);
   return { name: d.generation, evidence: [...d.evidence, ...d.contradictions.map((x) => `contradiction: ${x}`)] };
 }
 
@@ -287,9 +285,9 @@ async function faultSupportProblem(vm: Vm, scenario: Scenario): Promise<string |
 }
 
 /** A guest step asked for a host action (a QMP fault): do it and hand the result back. */
-async function answerSync(b: BootState, scenario: Scenario, token: string, phase: string, index: number, iteration: number, log: (l: string) => void): Promise<void> {
+async function answerSync(b: BootState, scenario: Scenario, { token, phase, index, iteration }: SyncRequest, log: (l: string) => void): Promise<void> {
   const where = allSteps(scenario).find((s) => s.phase === phase && s.index === index);
-  let answer: Record<string, unknown>;
+  let answer: SyncAnswer;
   if (!where || where.step.do !== 'fault') {
     answer = { ok: false, code: 'BAD_SYNC', error: `no fault step at ${phase}[${index}]` };
   } else {
@@ -299,13 +297,12 @@ async function answerSync(b: BootState, scenario: Scenario, token: string, phase
   }
   b.lastProgress = Date.now();
   if (!/^[0-9-]+$/.test(token)) return;
-  const dir = '/run/cxl-repro';
-  await b.guest.run('repro-sync', ['sh', '-c', `mkdir -p ${dir} && cat > ${dir}/.${token} && mv ${dir}/.${token} ${dir}/${token}`], { input: JSON.stringify(answer), timeoutMs: 30_000 });
+  await b.guest.run('repro-sync', ['sh', '-c', `mkdir -p ${SYNC_DIR} && cat > ${SYNC_DIR}/.${token} && mv ${SYNC_DIR}/.${token} ${SYNC_DIR}/${token}`], { input: JSON.stringify(answer), timeoutMs: 30_000 });
 }
 
 /** A fault step's spec for one iteration: `stride` moves the offset on each iteration (QEMU refuses overlapping poison). */
 export function faultForIteration(step: FaultStep, iteration: number): FaultSpec {
-  const { do: _d, expect: _e, stride, ...spec } = step as FaultStep & { stride?: number };
+  const { do: _d, expect: _e, stride, ...spec } = step;
   const offset = typeof spec.offset === 'number' ? spec.offset + Math.max(0, iteration - 1) * (stride ?? 0) : undefined;
   return { ...spec, ...(offset !== undefined ? { offset } : {}) } as unknown as FaultSpec;
 }
@@ -324,7 +321,7 @@ async function runChunk(
   c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; generation: { name: string; evidence: string[] }; log: (l: string) => void },
 ): Promise<ChunkResult> {
   const last = c.start + c.count - 1;
-  const spec = {
+  const spec: LoopSpec = {
     scenario: { name: scenario.name, requires: scenario.requires, setup: scenario.setup, steps: scenario.steps, cleanup: scenario.cleanup, teardown: scenario.teardown },
     start: c.start,
     iterations: c.count,
@@ -336,12 +333,11 @@ async function runChunk(
     generation: c.generation,
   };
   b.lastProgress = Date.now();
-  const rec = await b.guest.run(`repro-${scenario.name}-${c.start}-${last}`, ['node', LOOP_SCRIPT], {
-    input: JSON.stringify(spec),
-    // A backstop only: the watchdog ends a hang long before this.
-    timeoutMs: c.count * c.iterationTimeoutMs + 10 * 60_000,
+  const lines: LoopLine[] = [];
+  // A backstop only: the watchdog ends a hang long before this.
+  const { answer, record: rec } = await b.guest.request(`repro-${scenario.name}-${c.start}-${last}`, 'repro.run', spec, c.count * c.iterationTimeoutMs + 10 * 60_000, {
+    onProgress: (line) => lines.push(line),
   });
-  const { lines } = parseLoopOutput(rec.stdout);
   const facts = lines.find((l): l is Extract<LoopLine, { type: 'facts' }> => l.type === 'facts');
   const skip = lines.find((l): l is Extract<LoopLine, { type: 'skip' }> => l.type === 'skip');
   if (skip) return { ...(facts ? { facts } : {}), skip: skip.reason, records: [], needsReboot: false };
@@ -379,7 +375,7 @@ async function runChunk(
       ? `kernel crash: ${panic!.replace(/^\[[^\]]*\]\s*/, '').trim()}`
       : kind === 'hang'
         ? `no progress for ${Math.round(c.iterationTimeoutMs / 1000)} s (hang)`
-        : b.vm.exited ? `QEMU exited (code ${b.vm.exited.code ?? '?'}, signal ${b.vm.exited.signal ?? 'none'})` : `the loop process ended early: ${errLine?.error ?? (rec.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${rec.exitCode ?? rec.signal ?? '?'}`)}`;
+        : b.vm.exited ? `QEMU exited (code ${b.vm.exited.code ?? '?'}, signal ${b.vm.exited.signal ?? 'none'})` : `the loop process ended early: ${errLine?.error ?? loopEnd(answer)}`;
     if (inFlight <= last) {
       records.push({ iteration: inFlight, ok: false, boot: b.n, steps: steps.get(inFlight) ?? [], failure: { kind, reason } });
     }
@@ -387,6 +383,13 @@ async function runChunk(
   await attributeConsoleFindings(b, scenario, records);
   for (const r of records.filter((x) => !x.ok)) await writeIterationFolder(b, results, scenario, r, rec.log, lines);
   return { ...(facts ? { facts } : {}), records, needsReboot };
+}
+
+/** How a loop process that did not finish ended, in words: its last stderr lines, its exit, or why the agent gave no result. */
+function loopEnd(answer: AgentAnswer<'repro.run'>): string {
+  if (!answer.ok) return `${answer.code}: ${answer.error}`;
+  const { stderr, exitCode, signal } = answer.result;
+  return stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${exitCode ?? signal ?? '?'}`;
 }
 
 function stepOf(l: Extract<LoopLine, { type: 'step' | 'cleanup' }>): StepLine {

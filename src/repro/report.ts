@@ -1,50 +1,15 @@
 /**
- * What a repro loop produces, as pure functions: the guest script's JSON lines parsed,
- * iteration records, timing statistics, the repro summary (repro.json) and its TAP
- * (repro.tap, one test point per iteration).
+ * What a repro loop produces, as pure functions: iteration records, timing statistics, the
+ * repro summary (repro.json) and its TAP (repro.tap, one test point per iteration).
  */
+import { iterationId } from '../agent/markers.js';
+import type { StepRecordOf } from '../agent/repro/protocol.js';
 import { tapDescription, yamlValue } from '../report/tap.js';
 import type { Outcome } from '../report/model.js';
 import { exitCodeFor } from '../report/verdict.js';
 
-/** One JSON line of guest-scripts/repro-loop.mjs. */
-export type LoopLine =
-  | { type: 'facts'; generation: string; evidence: string[]; features: Record<string, boolean>; memdevs: string[]; blockSize: number; release?: string }
-  | { type: 'skip'; reason: string }
-  | ({ type: 'step' | 'cleanup'; phase?: string; iteration: number; index: number } & StepLine)
-  | { type: 'iteration'; iteration: number; ok: boolean; ms: number; failedStep?: string; error?: string }
-  | { type: 'setup-failed'; error: string }
-  | { type: 'done'; ran: number; failures: number }
-  | { type: 'error'; error: string };
-
-export interface StepLine {
-  do: string;
-  expect?: string;
-  passed: boolean;
-  ok: boolean;
-  ms: number;
-  code?: string;
-  error?: string;
-  [detail: string]: unknown;
-}
-
-/** Parse the script's stdout; lines that are not JSON are kept as garbage (never dropped silently). */
-export function parseLoopOutput(stdout: string): { lines: LoopLine[]; garbage: string[] } {
-  const lines: LoopLine[] = [];
-  const garbage: string[] = [];
-  for (const raw of stdout.split('\n')) {
-    const l = raw.trim();
-    if (!l) continue;
-    try {
-      const v = JSON.parse(l) as LoopLine;
-      if (v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string') lines.push(v);
-      else garbage.push(l);
-    } catch {
-      garbage.push(l);
-    }
-  }
-  return { lines, garbage };
-}
+/** A step of an iteration as repro.json keeps it: a cleanup or setup step has its phase before its kind (cleanup:online-memory). */
+export type StepLine = StepRecordOf<string>;
 
 export type FailureKind = 'step' | 'kernel-crash' | 'hang' | 'console' | 'lost';
 
@@ -149,10 +114,6 @@ export function reproExitCode(outcome: ReproOutcome): number {
   // The run's outcomes and exit codes, with a repro's own words for two of them.
   const asRun: Record<ReproOutcome, Outcome> = { pass: 'pass', skip: 'skip', fail: 'fail', 'kernel-crash': 'kernel-crash', error: 'infrastructure-error', interrupted: 'interrupted' };
   return exitCodeFor(asRun[outcome]);
-}
-
-export function iterationId(scenario: string, n: number): string {
-  return `repro.${scenario}.iter.${String(n).padStart(3, '0')}`;
 }
 
 /** TAP 14: one test point per iteration, failures with YAML diagnostics naming their folder. */

@@ -1,10 +1,13 @@
 /**
  * Repro scenarios as data: scenarios/*.json (or a user's file) are parsed and validated here.
  * A scenario is a list of guest steps run once per iteration (plus setup/teardown once per
- * guest process and cleanup after a failed iteration); guest-scripts/repro-loop.mjs runs
- * them. Every error names the file, the field and the allowed values.
+ * guest process and cleanup after a failed iteration); the guest agent's repro loop
+ * (src/agent/repro/) runs them. The step kinds, their fields and the features a scenario can
+ * require are the loop's contract (src/agent/repro/protocol.ts). Every error names the file,
+ * the field and the allowed values.
  */
 import { join } from 'node:path';
+import { FEATURES, STEP_KINDS, type Feature, type Step, type StepKind, type StepOf } from '../agent/repro/protocol.js';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';
@@ -13,31 +16,18 @@ import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonIn
 
 export const SCENARIO_DIR = join(packageRoot, 'scenarios');
 
-/** Guest kernel features a scenario can require (detected by the guest script). */
-export const FEATURES = ['spm_node', 'zswap', 'poison_list', 'dcd', 'sysrq'] as const;
-export type Feature = (typeof FEATURES)[number];
-
-export const STEP_KINDS = [
-  'create-region', 'destroy-region', 'offline-memory', 'online-memory', 'bind-kmem',
-  'hold', 'release', 'churn-start', 'churn-stop', 'pressure-start', 'pressure-stop',
-  'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log', 'node-free', 'hugetlb-pool',
-] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
-
-/** A guest step, passed to the guest script as is (after validation). */
-export interface Step {
-  do: StepKind;
-  /** ok (default), fail, any, or the code the step must fail with (EBUSY, NOT_KMEM...). */
-  expect?: string;
-  [field: string]: unknown;
-}
-
-export interface FaultStep extends Step {
-  do: 'fault';
+/** A fault step as the host does it (QMP): the guest only waits for it. */
+export type FaultStep = StepOf<'fault'> & {
   fault: FaultKind;
   /** Topology device id (default: the topology's first device). */
   device?: string;
-}
+  offset?: number;
+  length?: number;
+  /** poison: added to the offset on each iteration. */
+  stride?: number;
+  type?: string;
+  region?: number;
+};
 
 export interface Scenario {
   name: string;
@@ -104,14 +94,14 @@ function parse(data: unknown, file: string): Scenario {
 
 /** A node-free check names a mark made before it: earlier in its phase, in setup, or (cleanup, teardown) in steps. */
 function checkMarks(p: Record<'setup' | 'steps' | 'cleanup' | 'teardown', Step[]>): void {
-  const marks = (steps: Step[]): string[] => steps.filter((s) => s.mark !== undefined).map((s) => s.mark as string);
+  const marks = (steps: Step[]): string[] => steps.flatMap((s) => (s.do === 'node-free' && s.mark !== undefined ? [s.mark] : []));
   const before = { setup: [], steps: marks(p.setup), cleanup: [...marks(p.setup), ...marks(p.steps)], teardown: [...marks(p.setup), ...marks(p.steps)] };
   for (const field of ['setup', 'steps', 'cleanup', 'teardown'] as const) {
     const seen = new Set<string>(before[field]);
     p[field].forEach((s, i) => {
       if (s.do !== 'node-free') return;
-      if (s.mark !== undefined) seen.add(s.mark as string);
-      else if (!seen.has(s.since as string)) throw new FieldError(`${field}[${i}].since names mark "${String(s.since)}", which no node-free step before it makes`);
+      if (s.mark !== undefined) seen.add(s.mark);
+      else if (!seen.has(s.since ?? '')) throw new FieldError(`${field}[${i}].since names mark "${String(s.since)}", which no node-free step before it makes`);
     });
   }
 }
@@ -120,8 +110,9 @@ const COMMON = ['do', 'expect', '$comment'];
 
 function parseStep(v: unknown, f: string): Step {
   const s = obj(v, f);
-  const kind = oneOf(s.do, `${f}.do`, STEP_KINDS);
-  const step: Step = { do: kind };
+  const kind: StepKind = oneOf(s.do, `${f}.do`, STEP_KINDS);
+  // Built field by field as the kind allows; what it returns has exactly its kind's fields.
+  const step: { do: StepKind; expect?: string; [field: string]: unknown } = { do: kind };
   if (s.expect !== undefined) {
     const e = str(s.expect, `${f}.expect`);
     if (!['ok', 'fail', 'any'].includes(e) && !/^[A-Z][A-Z0-9_]*$/.test(e)) {
@@ -209,7 +200,7 @@ function parseStep(v: unknown, f: string): Step {
     default:
       allow();
   }
-  return step;
+  return step as Step;
 }
 
 function parseFault(s: Record<string, unknown>, f: string): Partial<FaultStep> {
@@ -221,7 +212,7 @@ function parseFault(s: Record<string, unknown>, f: string): Partial<FaultStep> {
       known(s, f, [...COMMON, 'fault', 'device', 'offset', 'length', 'stride']);
       out.offset = int(s.offset ?? 0, `${f}.offset`, 0, Number.MAX_SAFE_INTEGER, 64);
       // QEMU refuses poison overlapping a poisoned range: move on by `stride` bytes each iteration.
-      if (s.stride !== undefined) (out as Record<string, unknown>).stride = int(s.stride, `${f}.stride`, 0, 1 << 30, 64);
+      if (s.stride !== undefined) out.stride = int(s.stride, `${f}.stride`, 0, 1 << 30, 64);
       out.length = int(s.length ?? 64, `${f}.length`, 64, 1 << 30, 64);
       break;
     case 'correctable-error':

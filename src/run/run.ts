@@ -20,7 +20,7 @@ import type { Outcome, RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
 import { CRASH_PATTERN } from '../qemu/console.js';
-import { CAPABILITY_COMMAND, lacking, parseCapabilities, type Capabilities } from '../suites/capabilities.js';
+import { lacking, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
 import { assertGuestCxl, bootGuest, hangDump } from './boot.js';
 import { interruptedBy, whenInterrupted } from '../interrupt.js';
@@ -114,9 +114,9 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
 
     let guest = await boot();
     const capabilities = await step('capabilities', async () => {
-      const r = await guest.run('capabilities', CAPABILITY_COMMAND);
-      if (r.exitCode !== 0) throw new HarnessError('GUEST_LOST', `the guest did not answer the capability probe (${r.stderr.trim() || `exit ${r.exitCode}`})`, { hint: 'see console.log and commands/ in the results dir' });
-      return parseCapabilities(r.stdout);
+      const r = await guest.requestJson('capabilities', 'capabilities', {}, 60_000);
+      if (!r.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer the capability probe (${r.error})`, { hint: 'see console.log and commands/ in the results dir' });
+      return r.value;
     });
     summary.capabilities = capabilities;
     const absent = Object.entries(capabilities).filter(([, has]) => !has).map(([n]) => n);

@@ -1,8 +1,10 @@
 /**
  * Which generation of the SPM / private-node work the running kernel has, decided from what
  * userspace can see (../shared/spm-interface.md §4, detection order) and nothing else. Pure:
- * the guest gathers the evidence with one command (EVIDENCE_COMMAND), this decides.
+ * the guest agent gathers the evidence (the generation.evidence verb, src/agent/evidence.ts),
+ * this decides.
  */
+import type { GenerationEvidence } from '../../agent/evidence.js';
 
 export type Generation = 'stock' | 'protected-v1' | 'spm-v2' | 'private-v4' | 'private-latest';
 
@@ -14,39 +16,12 @@ export const GENERATION_TITLES: Record<Generation, string> = {
   'private-latest': 'latest private-node tree (has_public_memory / has_user_memory)',
 };
 
-export interface GenerationEvidence {
-  release: string;
-  /** Entries of /sys/devices/system/node. */
-  nodeFiles: string[];
-  /** cpuset.* entries of the cgroup v2 root. */
-  cgroupRootFiles: string[];
-  /** Node lines of /proc/self/status, verbatim. */
-  statusLines: string[];
-}
-
 export interface GenerationDecision {
   generation: Generation;
   /** Why, one line per fact, for the report. */
   evidence: string[];
   /** Facts that contradict the decision (a half-applied series, or a generation we do not know). */
   contradictions: string[];
-}
-
-/** One shell command printing the evidence in sections (parsed by parseEvidence). */
-export const EVIDENCE_COMMAND = [
-  'uname -r',
-  'echo ---',
-  'ls -1 /sys/devices/system/node',
-  'echo ---',
-  'ls -1 /sys/fs/cgroup | grep "^cpuset\\." || true',
-  'echo ---',
-  'grep -E "^(Mems_allowed|Sysram_nodes)" /proc/self/status || true',
-].join('; ');
-
-export function parseEvidence(text: string): GenerationEvidence {
-  const [release = '', nodes = '', cgroup = '', status = ''] = text.split(/^---$/m).map((s) => s.trim());
-  const lines = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter(Boolean);
-  return { release: release.trim(), nodeFiles: lines(nodes), cgroupRootFiles: lines(cgroup), statusLines: lines(status) };
 }
 
 /** Patch subjects that belong to the SPM / private-node work (any generation). */

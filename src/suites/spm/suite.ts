@@ -17,7 +17,7 @@ import { regionCapacity, topologyDevices } from '../../qemu/topology.js';
 import { ONLINE_REGION } from '../capabilities.js';
 import type { CheckApi, CheckOutcome, Suite, SuiteContext } from '../check.js';
 import { ROWS, lookup, type ConflictCase, type Nodes, type Row } from './expectations.js';
-import { EVIDENCE_COMMAND, detectGeneration, parseEvidence, type Generation } from './generation.js';
+import { detectGeneration, type Generation } from './generation.js';
 import { dmesgLines, dmesgSince, readNodes, readValue, writeValue } from './guest-io.js';
 import { PRIVATE_BUSYBOX, anonPerNode, startSmallProcess } from './target.js';
 
@@ -28,6 +28,8 @@ const DAX = '/sys/bus/dax/devices';
 const PAGES = 64; // CXL memory is ~100x slower under TCG: keep what touches S small
 /** How long the hugetlb write may stay in the kernel: stock grows the pool of S in 3.3 s under TCG (plus a probe start). */
 const HUGETLB_BOUND_MS = 15_000;
+/** The agent's start (when it is not up yet) and a few sysfs reads. */
+const EVIDENCE_TIMEOUT_MS = 60_000;
 
 export const spmSuite: Suite = {
   name: 'spm',
@@ -50,9 +52,9 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
 
   // 1. What kernel is this? Every later expectation depends on the answer.
   await ctx.check('spm.generation', 'the kernel\'s SPM generation follows from consistent evidence', async (c: CheckApi) => {
-    const r = await c.guest.run('generation-evidence', EVIDENCE_COMMAND);
-    c.require('the evidence command ran', r.exitCode === 0, r.stderr);
-    const decision = detectGeneration(parseEvidence(r.stdout), { patchSubjects: (ctx.kernel.identity.patches ?? []).map((p) => p.subject) });
+    const r = await c.guest.requestJson('generation-evidence', 'generation.evidence', {}, EVIDENCE_TIMEOUT_MS);
+    c.require('the agent gathered the evidence', r.ok, r.ok ? undefined : r.error);
+    const decision = detectGeneration(r.value, { patchSubjects: (ctx.kernel.identity.patches ?? []).map((p) => p.subject) });
     st.gen = decision.generation;
     await ctx.setGeneration(decision.generation, [...decision.evidence, ...decision.contradictions.map((x) => `contradiction: ${x}`)]);
     return { passed: decision.contradictions.length === 0, expected: 'evidence pointing to exactly one generation', observed: decision, ...(decision.contradictions.length ? { reason: decision.contradictions.join('; ') } : {}) };

@@ -95,7 +95,8 @@ t.test('repro spm-zswap-leak on v2: S keeps the invalidated entries\' pages and 
   const leak = steps[3]!;
   t.equal(leak.code, 'LEAK');
   t.equal(leak.zswpoutMinusZswpin, 512, 'every page paged out stayed out: the entries were invalidated, not loaded');
-  t.equal(leak.lossKiB, 2048, 'and S lost exactly those 512 pages');
+  // Measured 2000-2048 KiB over six runs: a few KiB of S move with the kernel's own allocations.
+  t.ok(Number(leak.lossKiB) >= 1900 && Number(leak.lossKiB) <= 2048, `and S lost those 512 pages' 2048 KiB, give or take what the kernel itself moved (${String(leak.lossKiB)} KiB)`);
   const offline = steps[5]! as { blocks: Array<{ ok: boolean; code?: string }> };
   t.ok(offline.blocks.some((b) => b.code === 'TIMEOUT'), 'second opinion: a block of S was still going offline when its writer was killed');
 });

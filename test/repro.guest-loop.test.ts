@@ -5,6 +5,9 @@
  * loop itself on this host (no CXL: its steps refuse, as expected).
  */
 import t from 'tap';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatStepMarker, iterationEndLine, iterationId, parseIterationEnd, parseIterationStart, parseSyncLine, reproNote, syncLine } from '../src/agent/markers.js';
 import { lacking } from '../src/agent/repro/facts.js';
 import { runLoop } from '../src/agent/repro/loop.js';
@@ -92,7 +95,11 @@ t.test('60 the loop on this host: setup, iterations until a step disappoints, cl
     },
     start: 4, iterations: 2, seed: 1, stopOnFail: false, stepTimeoutMs: 1000, syncTimeoutMs: 1000, generation: { name: 'stock', evidence: [] },
   };
+  const kmsg = join(mkdtempSync(join(tmpdir(), 'cxlh-kmsg-')), 'kmsg');
+  process.env.CXL_HARNESS_KMSG = kmsg;
+  t.teardown(() => { delete process.env.CXL_HARNESS_KMSG; });
   await runLoop(spec, (l) => lines.push(l));
+  t.same(readFileSync(kmsg, 'utf8').split('\n').filter(Boolean).map((l) => parseIterationStart(l) !== undefined || parseIterationEnd(l) !== undefined), [true, true, true, true], 'each iteration\'s start and end markers went to the kernel log (here a file, not the host\'s)');
   const where = (l: LoopLine): string => ('phase' in l ? `${l.type}:${String(l.phase)}:${l.do}` : 'do' in l ? `${l.type}:${l.do}` : l.type);
   t.same(lines.map(where), [
     'facts', 'step:setup:release',

@@ -11,7 +11,7 @@ import { builtinScenarios, loadScenario } from '../repro/scenario.js';
 import { normalizeArgv } from '../run/reproducer.js';
 import { parse, seconds, usageError } from './args.js';
 import type { CommandTable } from './command.js';
-import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+import { KERNEL_HELP, kernelOptions, kernelSpecFrom, patchesArgument } from './run.js';
 
 const LOOP_OPTIONS = {
   iterations: { type: 'string' },
@@ -201,7 +201,7 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
   const spec: BisectStepSpec = {
     tree: resolve(values.src),
     build: {
-      ...(values.patches ? { patches: /\.\./.test(values.patches) && !values.patches.includes('/') ? values.patches : resolve(values.patches) } : {}),
+      ...(values.patches ? { patches: patchesArgument(values.patches) } : {}),
       ...(values['config-fragment'] ? { fragments: values['config-fragment'].map((f) => resolve(f)) } : {}),
       ...(values['base-config'] ? { baseConfig: resolve(values['base-config']) } : {}),
       ...(values['debug-config'] ? { debug: true } : {}),

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { RunExecutor } from '../ci/executor.js';
 import { HarnessError } from '../errors.js';
 import type { KernelSpec } from '../kernel/resolve.js';
+import { isGitRange } from '../kernel/patches.js';
 import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
 import { reproducerArgv } from '../run/reproducer.js';
@@ -43,6 +44,11 @@ export const KERNEL_HELP = `Kernel (default: Debian sid's linux-image-amd64, dow
 export type KernelValues = OptionValues<typeof kernelOptions>;
 
 /** The kernel a command's options choose; `usage` (the command's help) words the refusals like every other. */
+/** A --patches value as the builder takes it: a git range as given, a file or directory made absolute. */
+export function patchesArgument(value: string): string {
+  return isGitRange(value) ? value : resolve(value);
+}
+
 export function kernelSpecFrom(v: KernelValues, usage?: string): KernelSpec {
   const refuse = (problem: string): HarnessError => (usage ? usageError(usage, problem) : new HarnessError('USAGE', problem));
   const chosen = [v.kernel, v['kernel-src'], v['kernel-debian-source']].filter(Boolean).length;
@@ -52,7 +58,7 @@ export function kernelSpecFrom(v: KernelValues, usage?: string): KernelSpec {
     return {
       kind: 'source',
       source: v['kernel-src'] ? { dir: resolve(v['kernel-src']) } : { debianPackage: v['kernel-debian-source']!, ...(v['kernel-suite'] ? { suite: v['kernel-suite'] } : {}) },
-      ...(v.patches ? { patches: /\.\./.test(v.patches) && !v.patches.includes('/') ? v.patches : resolve(v.patches) } : {}),
+      ...(v.patches ? { patches: patchesArgument(v.patches) } : {}),
       ...(v['config-fragment'] ? { fragments: v['config-fragment'].map((f) => resolve(f)) } : {}),
       ...(v['base-config'] ? { baseConfig: resolve(v['base-config']) } : {}),
       ...(v['debug-config'] ? { debug: true } : {}),

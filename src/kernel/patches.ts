@@ -202,6 +202,11 @@ export async function patchesFromGitRange(repo: string, range: string): Promise<
  * A series from what the user named: a directory, an mbox or .patch file, or a git range `A..B`
  * (in `repo`, by default the kernel source when it is a git checkout).
  */
+/** Whether a --patches value names a git range (A..B, no path separator) rather than a file or directory. */
+export function isGitRange(spec: string): boolean {
+  return /\.\./.test(spec) && !spec.includes('/');
+}
+
 export async function loadPatchSeries(spec: string, repo?: string): Promise<Patch[]> {
   const path = resolve(spec);
   let patches: Patch[];

@@ -13,13 +13,14 @@ const LAYERS = {
   report: ['agent/markers\\.ts$', BASE], // pure: summaries to verdicts and formats; the kernel-log markers the guest writes
   results: ['report/', BASE],
   kernel: ['report/', BASE],
-  qemu: ['agent/', BASE], // the region rule the guest applies too (agent/cxl.ts)
+  qemu: ['agent/', 'report/', BASE], // agent/: the region rule the guest applies too (agent/cxl.ts); report/: the console scanner fed live
   host: ['kernel/', BASE],
   image: ['kernel/', BASE],
   guest: ['agent/', 'probe/', 'results/', 'report/', BASE],
   suites: ['agent/', 'guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
-  run: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
-  repro: ['agent/', 'run/', 'guest/', 'image/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // agent/: the loop's contract and markers
+  machine: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'results/', 'report/', BASE],
+  run: ['machine/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
+  repro: ['agent/', 'machine/', 'guest/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // agent/: the loop's contract and markers
   ci: ['run/', 'results/', 'report/', BASE],
   cli: null, // anything; nothing imports cli/
 };

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, shellCommand, shellQuote } from '../src/proc.js';
-import { normalizeArgv, reproducerArgv } from '../src/run/reproducer.js';
+import { normalizeArgv, reproducerArgv } from '../src/machine/reproducer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cxlh-quote-'));
 const canary = join(dir, 'canary');

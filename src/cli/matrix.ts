@@ -8,7 +8,7 @@ import { runInProcess, type RunExecutor } from '../ci/executor.js';
 import { buildMatrix, listShards, parseShard, shard, toGitHubMatrix, toGitHubShards, toGitLabMatrix, toGitLabShards, type MatrixJob } from '../ci/matrix.js';
 import { runShard, type PlannedJob } from '../ci/shard-run.js';
 import { loadTopology } from '../qemu/topology.js';
-import { reproducerArgv } from '../run/reproducer.js';
+import { reproducerArgv } from '../machine/reproducer.js';
 import type { Suite } from '../suites/check.js';
 import { findSuite } from '../suites/index.js';
 import { argvOf, parse, usageError } from './args.js';

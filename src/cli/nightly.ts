@@ -5,7 +5,7 @@
 import { runInProcess, type RunExecutor } from '../ci/executor.js';
 import { runNightly } from '../ci/nightly.js';
 import { renderComparison, shouldColor } from '../report/render.js';
-import { reproducerArgv } from '../run/reproducer.js';
+import { reproducerArgv } from '../machine/reproducer.js';
 import { parse, usageError } from './args.js';
 import { compareOptions, compareOptionsFrom } from './compare.js';
 import { processIo, type Io } from './io.js';

@@ -8,7 +8,7 @@ import { parseSourceRequirement, runBisect, runBisectStep, type BisectStepSpec }
 import { runRepro, type ReproOptions } from '../repro/loop.js';
 import { describeRepro } from '../repro/report.js';
 import { builtinScenarios, loadScenario } from '../repro/scenario.js';
-import { normalizeArgv } from '../run/reproducer.js';
+import { normalizeArgv } from '../machine/reproducer.js';
 import { parse, seconds, usageError } from './args.js';
 import type { CommandTable } from './command.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom, patchesArgument } from './run.js';

@@ -10,7 +10,7 @@ import type { KernelSpec } from '../kernel/resolve.js';
 import { isGitRange } from '../kernel/patches.js';
 import type { RunSummary } from '../report/model.js';
 import { renderSummary, shouldColor } from '../report/render.js';
-import { reproducerArgv } from '../run/reproducer.js';
+import { reproducerArgv } from '../machine/reproducer.js';
 import { runHarness, type RunOptions } from '../run/run.js';
 import type { Suite } from '../suites/check.js';
 import { findSuite, suiteNames } from '../suites/index.js';

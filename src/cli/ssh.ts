@@ -4,14 +4,9 @@
  *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
  */
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode } from '../errors.js';
-import { guestImage } from '../image/image.js';
-import { CRASH_PATTERN } from '../qemu/console.js';
-import { resolveKernel } from '../kernel/resolve.js';
-import { bootGuest } from '../run/boot.js';
-import { preflight } from '../run/preflight.js';
-import { Results } from '../results/results.js';
+import { ExitCode, HarnessError } from '../errors.js';
+import { whenInterrupted } from '../interrupt.js';
+import { Machine } from '../machine/machine.js';
 import { parse, seconds } from './args.js';
 import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
 
@@ -39,40 +34,39 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
     results: { type: 'string' },
   }, SSH_HELP);
   const spec = kernelSpecFrom(values, SSH_HELP);
-  const location = values.results ? { dir: values.results } : {};
-  const { topology } = await preflight({ results: location, topology: values.topology!.includes('/') ? resolve(values.topology!) : values.topology!, kernel: spec });
-  const results = await Results.create(location);
-  log(`results: ${results.dir}`);
-  const kernel = await resolveKernel(spec, log);
-  const image = await guestImage(kernel, { log });
-  const { vm, ssh } = await bootGuest({ kernel, image, topology, dir: results.dir, accel: values.kvm ? 'kvm' : 'tcg', timeoutMs: seconds(values['boot-timeout'], '--boot-timeout', 180) });
-  log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);
+  const machine = await Machine.open({
+    results: values.results ? { dir: values.results } : {},
+    topology: values.topology!.includes('/') ? resolve(values.topology!) : values.topology!,
+    kernel: spec,
+    accel: values.kvm ? 'kvm' : 'tcg',
+    bootTimeoutMs: seconds(values['boot-timeout'], '--boot-timeout', 180),
+    purpose: 'ssh',
+    withoutCxl: 'warn',
+    log,
+  });
+  const { results } = machine;
   try {
-    if (values.exec !== undefined) {
-      // Output is passed through as it comes, so a long command shows its progress.
-      const r = await ssh.exec(values.exec, {
+    const { image } = await machine.provision();
+    const { vm, ssh } = await machine.boot();
+    log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);
+    if (values.exec === undefined) return await ssh.shell();
+    // Output is passed through as it comes, so a long command shows its progress; Ctrl-C ends it.
+    const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint }));
+    const r = await Promise.race([
+      ssh.exec(values.exec, {
         timeoutMs: 24 * 3600 * 1000,
         onStdout: (chunk) => process.stdout.write(chunk),
         onStderr: (chunk) => process.stderr.write(chunk),
-      });
-      await results.saveCommand('exec', r);
-      if (r.exitCode !== null) return r.exitCode;
-      // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
-      if (!vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
-      await vm.console.poll();
-      const panic = vm.console.contents().split('\n').find((l) => CRASH_PATTERN.test(l));
-      if (panic) {
-        log(`the guest kernel panicked: ${panic.trim()} (see ${results.rel(vm.consoleLog)} in ${results.dir})`);
-        return ExitCode.kernelCrash;
-      }
-      log(vm.exited && !vm.exited.byHarness
-        ? `QEMU ended during the command (${vm.exited.signal ? `killed by ${vm.exited.signal}` : `exit code ${vm.exited.code ?? '?'}`}); see qemu.stderr.log in ${results.dir}`
-        : `the command did not finish: ${r.timedOut ? 'timed out' : 'the connection to the guest was lost'}`);
-      return ExitCode.infrastructure;
-    }
-    return await ssh.shell();
+      }),
+      interrupted.promise,
+    ]).finally(() => interrupted.dispose());
+    await results.saveCommand('exec', r);
+    if (r.exitCode !== null) return r.exitCode;
+    // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
+    const loss = await machine.loss({ hung: r.timedOut });
+    log(`${loss.detail}${loss.kind === 'qemu-died' ? '; see qemu.stderr.log' : ''} (see ${results.rel(vm.consoleLog)} in ${results.dir})`);
+    return loss.kind === 'kernel-crash' ? ExitCode.kernelCrash : ExitCode.infrastructure;
   } finally {
-    ssh.close();
-    await vm.stop();
+    await machine.close();
   }
 }

@@ -1,12 +1,12 @@
 /**
- * Follows the serial console file QEMU writes (console.log in the results dir), so the
- * harness can see a panic the moment it happens and show the last lines in errors.
- * The file itself is the record; this only reads it.
+ * Follows the serial console file QEMU writes (console.log in the results dir) and feeds
+ * every line to the one console scanner (report/console-scan.ts), so the harness knows of a
+ * panic the moment its line arrives, has the run's findings without reading the log again,
+ * and can show the last lines in errors. The file itself is the record; this only reads it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-
-/** Lines that mean the guest kernel is gone. */
-export const CRASH_PATTERN = /Kernel panic - not syncing|end Kernel panic/;
+import { ConsoleScanner } from '../report/console-scan.js';
+import type { ConsoleFinding } from '../report/model.js';
 
 export class ConsoleWatcher {
   private text = '';
@@ -15,7 +15,7 @@ export class ConsoleWatcher {
   private timer?: NodeJS.Timeout;
   private readonly listeners: Array<(line: string) => void> = [];
   private partial = '';
-  private lineCount = 0;
+  private readonly scanner = new ConsoleScanner();
   /** Polls run one after the other: two at once would both advance the offset and skip text. */
   private polling: Promise<void> = Promise.resolve();
 
@@ -29,6 +29,9 @@ export class ConsoleWatcher {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.poll();
+    // QEMU is gone: a last line without its newline is complete now.
+    if (this.partial !== '') this.deliver(this.partial);
+    this.partial = '';
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close().catch(() => undefined);
@@ -43,9 +46,14 @@ export class ConsoleWatcher {
     return this.text;
   }
 
-  /** Number of complete lines read so far (used to mark where a step starts). */
-  lines(): number {
-    return this.lineCount;
+  /** The kernel's reports (oops, WARN, panic, ...) in the console so far, with their steps. */
+  findings(): ConsoleFinding[] {
+    return this.scanner.findings();
+  }
+
+  /** The kernel's panic report, once its line has been read: the guest kernel is gone. */
+  panic(): ConsoleFinding | undefined {
+    return this.scanner.panic();
   }
 
   lastLines(n = 25): string {
@@ -73,10 +81,12 @@ export class ConsoleWatcher {
       this.text += chunk;
       const parts = (this.partial + chunk).split('\n');
       this.partial = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lineCount++;
-        for (const l of this.listeners) l(line);
-      }
+      for (const line of parts) this.deliver(line);
     }
+  }
+
+  private deliver(line: string): void {
+    this.scanner.push(line);
+    for (const l of this.listeners) l(line);
   }
 }

@@ -101,49 +101,52 @@ interface Open {
 }
 
 /**
- * Scan a console log. Step attribution uses marker lines in the text (src/agent/markers.ts formatStepMarker)
- * and any `stepMarks` given by line number; a finding belongs to the last step started
- * at or before its first line.
+ * The scanner, fed one console line at a time: live by the console watcher while the guest
+ * runs (so a panic is known the moment its line arrives), or over a whole log by scanConsole.
+ * Step attribution uses marker lines in the text (src/agent/markers.ts formatStepMarker) and
+ * any `stepMarks` given by line number; a finding belongs to the last step started at or
+ * before its first line.
  */
-export function scanConsole(text: string, stepMarks: readonly StepMark[] = []): ConsoleFinding[] {
-  const rawLines = text.split('\n').map((l) => l.replace(/\r+$/, ''));
-  if (rawLines.at(-1) === '') rawLines.pop(); // the newline ending the last line starts no line
-  const marks: StepMark[] = [...stepMarks];
-  const findings: ConsoleFinding[] = [];
-  let open: Open | undefined;
+export class ConsoleScanner {
+  private readonly marks: StepMark[];
+  private readonly closed: ConsoleFinding[] = [];
+  private open: Open | undefined;
   /** A `cut here` or `====` line just before a report belongs to it. */
-  let lead: string | undefined;
+  private lead: string | undefined;
+  private lineNo = 0;
 
-  const close = (): void => {
-    if (open) findings.push(open.finding);
-    open = undefined;
-  };
+  constructor(stepMarks: readonly StepMark[] = []) {
+    this.marks = [...stepMarks].sort((a, b) => a.line - b.line);
+  }
 
-  rawLines.forEach((raw, idx) => {
-    const lineNo = idx + 1;
+  /** One console line, without its newline. */
+  push(line: string): void {
+    const raw = line.replace(/\r+$/, '');
+    const lineNo = ++this.lineNo;
     const step = parseStepMarker(raw);
     if (step !== undefined) {
-      marks.push({ line: lineNo, step });
+      const at = this.marks.findIndex((m) => m.line > lineNo);
+      this.marks.splice(at < 0 ? this.marks.length : at, 0, { line: lineNo, step });
       return;
     }
     const { body, stamped } = stripConsolePrefix(raw);
     const t = body.trim();
 
-    if (open) {
-      const o: Open = open;
+    if (this.open) {
+      const o: Open = this.open;
       const interleaved = o.stamped && !stamped;
       if (o.tailOnly) {
         if (interleaved) return;
         if (END_TRACE.test(t)) {
           o.finding.lines.push(raw);
-          close();
+          this.close();
           return;
         }
-        close();
+        this.close();
       } else {
         if (!interleaved && o.rule.ending === 'oom' && OOM_KILL.test(t)) {
           o.finding.lines.push(raw);
-          close();
+          this.close();
           return;
         }
         const start = interleaved ? undefined : matchStart(t);
@@ -153,7 +156,7 @@ export function scanConsole(text: string, stepMarks: readonly StepMark[] = []): 
           return;
         }
         if (start) {
-          close();
+          this.close();
         } else {
           if (interleaved) return;
           o.finding.lines.push(raw);
@@ -163,7 +166,7 @@ export function scanConsole(text: string, stepMarks: readonly StepMark[] = []): 
             (ending !== 'panic-marker' && (END_TRACE.test(t) || END_PANIC.test(t))) ||
             (ending === 'rule' && RULE.test(t)) ||
             (ending === 'oom' && OOM_KILL.test(t));
-          if (ended || o.finding.lines.length >= MAX_LINES[ending]) close();
+          if (ended || o.finding.lines.length >= MAX_LINES[ending]) this.close();
           else if (ending === 'task' && TASK_END.test(t)) o.tailOnly = true;
           return;
         }
@@ -172,31 +175,52 @@ export function scanConsole(text: string, stepMarks: readonly StepMark[] = []): 
 
     const rule = matchStart(t);
     if (!rule) {
-      lead = CUT_HERE.test(t) || RULE.test(t) ? raw : undefined;
+      this.lead = CUT_HERE.test(t) || RULE.test(t) ? raw : undefined;
       return;
     }
-    const lines = lead !== undefined ? [lead, raw] : [raw];
-    lead = undefined;
-    open = {
+    const lines = this.lead !== undefined ? [this.lead, raw] : [raw];
+    this.lead = undefined;
+    this.open = {
       rule,
-      finding: { kind: rule.kind, title: t, lines, line: lineNo },
+      finding: { kind: rule.kind, title: t, lines, line: lineNo, ...this.stepAt(lineNo) },
       stamped,
       expectOops: rule.oopsFollows === true,
       tailOnly: false,
     };
     // A one-line OOM kill report is complete as it stands.
-    if (rule.kind === 'oom' && OOM_KILL.test(t)) close();
-  });
-  close();
+    if (rule.kind === 'oom' && OOM_KILL.test(t)) this.close();
+  }
 
-  marks.sort((a, b) => a.line - b.line);
-  for (const f of findings) {
+  /** Every finding so far, the one still open (its end not yet seen) included, in log order. */
+  findings(): ConsoleFinding[] {
+    return this.open ? [...this.closed, { ...this.open.finding, lines: [...this.open.finding.lines] }] : [...this.closed];
+  }
+
+  /** The kernel's panic line, once one has been seen: the guest kernel is gone. */
+  panic(): ConsoleFinding | undefined {
+    return this.findings().find((f) => f.kind === 'panic');
+  }
+
+  private close(): void {
+    if (this.open) this.closed.push(this.open.finding);
+    this.open = undefined;
+  }
+
+  private stepAt(line: number): { step?: string } {
     let current: string | undefined;
-    for (const m of marks) {
-      if (m.line > f.line) break;
+    for (const m of this.marks) {
+      if (m.line > line) break;
       current = m.step;
     }
-    if (current !== undefined) f.step = current;
+    return current !== undefined ? { step: current } : {};
   }
-  return findings;
+}
+
+/** Scan a whole console log (see ConsoleScanner). */
+export function scanConsole(text: string, stepMarks: readonly StepMark[] = []): ConsoleFinding[] {
+  const scanner = new ConsoleScanner(stepMarks);
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop(); // the newline ending the last line starts no line
+  for (const line of lines) scanner.push(line);
+  return scanner.findings();
 }

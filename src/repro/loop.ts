@@ -1,34 +1,29 @@
 /**
- * The repro loop: boot the guest once (src/run/boot.ts), run the scenario's iterations in
+ * The repro loop: boot the guest (src/machine/machine.ts), run the scenario's iterations in
  * chunks through one guest process each (the guest agent's repro.run verb, src/agent/repro/,
  * whose lines stream back as they happen), and when the kernel crashes or hangs, record the
  * iteration that was running as a failure with its console trace, boot a fresh guest and go
  * on. repro.json and repro.tap are rewritten after every chunk, so nothing gathered is lost if
  * the harness itself dies.
  */
-import { readFile } from 'node:fs/promises';
 import { iterationId, parseIterationEnd, parseIterationStart, parseSyncLine, type SyncRequest } from '../agent/markers.js';
 import { SYNC_DIR, type LoopLine, type LoopSpec, type SyncAnswer } from '../agent/repro/protocol.js';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
-import { preflight } from '../run/preflight.js';
-import { GuestSession } from '../guest/session.js';
+import type { GuestSession } from '../guest/session.js';
 import type { AgentAnswer } from '../guest/agent.js';
-import type { GuestSsh } from '../guest/ssh.js';
-import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
-import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
-import { detectGeneration } from '../suites/spm/generation.js';
+import type { KernelSpec } from '../kernel/resolve.js';
+import { interruptedBy } from '../interrupt.js';
+import { Machine, type Boot } from '../machine/machine.js';
+import { Watchdog } from '../machine/watchdog.js';
 import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
-import type { Topology } from '../qemu/topology.js';
-import { stopAll, type Vm } from '../qemu/vm.js';
-import { parseStepMarker, scanConsole } from '../report/console-scan.js';
+import type { Vm } from '../qemu/vm.js';
+import { parseStepMarker } from '../report/console-scan.js';
 import { toJUnit } from '../report/junit.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
-import { bootGuest, hangDump } from '../run/boot.js';
-import { interruptedBy } from '../interrupt.js';
-import { writeReproducer } from '../run/reproducer.js';
-import { Results } from '../results/results.js';
+import type { Results } from '../results/results.js';
+import { detectGeneration } from '../suites/spm/generation.js';
 import { settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary, type StepLine } from './report.js';
 import { allSteps, bindScenarioToTopology, faultSteps, type FaultStep, type Scenario } from './scenario.js';
 
@@ -67,35 +62,36 @@ export interface ReproHandle {
   repro: ReproSummary;
 }
 
-interface BootState {
-  n: number;
-  vm: Vm;
-  ssh: GuestSsh;
-  guest: GuestSession;
+/** One boot of the repro's machine, with what the loop knows of it. */
+interface BootState extends Boot {
   /** Iteration whose marker was seen last on this boot's console. */
   current?: number;
-  lastProgress: number;
+  /** No progress within the iteration bound: the watchdog stopped this boot. */
   hang: boolean;
   ranOnBoot: number;
+  watchdog: Watchdog;
 }
 
 export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
-  const location = { ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) };
   let scenario = o.scenario;
-  const { topology, qemuVersion } = await preflight({
-    results: location,
+  const wallStart = Date.now();
+  const machine = await Machine.open({
+    results: { ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) },
     topology: o.topology ?? o.scenario.topology,
-    ...('artifact' in o.kernel ? {} : { kernel: o.kernel }),
+    kernel: o.kernel,
     fits: (t) => {
       scenario = bindScenarioToTopology(o.scenario, t);
     },
+    accel: o.accel,
+    bootTimeoutMs: o.bootTimeoutMs,
+    ...(o.extraCmdline ? { extraCmdline: o.extraCmdline } : {}),
+    purpose: `repro:${o.scenario.name}`,
+    argv: o.argv ?? ['repro', o.scenario.file, '--seed', String(o.seed)],
+    withoutCxl: 'refuse',
+    log: o.log,
   });
-  const results = await Results.create(location);
+  const { results, topology } = machine;
   const log = o.log;
-  const wallStart = Date.now();
-  log(`results: ${results.dir}`);
-  results.summary.suite = `repro:${o.scenario.name}`;
-  await writeReproducer(results, o.argv ?? ['repro', o.scenario.file, '--seed', String(o.seed)]);
   const rebootEvery = o.rebootEvery ?? o.scenario.rebootEvery;
   const maxIterations = o.untilFail ? (o.maxIterations ?? 1000) : (o.iterations ?? 10);
   let repro: ReproSummary = {
@@ -119,8 +115,6 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
     iterations: [],
   };
   const bootTimes: number[] = [];
-  const consoles: { file: string; boot: number }[] = [];
-  let boot: BootState | undefined;
   const save = async (): Promise<void> => {
     repro = settleRepro({ ...repro, timings: { ...repro.timings, ...(stats(bootTimes) ? { bootMs: stats(bootTimes)! } : {}), wallMs: Date.now() - wallStart } });
     await results.writeText('repro.json', JSON.stringify(repro, null, 2) + '\n');
@@ -129,28 +123,22 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
 
   try {
     repro.topology = topology.name;
-    results.summary.topology = { name: topology.name, file: topology.file };
-    repro.qemu = qemuVersion;
-    results.summary.qemu = { version: repro.qemu, accel: o.accel };
-    const kernel = await results.step('kernel', () => ('artifact' in o.kernel ? Promise.resolve(o.kernel.artifact) : resolveKernel(o.kernel, log)));
-    results.summary.kernel = kernel.identity;
+    repro.qemu = results.summary.qemu?.version;
+    const { kernel } = await machine.provision();
     repro.kernel = {
       ...(kernel.release ? { release: kernel.release } : {}),
       origin: kernel.identity.origin,
       ...(kernel.identity.gitCommit ? { gitCommit: kernel.identity.gitCommit } : {}),
       ...(kernel.identity.patchsetHash ? { patchsetHash: kernel.identity.patchsetHash } : {}),
     };
-    log(`kernel: ${kernel.release ?? kernel.image}`);
-    const image = await results.step('image', () => guestImage(kernel, { log }));
     const iterationTimeoutMs = o.iterationTimeoutMs ?? scenario.iterationTimeoutS * 1000;
     let next = 1;
     let stop = false;
 
     while (next <= maxIterations && !stop && !interruptedBy()) {
-      boot = await startBoot(results, { kernel, image, topology, o, n: repro.boots + 1, log });
+      const boot = await machine.boot();
       repro.boots++;
-      bootTimes.push(results.summary.timings[`boot${boot.n}ToSshMs`] ?? 0);
-      consoles.push({ file: boot.vm.consoleLog, boot: boot.n });
+      bootTimes.push(boot.bootMs);
       if (boot.n === 1 && faultSteps(scenario).length > 0) {
         const why = await faultSupportProblem(boot.vm, scenario);
         if (why) {
@@ -160,26 +148,27 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
           break;
         }
       }
-      const b = boot;
       // The kernel generation, decided once on the host from the guest's evidence; the loop gets it as input.
-      repro.generation ??= await detectKernelGeneration(b.guest);
+      repro.generation ??= await detectKernelGeneration(boot.guest);
       results.summary.generation = repro.generation;
-      if (b.n === 1) log(`kernel generation: ${repro.generation.name}`);
+      if (boot.n === 1) log(`kernel generation: ${repro.generation.name}`);
       const generation = repro.generation;
-      watchConsole(b, scenario, log, (sync) => answerSync(b, scenario, sync, log));
-      const watchdog = setInterval(() => {
-        if (!b.hang && Date.now() - b.lastProgress > iterationTimeoutMs) {
+      const b: BootState = Object.assign(boot, {
+        hang: false,
+        ranOnBoot: 0,
+        watchdog: new Watchdog(iterationTimeoutMs, () => {
           b.hang = true;
           log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; asking the kernel what it is doing, then stopping the guest`);
-          void hangDump(b.ssh).finally(() => b.vm.stop(2000));
-        }
-      }, 1000);
+          void machine.dumpHang().finally(() => b.vm.stop(2000));
+        }),
+      });
+      watchConsole(b, scenario, log, (sync) => answerSync(b, scenario, sync, log));
       try {
         while (next <= maxIterations && !stop && !interruptedBy()) {
           const room = rebootEvery > 0 ? rebootEvery - b.ranOnBoot : Number.POSITIVE_INFINITY;
           if (room <= 0) break;
           const count = Math.min(maxIterations - next + 1, room, o.chunkSize ?? 100);
-          const chunk = await runChunk(b, results, scenario, {
+          const chunk = await runChunk(machine, b, scenario, {
             start: next, count, seed: o.seed, stopOnFail: o.stopOnFail || Boolean(o.untilFail),
             ...(o.injectCrashAt !== undefined ? { crashAt: o.injectCrashAt } : {}),
             iterationTimeoutMs, generation, log,
@@ -200,9 +189,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
           if (chunk.records.length === 0) throw new HarnessError('REPRO_NO_PROGRESS', 'a loop chunk ran no iteration and did not say why', { context: { start: next } });
         }
       } finally {
-        clearInterval(watchdog);
-        await endBoot(b, results);
-        boot = undefined;
+        b.watchdog.dispose();
+        await machine.endBoot();
       }
     }
     if (interruptedBy()) repro.outcome = 'interrupted';
@@ -212,39 +200,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
     repro.error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
     results.summary.error = repro.error;
   } finally {
-    if (boot) await endBoot(boot, results).catch(() => undefined);
-    await stopAll();
+    await machine.close();
   }
   repro.finishedAt = new Date().toISOString();
   await save();
-  await writeRunSummary(results, repro, consoles);
+  await writeRunSummary(machine, repro);
   return { results, repro };
-}
-
-async function startBoot(
-  results: Results,
-  a: { kernel: KernelArtifact; image: GuestImage; topology: Topology; o: ReproOptions; n: number; log: (l: string) => void },
-): Promise<BootState> {
-  const name = a.n === 1 ? undefined : `boot${a.n}`;
-  const b = await results.step(name ?? 'boot', () =>
-    bootGuest({ kernel: a.kernel, image: a.image, topology: a.topology, dir: results.dir, accel: a.o.accel, timeoutMs: a.o.bootTimeoutMs, extraCmdline: a.o.extraCmdline ?? [], ...(name ? { name } : {}) }),
-  );
-  results.summary.timings[`boot${a.n}ToSshMs`] = b.bootMs;
-  results.summary.qemu = { ...results.summary.qemu, argv: b.vm.argv };
-  a.log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s (boot ${a.n})`);
-  const guest = new GuestSession(b.ssh, results);
-  guest.agent.prestart();
-  return { n: a.n, vm: b.vm, ssh: b.ssh, guest, lastProgress: Date.now(), hang: false, ranOnBoot: 0 };
-}
-
-async function endBoot(b: BootState, results: Results): Promise<void> {
-  if (!b.vm.exited && !b.ssh.isClosed) {
-    const d = await b.ssh.exec(['dmesg'], { timeoutMs: 15_000 });
-    if (d.exitCode === 0) await results.writeText(b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`, d.stdout);
-    await b.vm.powerOff(() => b.ssh.exec(['busybox', 'poweroff', '-f'], { timeoutMs: 5000 }));
-  }
-  b.ssh.close();
-  await b.vm.stop(10_000);
 }
 
 /** The loop's lines in the kernel log (src/agent/markers.ts), live on the serial console. */
@@ -253,12 +214,12 @@ function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void
     const started = parseIterationStart(line);
     if (started !== undefined) {
       b.current = started;
-      b.lastProgress = Date.now();
+      b.watchdog.kick();
       return;
     }
     const ended = parseIterationEnd(line);
     if (ended) {
-      b.lastProgress = Date.now();
+      b.watchdog.kick();
       log(`${ended.ok ? 'ok  ' : 'FAIL'} ${iterationId(scenario.name, ended.iteration)} ${ended.ms} ms`);
       return;
     }
@@ -295,7 +256,7 @@ async function answerSync(b: BootState, scenario: Scenario, { token, phase, inde
     log(`fault ${(where.step as FaultStep).fault} on ${String((where.step as FaultStep).device)}: ${r.ok ? 'injected' : r.error}`);
     answer = r.ok ? { ...r } : { ...r, code: 'QMP_ERROR' };
   }
-  b.lastProgress = Date.now();
+  b.watchdog.kick();
   if (!/^[0-9-]+$/.test(token)) return;
   await b.guest.run('repro-sync', ['sh', '-c', `mkdir -p ${SYNC_DIR} && cat > ${SYNC_DIR}/.${token} && mv ${SYNC_DIR}/.${token} ${SYNC_DIR}/${token}`], { input: JSON.stringify(answer), timeoutMs: 30_000 });
 }
@@ -315,8 +276,8 @@ interface ChunkResult {
 }
 
 async function runChunk(
+  machine: Machine,
   b: BootState,
-  results: Results,
   scenario: Scenario,
   c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; generation: { name: string; evidence: string[] }; log: (l: string) => void },
 ): Promise<ChunkResult> {
@@ -332,7 +293,7 @@ async function runChunk(
     syncTimeoutMs: 60_000,
     generation: c.generation,
   };
-  b.lastProgress = Date.now();
+  b.watchdog.kick();
   const lines: LoopLine[] = [];
   // A backstop only: the watchdog ends a hang long before this.
   const { answer, record: rec } = await b.guest.request(`repro-${scenario.name}-${c.start}-${last}`, 'repro.run', spec, c.count * c.iterationTimeoutMs + 10 * 60_000, {
@@ -364,24 +325,24 @@ async function runChunk(
   } else if (!done) {
     // The guest process did not finish: kernel crash, hang, QEMU gone, or the script died.
     needsReboot = true;
-    await settle(b);
+    const loss = await machine.loss({ hung: b.hang || rec.timedOut, settleMs: 5000 });
     const started = b.current !== undefined && b.current >= c.start ? b.current : c.start;
     const inFlight = records.some((r) => r.iteration === started) ? Math.max(...records.map((r) => r.iteration)) + 1 : started;
-    const consoleText = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
-    const panic = consoleText.split('\n').find((l) => /Kernel panic - not syncing/.test(l));
-    const kind = b.vm.exited && !b.vm.exited.byHarness ? (panic ? 'kernel-crash' : 'lost') : b.hang || rec.timedOut ? 'hang' : panic ? 'kernel-crash' : 'lost';
     const errLine = lines.find((l): l is Extract<LoopLine, { type: 'error' }> => l.type === 'error');
-    const reason = kind === 'kernel-crash'
-      ? `kernel crash: ${panic!.replace(/^\[[^\]]*\]\s*/, '').trim()}`
-      : kind === 'hang'
-        ? `no progress for ${Math.round(c.iterationTimeoutMs / 1000)} s (hang)`
-        : b.vm.exited ? `QEMU exited (code ${b.vm.exited.code ?? '?'}, signal ${b.vm.exited.signal ?? 'none'})` : `the loop process ended early: ${errLine?.error ?? loopEnd(answer)}`;
+    const kind = loss.kind === 'kernel-crash' || loss.kind === 'hang' ? loss.kind : 'lost';
+    const reason = {
+      'kernel-crash': () => `kernel crash: ${(loss.evidence ?? '').replace(/^\[[^\]]*\]\s*/, '')}`,
+      hang: () => `no progress for ${Math.round(c.iterationTimeoutMs / 1000)} s (hang)`,
+      'qemu-died': () => loss.detail,
+      'qemu-stopped': () => loss.detail,
+      lost: () => `the loop process ended early: ${errLine?.error ?? loopEnd(answer)}`,
+    }[loss.kind]();
     if (inFlight <= last) {
       records.push({ iteration: inFlight, ok: false, boot: b.n, steps: steps.get(inFlight) ?? [], failure: { kind, reason } });
     }
   }
   await attributeConsoleFindings(b, scenario, records);
-  for (const r of records.filter((x) => !x.ok)) await writeIterationFolder(b, results, scenario, r, rec.log, lines);
+  for (const r of records.filter((x) => !x.ok)) await writeIterationFolder(b, machine.results, scenario, r, rec.log, lines);
   return { ...(facts ? { facts } : {}), records, needsReboot };
 }
 
@@ -402,17 +363,9 @@ function setupSteps(lines: LoopLine[]): StepLine[] {
   return lines.filter((l): l is StepOrCleanup => l.type === 'step' && l.phase === 'setup').map((l) => ({ ...stepOf(l), do: `setup:${l.do}` }));
 }
 
-/** Let the console and QEMU settle after an abnormal end, so the trace is complete. */
-async function settle(b: BootState): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!b.vm.exited && Date.now() < deadline && !b.hang && b.ssh.isClosed) await new Promise((r) => setTimeout(r, 200));
-  await b.vm.console.poll();
-}
-
 /** A kernel WARN/BUG/oops during an iteration fails it, even when its steps passed. */
 async function attributeConsoleFindings(b: BootState, scenario: Scenario, records: IterationRecord[]): Promise<void> {
-  const text = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
-  const findings = scanConsole(text).filter((f) => findingFailsRun(f));
+  const findings = b.vm.console.findings().filter((f) => findingFailsRun(f));
   for (const r of records) {
     const mine = findings.filter((f) => f.step === iterationId(scenario.name, r.iteration));
     if (mine.length === 0 || !r.ok) continue;
@@ -426,7 +379,7 @@ async function writeIterationFolder(b: BootState, results: Results, scenario: Sc
   const folder = `iterations/${String(r.iteration).padStart(3, '0')}`;
   r.folder = folder;
   const id = iterationId(scenario.name, r.iteration);
-  const consoleText = await readFile(b.vm.consoleLog, 'utf8').catch(() => '');
+  const consoleText = b.vm.console.contents();
   await results.writeText(`${folder}/console.txt`, sliceByMarker(consoleText, id, r.failure?.kind === 'kernel-crash' || r.failure?.kind === 'hang'));
   if (!b.vm.exited && !b.ssh.isClosed) {
     const d = await b.ssh.exec(['dmesg'], { timeoutMs: 15_000 });
@@ -467,7 +420,8 @@ function describeSteps(r: IterationRecord, chunkLog: string): string {
 }
 
 /** summary.json in the run format too (one check per iteration), so report/compare/junit work on a repro dir. */
-async function writeRunSummary(results: Results, repro: ReproSummary, consoles: { file: string; boot: number }[]): Promise<void> {
+async function writeRunSummary(machine: Machine, repro: ReproSummary): Promise<void> {
+  const { results } = machine;
   const s = results.summary;
   s.checks = repro.iterations.map((it) => ({
     id: iterationId(repro.scenario.name, it.iteration),
@@ -477,7 +431,7 @@ async function writeRunSummary(results: Results, repro: ReproSummary, consoles: 
     evidence: it.folder ? [it.folder] : ['repro.json'],
     durationMs: it.ms ?? 0,
   }));
-  const findings = await results.consoleFindings(consoles.map((c) => c.file));
+  const findings = machine.findings();
   // A crash we caused on purpose (--inject-crash-at) is expected; any other stays a finding.
   s.findings = findings.map((f) => (repro.requested.injectCrashAt !== undefined && f.step === iterationId(repro.scenario.name, repro.requested.injectCrashAt) ? { ...f, expected: true } : f));
   if (repro.outcome === 'error') s.outcome = 'infrastructure-error';

@@ -6,12 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { scanConsole } from '../report/console-scan.js';
-import type { CheckResult, ConsoleFinding, RunSummary, StepRecord } from '../report/model.js';
+import type { CheckResult, RunSummary, StepRecord } from '../report/model.js';
 
 /** The harness's version, as package.json says. */
 export const TOOL_VERSION = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -145,19 +144,6 @@ export class Results {
         throw e;
       }
     });
-  }
-
-  /**
-   * Console findings of the run's console logs (console.log, boot2.console.log...). With
-   * more than one boot, each finding names its log, so its line number points somewhere.
-   */
-  async consoleFindings(files: readonly string[]): Promise<ConsoleFinding[]> {
-    const findings: ConsoleFinding[] = [];
-    for (const file of files) {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      for (const f of scanConsole(text)) findings.push(files.length > 1 ? { ...f, log: this.rel(file) } : f);
-    }
-    return findings;
   }
 
   /**

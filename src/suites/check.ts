@@ -60,8 +60,6 @@ export interface SuiteContext {
   observe(observation: Observation): Promise<void>;
   /** Record the detected kernel generation and its evidence in the summary. */
   setGeneration(name: string, evidence: string[]): Promise<void>;
-  /** Power the guest off and boot it again (fresh NUMA node types); the session is replaced. */
-  reboot(reason: string): Promise<void>;
 }
 
 export interface Suite {

@@ -8,10 +8,9 @@ import { GuestSsh, type ExecResult } from '../guest/ssh.js';
 import type { GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { kernelCmdline, type Accel } from '../qemu/argv.js';
-import { CRASH_PATTERN } from '../qemu/console.js';
 import type { Topology } from '../qemu/topology.js';
 import { Vm } from '../qemu/vm.js';
-import { ExitCode } from '../errors.js';
+import { classifyLoss, lossError } from './loss.js';
 
 /** What guest-scripts/init.sh prints on the console once sshd is started. */
 const GUEST_READY = 'cxl-harness: guest ready';
@@ -58,16 +57,15 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
     );
     return { vm, ssh, bootMs: Date.now() - started };
   } catch (cause) {
-    await vm.console.poll();
-    const consoleText = vm.console.contents();
-    const panic = consoleText.split('\n').find((l) => CRASH_PATTERN.test(l));
-    const initramfsError = consoleText.split('\n').find((l) => l.includes('cxl-harness: initramfs:'));
+    const loss = await classifyLoss(vm, { settleMs: 500 });
+    const initramfsError = vm.console.contents().split('\n').find((l) => l.includes('cxl-harness: initramfs:'));
     const lastLines = vm.console.lastLines(30);
     await vm.stop();
-    if (panic) {
-      throw new HarnessError('KERNEL_PANIC', `the guest kernel panicked during boot: ${panic.trim()}\n--- last console lines ---\n${lastLines}`, {
+    if (loss.kind === 'kernel-crash') {
+      const e = lossError(loss, 'during boot', { cause });
+      throw new HarnessError(e.code, `${e.message}\n--- last console lines ---\n${lastLines}`, {
         hint: 'read console.log in the results dir; a kernel without the drivers the guest needs (virtio, ext4, CXL) panics here',
-        exitCode: ExitCode.kernelCrash,
+        exitCode: e.exitCode,
         cause,
       });
     }
@@ -77,8 +75,8 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
         cause,
       });
     }
-    if (vm.exited && !vm.exited.byHarness) {
-      throw new HarnessError('QEMU_EXITED', `QEMU exited during boot (code ${vm.exited.code ?? '?'}, signal ${vm.exited.signal ?? 'none'}):\n${tail(vm.stderr(), 10)}\n--- last console lines ---\n${lastLines}`, {
+    if (loss.kind === 'qemu-died') {
+      throw new HarnessError('QEMU_EXITED', `QEMU exited during boot (code ${vm.exited?.code ?? '?'}, signal ${vm.exited?.signal ?? 'none'}):\n${tail(vm.stderr(), 10)}\n--- last console lines ---\n${lastLines}`, {
         hint: 'see qemu.stderr.log and console.log in the results dir',
         cause,
       });

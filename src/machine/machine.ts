@@ -1,0 +1,213 @@
+/**
+ * One guest machine's lifecycle, the same for `run`, `repro` and `ssh` (and `bisect` through
+ * repro): the inputs checked (preflight) -> the results dir -> the kernel -> the guest image ->
+ * boots (boot, boot2, ... each with its console log, its CXL preflight and its agent) -> the
+ * kernel log collected -> power off -> stop; and, when the guest goes away, one answer to why
+ * (loss.ts). Every step starts only if the harness was not interrupted meanwhile, and close()
+ * leaves no QEMU process, whatever happened.
+ */
+import { ExitCode, HarnessError } from '../errors.js';
+import { GuestSession } from '../guest/session.js';
+import type { GuestSsh } from '../guest/ssh.js';
+import { guestImage, type GuestImage } from '../image/image.js';
+import type { KernelArtifact } from '../kernel/artifact.js';
+import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
+import { interruptedBy } from '../interrupt.js';
+import type { Accel } from '../qemu/argv.js';
+import type { Topology } from '../qemu/topology.js';
+import { stopAll, type Vm } from '../qemu/vm.js';
+import type { ConsoleFinding } from '../report/model.js';
+import { Results } from '../results/results.js';
+import { assertGuestCxl, bootGuest, hangDump } from './boot.js';
+import { classifyLoss, type Loss, type LossOptions } from './loss.js';
+import { preflight } from './preflight.js';
+import { writeReproducer } from './reproducer.js';
+
+export interface MachineOptions {
+  results: { dir?: string; base?: string };
+  /** Topology name or file. */
+  topology: string;
+  /** A kernel to resolve, or one the caller holds already (bisect's builds). */
+  kernel: KernelSpec | { kind: 'artifact'; artifact: KernelArtifact };
+  /** Throws when the caller cannot use this topology (a suite, a scenario). */
+  fits?: (topology: Topology) => void;
+  accel: Accel;
+  bootTimeoutMs: number;
+  extraCmdline?: string[];
+  /** What runs on the machine, for summary.json: a suite, `repro:<scenario>`, `ssh`. */
+  purpose: string;
+  /** The command line that started this, for reproducer.sh (none: no reproducer). */
+  argv?: string[];
+  /**
+   * A kernel without a CXL root: `refuse` ends the command before anything runs (run, repro);
+   * `warn` says so and goes on (ssh, which is how one looks into such a kernel).
+   */
+  withoutCxl: 'refuse' | 'warn';
+  log: (line: string) => void;
+}
+
+/** One boot of the guest: its QEMU, its SSH connection and its session (commands, agent). */
+export interface Boot {
+  /** 1 for the first boot; file names and steps of later boots carry `boot<n>`. */
+  n: number;
+  vm: Vm;
+  ssh: GuestSsh;
+  guest: GuestSession;
+  bootMs: number;
+}
+
+export class Machine {
+  private readonly boots: Boot[] = [];
+  private provisioned?: { kernel: KernelArtifact; image: GuestImage };
+
+  private constructor(
+    readonly results: Results,
+    readonly topology: Topology,
+    private readonly options: MachineOptions,
+  ) {}
+
+  /** Check every input, then create the results dir (a refused input leaves none). */
+  static async open(options: MachineOptions): Promise<Machine> {
+    const { topology, qemuVersion } = await preflight({
+      results: options.results,
+      topology: options.topology,
+      ...('artifact' in options.kernel ? {} : { kernel: options.kernel }),
+      ...(options.fits ? { fits: options.fits } : {}),
+    });
+    const results = await Results.create(options.results);
+    options.log(`results: ${results.dir}`);
+    const { summary } = results;
+    summary.suite = options.purpose;
+    summary.topology = { name: topology.name, file: topology.file };
+    summary.qemu = { version: qemuVersion, accel: options.accel };
+    if (options.argv) await writeReproducer(results, options.argv);
+    return new Machine(results, topology, options);
+  }
+
+  /** A step of this machine's record, started only if the harness was not interrupted. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    throwIfInterrupted();
+    return this.results.step(name, fn);
+  }
+
+  /** The kernel (resolved or built) and its guest image, once. */
+  async provision(): Promise<{ kernel: KernelArtifact; image: GuestImage }> {
+    if (this.provisioned) return this.provisioned;
+    const { log } = this.options;
+    const spec = this.options.kernel;
+    const kernel = await this.step('kernel', () => ('artifact' in spec ? Promise.resolve(spec.artifact) : resolveKernel(spec, log)));
+    this.results.summary.kernel = kernel.identity;
+    log(`kernel: ${kernel.release ?? kernel.image}`);
+    const image = await this.step('image', () => guestImage(kernel, { log }));
+    log(`image: ${image.hit ? 'cached' : 'built'} ${image.image}`);
+    this.provisioned = { kernel, image };
+    return this.provisioned;
+  }
+
+  /** The boot running now, if any. */
+  get current(): Boot | undefined {
+    const last = this.boots.at(-1);
+    return last && !last.vm.exited ? last : undefined;
+  }
+
+  /** The last boot, running or not (after a loss: the one that was lost). */
+  get last(): Boot | undefined {
+    return this.boots.at(-1);
+  }
+
+  /** Boot the guest (a fresh QEMU), up to SSH, its CXL preflight and its agent started. */
+  async boot(): Promise<Boot> {
+    const { kernel, image } = await this.provision();
+    const n = this.boots.length + 1;
+    const name = n === 1 ? undefined : `boot${n}`;
+    const { log, withoutCxl } = this.options;
+    const b = await this.step(name ?? 'boot', async () => {
+      const booted = await bootGuest({
+        kernel, image, topology: this.topology, dir: this.results.dir, accel: this.options.accel,
+        timeoutMs: this.options.bootTimeoutMs, extraCmdline: this.options.extraCmdline ?? [], ...(name ? { name } : {}),
+      });
+      const boot: Boot = { n, ...booted, guest: new GuestSession(booted.ssh, this.results) };
+      this.boots.push(boot);
+      await booted.vm.console.poll();
+      try {
+        await assertGuestCxl(booted.ssh, booted.vm.console.contents(), kernel.release, (r) => this.results.saveCommand('preflight-cxl', r));
+      } catch (e) {
+        if (withoutCxl === 'refuse' || !(e instanceof HarnessError) || e.code !== 'KERNEL_NO_CXL') throw e;
+        log(`warning: ${e.message} (${e.hint ?? ''})`);
+      }
+      return boot;
+    });
+    this.results.summary.qemu = { ...this.results.summary.qemu, argv: b.vm.argv };
+    this.results.summary.timings[`${name ?? 'boot'}ToSshMs`] = b.bootMs;
+    log(`guest up in ${(b.bootMs / 1000).toFixed(1)} s${n > 1 ? ` (boot ${n})` : ''} (ssh on 127.0.0.1:${b.vm.sshPort})`);
+    b.guest.agent.prestart();
+    return b;
+  }
+
+  /** Why the last boot's guest went away (see loss.ts). */
+  loss(options: LossOptions = {}): Promise<Loss> {
+    const b = this.last;
+    if (!b) return Promise.resolve({ kind: 'lost', detail: 'no guest was booted' });
+    return classifyLoss(b.vm, options);
+  }
+
+  /** A hang: ask the kernel what it is doing (blocked tasks, every CPU's backtrace), into the console log. */
+  async dumpHang(): Promise<void> {
+    const b = this.current;
+    if (b && !b.ssh.isClosed) await hangDump(b.ssh);
+  }
+
+  /**
+   * The kernel log of the running boot, kept as `file` (default dmesg.txt, boot<n>.dmesg.txt
+   * for later boots); the command's record says why when the guest does not answer.
+   */
+  async collect(file?: string): Promise<{ ok: boolean; text: string; error: string }> {
+    const b = this.current;
+    if (!b || b.ssh.isClosed) return { ok: false, text: '', error: 'the guest is gone' };
+    const d = await b.guest.run('dmesg', ['dmesg'], { timeoutMs: 15_000 });
+    if (d.exitCode !== 0) return { ok: false, text: '', error: d.stderr.trim() || `exit ${d.exitCode}` };
+    await this.results.writeText(file ?? (b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`), d.stdout);
+    return { ok: true, text: d.stdout, error: '' };
+  }
+
+  /** Power the running boot off (poweroff -f in the guest, then QEMU ended). */
+  async powerOff(): Promise<void> {
+    const b = this.current;
+    if (!b) return;
+    await b.vm.powerOff(() => b.guest.run('poweroff', ['busybox', 'poweroff', '-f'], { timeoutMs: 5000 }));
+    b.ssh.close();
+  }
+
+  /** End the running boot: its kernel log kept when it answers, powered off, QEMU gone. */
+  async endBoot(): Promise<void> {
+    const b = this.last;
+    if (!b) return;
+    if (this.current && !b.ssh.isClosed) {
+      await this.collect().catch(() => undefined);
+      await this.powerOff();
+    }
+    b.ssh.close();
+    await b.vm.stop(10_000);
+  }
+
+  /** Stop whatever still runs: no QEMU outlives the command, whatever happened. */
+  async close(): Promise<void> {
+    for (const b of this.boots) {
+      b.ssh.close();
+      await b.vm.stop();
+    }
+    await stopAll();
+  }
+
+  /** The kernel's reports in every boot's console, found as the lines arrived. */
+  findings(): ConsoleFinding[] {
+    return this.boots.flatMap((b) =>
+      b.vm.console.findings().map((f) => (this.boots.length > 1 ? { ...f, log: this.results.rel(b.vm.consoleLog) } : f)),
+    );
+  }
+}
+
+export function throwIfInterrupted(): void {
+  const sig = interruptedBy();
+  if (sig) throw new HarnessError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint });
+}

@@ -158,16 +158,16 @@ export class Machine {
   }
 
   /**
-   * The kernel log of the running boot, kept as `file` (default dmesg.txt, boot<n>.dmesg.txt
-   * for later boots); the command's record says why when the guest does not answer.
+   * The kernel log of the running boot, kept as dmesg.txt (boot<n>.dmesg.txt for later
+   * boots); the command's record says why when the guest does not answer.
    */
-  async collect(file?: string): Promise<{ ok: boolean; text: string; error: string }> {
+  async collect(): Promise<{ ok: boolean; error: string }> {
     const b = this.current;
-    if (!b || b.ssh.isClosed) return { ok: false, text: '', error: 'the guest is gone' };
+    if (!b || b.ssh.isClosed) return { ok: false, error: 'the guest is gone' };
     const d = await b.guest.run('dmesg', ['dmesg'], { timeoutMs: 15_000 });
-    if (d.exitCode !== 0) return { ok: false, text: '', error: d.stderr.trim() || `exit ${d.exitCode}` };
-    await this.results.writeText(file ?? (b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`), d.stdout);
-    return { ok: true, text: d.stdout, error: '' };
+    if (d.exitCode !== 0) return { ok: false, error: d.stderr.trim() || `exit ${d.exitCode}` };
+    await this.results.writeText(b.n === 1 ? 'dmesg.txt' : `boot${b.n}.dmesg.txt`, d.stdout);
+    return { ok: true, error: '' };
   }
 
   /** Power the running boot off (poweroff -f in the guest, then QEMU ended). */

@@ -6,17 +6,22 @@
 export class Watchdog {
   private last = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  fired = false;
+  private hasFired = false;
 
   constructor(readonly boundMs: number, onHang: (idleMs: number) => void, tickMs = Math.min(1000, boundMs)) {
     this.timer = setInterval(() => {
       const idle = Date.now() - this.last;
-      if (this.fired || idle < this.boundMs) return;
-      this.fired = true;
+      if (this.hasFired || idle < this.boundMs) return;
+      this.hasFired = true;
       this.dispose();
       onHang(idle);
     }, tickMs);
     this.timer.unref();
+  }
+
+  /** It fired: no progress within the bound. */
+  get fired(): boolean {
+    return this.hasFired;
   }
 
   /** Progress: the bound starts again. */

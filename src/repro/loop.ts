@@ -66,9 +66,8 @@ export interface ReproHandle {
 interface BootState extends Boot {
   /** Iteration whose marker was seen last on this boot's console. */
   current?: number;
-  /** No progress within the iteration bound: the watchdog stopped this boot. */
-  hang: boolean;
   ranOnBoot: number;
+  /** Fired (no progress within the iteration bound): it stopped this boot as hung. */
   watchdog: Watchdog;
 }
 
@@ -137,7 +136,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
 
     while (next <= maxIterations && !stop && !interruptedBy()) {
       const boot = await machine.boot();
-      repro.boots++;
+      repro.boots = boot.n;
       bootTimes.push(boot.bootMs);
       if (boot.n === 1 && faultSteps(scenario).length > 0) {
         const why = await faultSupportProblem(boot.vm, scenario);
@@ -154,10 +153,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
       if (boot.n === 1) log(`kernel generation: ${repro.generation.name}`);
       const generation = repro.generation;
       const b: BootState = Object.assign(boot, {
-        hang: false,
         ranOnBoot: 0,
         watchdog: new Watchdog(iterationTimeoutMs, () => {
-          b.hang = true;
           log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; asking the kernel what it is doing, then stopping the guest`);
           void machine.dumpHang().finally(() => b.vm.stop(2000));
         }),
@@ -325,7 +322,7 @@ async function runChunk(
   } else if (!done) {
     // The guest process did not finish: kernel crash, hang, QEMU gone, or the script died.
     needsReboot = true;
-    const loss = await machine.loss({ hung: b.hang || rec.timedOut, settleMs: 5000 });
+    const loss = await machine.loss({ hung: b.watchdog.fired || rec.timedOut, settleMs: 5000 });
     const started = b.current !== undefined && b.current >= c.start ? b.current : c.start;
     const inFlight = records.some((r) => r.iteration === started) ? Math.max(...records.map((r) => r.iteration)) + 1 : started;
     const errLine = lines.find((l): l is Extract<LoopLine, { type: 'error' }> => l.type === 'error');

@@ -209,12 +209,19 @@ Napi::Object StatusResult(Napi::Env env, int err, const std::vector<int> &status
   return result;
 }
 
-// locate(map) -> {errno, status[]}: node per page, or -errno per page
+// locate(map, pages?) -> {errno, status[]}: node per page, or -errno per page, for the first
+// `pages` pages (all of them by default)
 Napi::Value Locate(const Napi::CallbackInfo &info) {
   probe_map *map;
   if (!ArgMap(info, 0, &map)) return info.Env().Undefined();
-  std::vector<int> status(map->npages, 0);
-  int err = pm_locate(map, status.data());
+  size_t pages = map->npages;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    double n;
+    if (!ArgNumber(info, 1, "pages", &n)) return info.Env().Undefined();
+    if (n >= 0 && n < static_cast<double>(pages)) pages = static_cast<size_t>(n);
+  }
+  std::vector<int> status(pages, 0);
+  int err = pm_locate(map, pages, status.data());
   return StatusResult(info.Env(), err, status);
 }
 
@@ -225,7 +232,7 @@ Napi::Value Move(const Napi::CallbackInfo &info) {
   if (!ArgMap(info, 0, &map) || !ArgInt(info, 1, "node", &node) || !ArgInt(info, 2, "flags", &flags))
     return info.Env().Undefined();
   std::vector<int> status(map->npages, 0);
-  int err = pm_move(map, node, flags, status.data());
+  int err = pm_move(map, map->npages, node, flags, status.data());
   return StatusResult(info.Env(), err, status);
 }
 

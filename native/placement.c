@@ -169,32 +169,34 @@ size_t pm_verify(const struct probe_map *m, enum pm_content fill, unsigned long 
     return bad;
 }
 
-static void **page_pointers(const struct probe_map *m)
+static void **page_pointers(const struct probe_map *m, size_t npages)
 {
-    void **pages = malloc(m->npages * sizeof(void *));
+    void **pages = malloc(npages * sizeof(void *));
     if (pages)
-        for (size_t i = 0; i < m->npages; i++)
+        for (size_t i = 0; i < npages; i++)
             pages[i] = m->addr + i * m->page_size;
     return pages;
 }
 
-int pm_locate(const struct probe_map *m, int *status)
+int pm_locate(const struct probe_map *m, size_t npages, int *status)
 {
-    return pm_move(m, -1, 0, status);
+    return pm_move(m, npages, -1, 0, status);
 }
 
 /* node < 0 means "only report": move_pages with a NULL nodes array. */
-int pm_move(const struct probe_map *m, int node, int flags, int *status)
+int pm_move(const struct probe_map *m, size_t npages, int node, int flags, int *status)
 {
-    void **pages = page_pointers(m);
-    int *nodes = node >= 0 ? malloc(m->npages * sizeof(int)) : NULL;
+    if (npages > m->npages)
+        npages = m->npages;
+    void **pages = page_pointers(m, npages);
+    int *nodes = node >= 0 ? malloc(npages * sizeof(int)) : NULL;
     int err = 0;
     if (!pages || (node >= 0 && !nodes)) {
         err = ENOMEM;
     } else {
-        for (size_t i = 0; nodes && i < m->npages; i++)
+        for (size_t i = 0; nodes && i < npages; i++)
             nodes[i] = node;
-        long rc = syscall(SYS_move_pages, 0, (unsigned long)m->npages, pages, nodes, status, flags);
+        long rc = syscall(SYS_move_pages, 0, (unsigned long)npages, pages, nodes, status, flags);
         err = rc < 0 ? errno : 0;
     }
     free(pages);

@@ -62,10 +62,10 @@ size_t pm_fill_until_node(struct probe_map *m, enum pm_content fill, unsigned lo
 
 /* Pages whose contents differ from what pm_fill wrote with the same seed. */
 size_t pm_verify(const struct probe_map *m, enum pm_content fill, unsigned long long seed);
-/* move_pages(0, ..., nodes=NULL): where each page is (node, or -errno per page). */
-int pm_locate(const struct probe_map *m, int *status);
-/* move_pages(0, ..., nodes={node,...}): `status` gets node or -errno per page. */
-int pm_move(const struct probe_map *m, int node, int flags, int *status);
+/* move_pages(0, ..., nodes=NULL) on the first `npages` pages: where each is (node, or -errno). */
+int pm_locate(const struct probe_map *m, size_t npages, int *status);
+/* move_pages(0, ..., nodes={node,...}) on the first `npages` pages: node or -errno per page. */
+int pm_move(const struct probe_map *m, size_t npages, int node, int flags, int *status);
 /* migrate_pages(pid, from, to): *not_migrated gets the syscall's non-negative return. */
 int pm_migrate(pid_t pid, const struct node_mask *from, const struct node_mask *to, long *not_migrated);
 

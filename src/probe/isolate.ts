@@ -48,7 +48,8 @@ export interface ChildRequest {
   args: unknown;
 }
 
-export type ChildReply = { result: unknown } | { error: string };
+/** `reusable`: the child is clean after the operation and waits for another request. */
+export type ChildReply = { result: unknown; reusable: boolean } | { error: string };
 
 const childPath = fileURLToPath(siblingModule(import.meta.url, 'child'));
 
@@ -60,11 +61,13 @@ function oomKills(cgroup: string | undefined): number {
 }
 
 /**
- * Children started ahead of need, so that a probe does not wait for Node's start-up (1.5-2 s
- * under TCG). Only a long-lived caller turns this on (the agent): a one-shot command would
- * leave them behind. Each child still runs one operation and exits; a new one starts as soon
- * as one is taken, so start-ups overlap the operations and the host's turns. One is kept: with
- * two, the SPM suite took 68.6 s instead of 66.2 (start-ups are CPU, and 2 vCPUs are all).
+ * Children kept ahead of need, so that a probe does not wait for Node's start-up (1.3 s for
+ * `node -e 0` under TCG, 2-3 s with the probe modules). Only a long-lived caller turns this on
+ * (the agent): a one-shot command would leave them behind. A child that ends an operation in
+ * a clean state (its thread policy back to default, see child.ts) and joined no cgroup goes
+ * back to the pool and serves the next one; a child that cannot is replaced in the background.
+ * One is kept: with two fresh ones, the SPM suite took 72 s instead of 50 (start-ups are CPU,
+ * and 2 vCPUs are all).
  */
 const WARM = 1;
 const warm: { enabled: boolean; children: ChildProcess[] } = { enabled: false, children: [] };
@@ -81,24 +84,36 @@ function forkChild(creds: { uid?: number; gid?: number }): ChildProcess {
   return child;
 }
 
-function refill(): void {
-  while (warm.enabled && warm.children.length < WARM) {
-    const c = forkChild({});
-    const gone = (): void => {
-      warm.children = warm.children.filter((x) => x !== c);
-    };
-    c.once('exit', gone);
-    c.once('error', gone);
-    warm.children.push(c);
+/** Into the pool, or told to go (it exits when its IPC channel closes) when the pool is full. */
+function pool(c: ChildProcess): void {
+  if (!warm.enabled || warm.children.length >= WARM || !c.connected) {
+    if (c.connected) c.disconnect();
+    return;
   }
+  const gone = (): void => {
+    warm.children = warm.children.filter((x) => x !== c);
+  };
+  c.once('exit', gone);
+  c.once('error', gone);
+  warm.children.push(c);
 }
 
-/** The oldest warm child when one can serve (no other uid asked for), else a new one. */
-function takeChild(creds: { uid?: number; gid?: number }): ChildProcess {
-  const w = creds.uid === undefined ? warm.children.find((c) => c.exitCode === null && c.signalCode === null) : undefined;
-  if (w) warm.children = warm.children.filter((c) => c !== w);
+function refill(): void {
+  while (warm.enabled && warm.children.length < WARM) pool(forkChild({}));
+}
+
+/**
+ * A pooled child when one can serve (no other uid asked for), else a new one. A child that
+ * will not come back (it joins a cgroup) is replaced now, so the replacement starts while it runs.
+ */
+function takeChild(creds: { uid?: number; gid?: number }, returns: boolean): ChildProcess {
+  const w = creds.uid === undefined ? warm.children.find((c) => c.connected && c.exitCode === null && c.signalCode === null) : undefined;
+  if (w) {
+    warm.children = warm.children.filter((c) => c !== w);
+    w.removeAllListeners('exit').removeAllListeners('error');
+  }
   const child = w ?? forkChild(creds);
-  refill();
+  if (!returns) refill();
   return child;
 }
 
@@ -110,14 +125,26 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     // process.setuid() in the child is refused by Debian's Node with a system libuv
     // ("io_uring may be enabled", CVE-2024-22017).
     const creds = options.asUid === undefined ? {} : { uid: options.asUid, gid: options.asUid };
-    const child = takeChild(creds);
+    const returns = warm.enabled && options.asUid === undefined && options.cgroup === undefined;
+    const child = takeChild(creds, returns);
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;
     let timedOut = false;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('message', (m) => (reply = m as ChildReply));
+    child.on('message', (m: ChildReply) => {
+      reply = m;
+      if (!('result' in m) || !m.reusable) return;
+      // Clean and idle: answered now, and back to the pool (or told to exit: its exit then changes nothing).
+      clearTimeout(timer);
+      child.removeAllListeners('message').removeAllListeners('exit').removeAllListeners('error');
+      child.stdout!.removeAllListeners('data');
+      child.stderr!.removeAllListeners('data');
+      resolve(m.result as R);
+      if (returns) pool(child);
+      else child.disconnect();
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -130,6 +157,7 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     });
     child.on('exit', (exitCode, signal) => {
       clearTimeout(timer);
+      if (returns) refill();
       if (timedOut) return fail('TIMED_OUT', `probe ${op} did not finish within ${timeoutMs} ms; killed`, { timedOut: true, signal: 'SIGKILL' });
       if (reply && 'result' in reply) return resolve(reply.result as R);
       if (signal) {

@@ -37,6 +37,16 @@ export function readPolicy(flags = 0): PolicyReadback {
   return { ...outcome(r.errno), ...describeMode(r.mode), nodes: r.nodes };
 }
 
+/**
+ * The thread's policy back to the default a new process starts with; true when the kernel
+ * reads it back so. What makes a probe child fit to serve another probe (see child.ts).
+ */
+export function resetThreadPolicy(): boolean {
+  if (native().setMempolicy(0, null) !== 0) return false;
+  const now = readPolicy();
+  return now.ok && now.mode === 'default' && now.flags.length === 0;
+}
+
 export function mempolicyProbe(args: MempolicyArgs): MempolicyResult {
   const addon = native();
   let set: MempolicyResult['set'];

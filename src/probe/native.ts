@@ -25,7 +25,8 @@ export interface NativeProbes {
   fill(map: MapHandle, fill: number, seed: number, modeAndFlags?: number, nodes?: readonly number[] | null): number;
   fillUntilNode(map: MapHandle, fill: number, seed: number, node: number, every: number): number;
   verify(map: MapHandle, fill: number, seed: number): number;
-  locate(map: MapHandle): StatusReply;
+  /** Where the first `pages` pages are (all of them when omitted). */
+  locate(map: MapHandle, pages?: number): StatusReply;
   move(map: MapHandle, node: number, flags: number): StatusReply;
   migrate(pid: number, from: readonly number[], to: readonly number[]): { errno: number; notMigrated: number };
   unmap(map: MapHandle): void;

@@ -53,7 +53,7 @@ export interface PlacementResult extends Outcome {
   mbind?: Outcome & { readback: Outcome & { mode: Mode; flags: ModeFlagName[]; nodes: number[] } };
   /** set_mempolicy for the faults (restored right after). */
   policy?: Outcome;
-  /** move_pages(nodes=NULL) after faulting. */
+  /** move_pages(nodes=NULL) after faulting; with stopOnNode, of the `filled` pages written. */
   placed?: PageCounts & Outcome;
   /** The same question through get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), page by page. */
   placedByGetMempolicy?: PageCounts;
@@ -85,8 +85,8 @@ export function countStatus(status: readonly number[]): PageCounts {
   return counts;
 }
 
-function locate(map: MapHandle): PageCounts & Outcome {
-  const r = native().locate(map);
+function locate(map: MapHandle, pages?: number): PageCounts & Outcome {
+  const r = native().locate(map, pages);
   return { ...outcome(r.errno), ...countStatus(r.status) };
 }
 
@@ -138,7 +138,9 @@ export function withPlacement<R extends PlacementResult>(
       }
     }
     if (args.mbind !== undefined && args.mbindAfterFill) base.mbind = applyMbind(map, args);
-    base.placed = locate(map);
+    // A stopped hog wrote only its first `filled` pages: asking about the rest (often 97% of
+    // the mapping) would only count them not present, at 30 s for half a million under TCG.
+    base.placed = locate(map, base.filled);
     // get_mempolicy(MPOL_F_ADDR) faults a page in: never ask it about pages a stopped hog left untouched.
     if (args.stopOnNode === undefined) base.placedByGetMempolicy = locateByGetMempolicy(map, args.pages);
     const extra = then(map, base);

@@ -20,6 +20,15 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 hostname cxl-guest
 say "init started on $(uname -r)"
 
+# The harness's own code (agent, probes, repro loop) is a disk of its own, read-only.
+mount -o ro LABEL=cxlh-payload /opt/cxl-harness || say "the harness payload disk (LABEL=cxlh-payload) did not mount"
+# The agent starts now, while the drivers load and sshd starts: its own start-up (Node, the
+# probe library, a warm probe child) takes about 4 s under TCG. The host takes it over this
+# socket (AGENT_SOCKET in src/guest/agent.ts); the pid file is written before Node starts.
+A=/run/cxlh-agent.sock
+HOME=/root sh -c 'echo $$ > "$0.pid"; exec node /opt/cxl-harness/dist/agent/main.js --listen "$0"' $A \
+  </dev/null >/run/cxlh-agent.log 2>&1 &
+
 # The drivers the harness uses, each with the sysfs directory that proves the kernel has it
 # (module name first: a driver's name can differ from its module's).
 DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platform/drivers/cxl_acpi
@@ -51,9 +60,6 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
-
-# The harness's own code (agent, probes, repro loop) is a disk of its own, read-only.
-mount -o ro LABEL=cxlh-payload /opt/cxl-harness || say "the harness payload disk (LABEL=cxlh-payload) did not mount"
 
 mkdir -p /run/sshd /var/log
 /usr/sbin/sshd -E /var/log/sshd.log || say "sshd failed to start"

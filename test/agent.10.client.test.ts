@@ -3,9 +3,11 @@
 // an ssh channel. Probes answer from this host's kernel; there is no CXL here, so the region
 // list is empty.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -140,4 +142,27 @@ t.test('60 repro.run: a step that never returns is given up with the request; it
   t.match(r, { ok: false, code: 'TIMED_OUT' });
   t.same(lines.map((l) => l.type), ['facts', 'step'], 'what finished before the hang reached the host');
   t.match(await agent.request('ping', {}, 30_000), { ok: true, result: { pid: children[0]!.pid } }, 'the same agent answers');
+});
+
+t.test('70 --listen: the first connection takes the agent, and its socket and pid file go', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-agent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'agent.sock');
+  // As init starts it: the pid file first, then the agent.
+  const c = spawn('sh', ['-c', 'echo $$ > "$0.pid"; exec "$@"', path, process.execPath, ...process.execArgv, main, '--listen', path], { stdio: 'ignore' });
+  t.teardown(() => c.kill('SIGKILL'));
+  for (let i = 0; i < 600 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(existsSync(path), 'the agent listens');
+  t.equal(readFileSync(`${path}.pid`, 'utf8').trim(), String(c.pid), 'the pid file names the agent');
+  const socket = connect(path);
+  const agent = new GuestAgent(async () => ({
+    input: socket, output: socket, errors: new PassThrough(), onClose: (cb) => socket.once('close', cb), kill: () => socket.destroy(),
+  }), { maxStarts: 1 });
+  const ping = await agent.request('ping', {}, 30_000);
+  t.match(ping, { ok: true, result: { pid: c.pid } }, 'the agent init would start answers over the socket');
+  t.notOk(existsSync(path), 'the socket is gone once taken');
+  t.notOk(existsSync(`${path}.pid`), 'and so is the pid file');
+  const exited = new Promise<number | null>((r) => c.once('exit', r));
+  agent.close();
+  t.equal(await exited, 0, 'closing the connection ends the agent');
 });

@@ -1,15 +1,21 @@
 /**
- * The guest agent: started once per boot by the host (over one ssh exec channel), it loads the
- * probe library once and serves requests (protocol.ts) on stdin/stdout until stdin closes.
+ * The guest agent: started once per boot, it loads the probe library once and serves requests
+ * (protocol.ts) over one channel until that channel closes. Two ways to start it:
+ *   node /opt/cxl-harness/dist/agent/main.js                 serve stdin/stdout (an ssh exec channel)
+ *   node /opt/cxl-harness/dist/agent/main.js --listen PATH   serve the first connection to unix socket PATH
+ * The second is how the guest's init starts it, so that its start-up overlaps sshd's and the
+ * host's SSH handshake; the first connection takes it (PATH and PATH.pid, which init wrote, go
+ * away then), and an agent started after that one is the first kind.
  * Probes that change the calling thread's policy, touch memory or may hang still run in a
  * forked child (src/probe/isolate.ts); region flows run in a worker thread; a repro loop runs
  * in a child process whose lines stream to the host as progress (repro/verb.ts). The agent
  * shields itself from the OOM killer (oom_score_adj -1000; its children get their own value),
  * so a hog can never take it down.
- *   node /opt/cxl-harness/dist/agent/main.js
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { ProbeArgumentError, isProbeName, runProbe } from '../probe/index.js';
 import { keepChildrenWarm } from '../probe/isolate.js';
@@ -24,8 +30,10 @@ const workerPath = siblingModule(import.meta.url, 'region-worker');
 
 const hello = (): Hello => ({ pid: process.pid, node: process.version });
 
+/** Where answers go: stdout, or the socket connection that took the agent. */
+let out: Writable = process.stdout;
 const send = (line: Line): void => {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  out.write(`${JSON.stringify(line)}\n`);
 };
 
 class Failure extends Error {
@@ -147,13 +155,34 @@ try {
   // not root: the agent is then as exposed as any process
 }
 keepChildrenWarm();
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  if (!line.trim()) return;
-  const r = parseRequest(line);
-  if ('reason' in r) send({ id: r.id, ok: false, code: 'BAD_REQUEST', error: r.reason, ms: 0 });
-  else serve(r);
-});
-// The host closed the channel: nothing is left to answer.
-lines.on('close', () => process.exit(0));
-send({ hello: hello() });
+
+function serveChannel(input: Readable, output: Writable): void {
+  out = output;
+  const lines = createInterface({ input });
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    const r = parseRequest(line);
+    if ('reason' in r) send({ id: r.id, ok: false, code: 'BAD_REQUEST', error: r.reason, ms: 0 });
+    else serve(r);
+  });
+  // The host closed the channel: nothing is left to answer.
+  lines.on('close', () => process.exit(0));
+  send({ hello: hello() });
+}
+
+const listen = process.argv.indexOf('--listen');
+if (listen < 0) {
+  serveChannel(process.stdin, process.stdout);
+} else {
+  const path = process.argv[listen + 1]!;
+  rmSync(path, { force: true });
+  const server = createServer((socket) => {
+    // One host, once: whoever comes later finds no socket and starts an agent of its own.
+    server.close();
+    rmSync(path, { force: true });
+    rmSync(`${path}.pid`, { force: true });
+    socket.on('error', () => process.exit(0));
+    serveChannel(socket, socket);
+  });
+  server.listen(path);
+}

@@ -11,6 +11,9 @@ import type { FailureCode, Hello, Line, ProgressOf, Request, Response, Verb, Ver
 /** The guest command that runs the agent. */
 export const AGENT_COMMAND = ['node', '/opt/cxl-harness/dist/agent/main.js'];
 
+/** Where the agent the guest's init started listens (guest-scripts/init.sh), until it is taken; its pid in AGENT_SOCKET.pid. */
+export const AGENT_SOCKET = '/run/cxlh-agent.sock';
+
 /** A running agent's pipes, whatever carries them (an ssh channel; a local child in tests). */
 export interface AgentStream {
   input: Writable;

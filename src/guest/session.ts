@@ -2,12 +2,13 @@
  * A guest session of one run: every command goes through here, so each one is saved to
  * the results dir (commands/NNNN-label.txt) and counted as evidence of the check running it.
  */
+import type { ClientChannel } from 'ssh2';
 import { formatStepMarker } from '../agent/markers.js';
 import type { ProgressOf, Verb, Verbs } from '../agent/protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
 import type { Results } from '../results/results.js';
-import { AGENT_COMMAND, GuestAgent, type AgentAnswer } from './agent.js';
+import { AGENT_COMMAND, AGENT_SOCKET, GuestAgent, type AgentAnswer, type AgentStream } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';
 
 export interface CommandRecord extends ExecResult {
@@ -18,6 +19,50 @@ export interface CommandRecord extends ExecResult {
 export type JsonResult<T> =
   | { ok: true; value: T; record: CommandRecord }
   | { ok: false; error: string; record: CommandRecord };
+
+/**
+ * Prints the pid of the agent init started once its socket is there to take (waiting while it
+ * starts, up to 30 s); fails when there is none to take: taken already, dead, or never started.
+ */
+const INIT_AGENT_READY = [
+  `s=${AGENT_SOCKET}`,
+  'p=$(cat "$s.pid" 2>/dev/null) || exit 1',
+  'i=0',
+  'while [ ! -S "$s" ] && [ -e "$s.pid" ] && kill -0 "$p" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done',
+  '[ -S "$s" ] && echo "$p"',
+].join('\n');
+
+/**
+ * The agent's channel: the one init started when it is still there to take (its start-up then
+ * overlapped the boot), else a new one over an exec channel (a restart, or a guest whose init
+ * has none).
+ */
+async function openAgent(ssh: GuestSsh): Promise<AgentStream> {
+  const ready = await ssh.exec(INIT_AGENT_READY, { timeoutMs: 40_000 });
+  const pid = Number(ready.stdout.trim());
+  if (ready.exitCode === 0 && pid > 0) {
+    const socket = await ssh.connect(AGENT_SOCKET).catch(() => undefined);
+    // Closing the channel ends the agent (its input ends); a hung one is killed by pid as well.
+    if (socket) return agentStream(socket, () => void ssh.exec(`kill -9 ${pid}`).catch(() => undefined));
+  }
+  const s = await ssh.open(AGENT_COMMAND);
+  return agentStream(s, () => s.signal('KILL'));
+}
+
+function agentStream(s: ClientChannel, kill: () => void): AgentStream {
+  return {
+    input: s, output: s, errors: s.stderr,
+    onClose: (cb) => s.once('close', cb),
+    kill: () => {
+      try {
+        kill();
+        s.close();
+      } catch {
+        // the channel is gone already
+      }
+    },
+  };
+}
 
 /** How long a probe may take in all (its child has its own, shorter, timeoutMs). */
 const PROBE_TIMEOUT_MS = 180_000;
@@ -32,21 +77,7 @@ export class GuestSession {
   private collectors: string[][] = [];
 
   constructor(private readonly ssh: GuestSsh, readonly results: Results) {
-    this.agent = new GuestAgent(async () => {
-      const s = await ssh.open(AGENT_COMMAND);
-      return {
-        input: s, output: s, errors: s.stderr,
-        onClose: (cb) => s.once('close', cb),
-        kill: () => {
-          try {
-            s.signal('KILL');
-            s.close();
-          } catch {
-            // the channel is gone already
-          }
-        },
-      };
-    });
+    this.agent = new GuestAgent(() => openAgent(ssh));
     const prober = (suffix: string, defaults?: Record<string, unknown>): RemoteProber =>
       createRemoteProber(async (name, args, argv) => {
         const { answer } = await this.request(`probe-${name}${suffix}`, 'probe', { name, args }, PROBE_TIMEOUT_MS, { command: shellCommand(argv) });

@@ -233,6 +233,20 @@ export class GuestSsh {
     });
   }
 
+  /**
+   * Connect to a unix socket in the guest through sshd (OpenSSH's direct-streamlocal channel):
+   * a stream to a process already listening there, with no process started for it. Throws
+   * HarnessError SSH_LOST without a connection, SSH_OPEN_FAILED when sshd could not connect.
+   */
+  async connect(socketPath: string): Promise<ClientChannel> {
+    const lost = await this.reconnect();
+    if (lost !== undefined) throw new HarnessError('SSH_LOST', `could not connect to ${socketPath} in the guest: ${lost}`);
+    return new Promise((resolve, reject) => {
+      this.client.openssh_forwardOutStreamLocal(socketPath, (e, s) =>
+        (e ? reject(new HarnessError('SSH_OPEN_FAILED', `sshd could not connect to ${socketPath} in the guest: ${e.message}`)) : resolve(s)));
+    });
+  }
+
   /** The commands running now, oldest first, with how long they have run (for hang reports). */
   inFlight(): { command: string; runningMs: number }[] {
     return [...this.running.values()].map((r) => ({ command: r.command, runningMs: Date.now() - r.started }));

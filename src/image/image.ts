@@ -1,6 +1,6 @@
 /**
  * The guest's disks. The root image: the cached Debian root tree plus the kernel's modules,
- * the guest init and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
+ * the guest init, the guest's Node (node.ts) and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
  * (no loop mounts). The payload image: what the harness itself runs in the guest (the probe
  * addon, dist/probe, dist/agent: the agent, its repro loop, the guest's cxl-harness command),
  * a few MiB that init mounts read-only at /opt/cxl-harness, so that a change to the harness's
@@ -18,6 +18,7 @@ import { run } from '../proc.js';
 import { DEFAULT_RECIPE, type RootfsRecipe } from './recipe.js';
 import { rootTree } from './rootfs.js';
 import { buildInitramfs } from './initramfs.js';
+import { GUEST_NODE, guestNode } from './node.js';
 import { sshKeys, type SshKeys } from './keys.js';
 
 export interface GuestImage {
@@ -61,6 +62,7 @@ export async function guestImage(
   const keys = await sshKeys();
   const initramfs = await buildInitramfs(kernel, join(tree.tree, 'usr', 'bin', 'busybox'));
   const payload = await payloadImage(options.log);
+  const node = await guestNode(options.log);
   const key = hashParts({
     version: '2',
     tree: tree.key,
@@ -69,13 +71,14 @@ export async function guestImage(
     modulesDep: kernel.modulesDir ? await readFile(join(kernel.modulesDir, 'modules.dep')).catch(() => '') : '',
     init: await readFile(join(packageRoot, INIT)),
     keys: keys.clientPub + keys.hostPub,
+    node: GUEST_NODE.integrity,
   });
   const entry = await cached('images', key, async (dir) => {
     options.log?.('assembling the guest image (ext4)');
     const stage = join(dir, 'stage');
     await run('cp', ['-a', tree.tree, stage]);
     try {
-      await populate(stage, kernel, keys);
+      await populate(stage, kernel, keys, node);
       const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);
       const sizeMiB = Math.ceil(usedMiB * 1.3) + 512; // room for swap files and logs in the guest
       await run('mkfs.ext4', ['-q', '-F', '-L', 'cxlroot', '-E', 'root_owner=0:0', '-d', stage, join(dir, 'root.ext4'), `${sizeMiB}M`], {
@@ -119,12 +122,15 @@ async function payloadImage(log?: (line: string) => void): Promise<{ image: stri
   return { image: join(entry.dir, 'payload.ext4'), hit: entry.hit };
 }
 
-async function populate(root: string, kernel: KernelArtifact, keys: SshKeys): Promise<void> {
+async function populate(root: string, kernel: KernelArtifact, keys: SshKeys, node: string): Promise<void> {
   if (kernel.modulesDir && kernel.release) {
     const dest = join(root, 'usr', 'lib', 'modules', kernel.release);
     await mkdir(dest, { recursive: true });
     await run('cp', ['-a', '--no-preserve=ownership', `${kernel.modulesDir}/.`, dest]);
   }
+  // First in every PATH the guest has (init's, sshd's), so the agent, its children and guest commands all run it.
+  await cp(node, join(root, 'usr', 'local', 'bin', 'node'));
+  await chmod(join(root, 'usr', 'local', 'bin', 'node'), 0o755);
   // The payload disk is mounted here by init.
   await mkdir(join(root, 'opt', 'cxl-harness'), { recursive: true });
   await writeFile(join(root, 'usr', 'local', 'bin', 'cxl-harness'), '#!/bin/sh\nexec node /opt/cxl-harness/dist/agent/cli.js "$@"\n', { mode: 0o755 });

@@ -23,7 +23,6 @@ export const DEFAULT_RECIPE: RootfsRecipe = {
   packages: [
     'ndctl', 'cxl', 'daxctl', // region/dax control (v81: can create ram regions)
     'numactl', // numactl --membind/--interleave checks
-    'nodejs', // runs the probe addon
     'openssh-server', // guest control
     'busybox-static', // the initramfs's shell and switch_root
     'kmod', 'iproute2', 'procps', 'util-linux',

@@ -8,17 +8,17 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync,
 import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { firstFailure, outcome, outcomeOfError, type Outcome } from './errno.js';
+import { firstFailure, outcome, outcomeOfError, type ErrnoOutcome } from './errno.js';
 import { parseHexMask, parseNodeList } from './nodelist.js';
 import { listDir, readText, writeText } from './sysfs.js';
 
-export interface CgroupFile extends Outcome {
+export interface CgroupFile extends ErrnoOutcome {
   value?: string;
   /** Parsed node (or CPU) list, for files holding one. */
   list?: number[];
 }
 
-export interface ProcStatusNodes extends Outcome {
+export interface ProcStatusNodes extends ErrnoOutcome {
   probe: 'proc-status';
   pid: number;
   /** Which naming the kernel uses: stock `Mems_allowed`, SPM v2 `Sysram_nodes`, or neither. */
@@ -39,22 +39,22 @@ export interface CpusetArgs {
   remove: boolean;
 }
 
-export interface CpusetResult extends Outcome {
+export interface CpusetResult extends ErrnoOutcome {
   probe: 'cpuset';
   /** The cgroup v2 mount used; null when there is none. */
   root: string | null;
   path: string | null;
   controllers: string[];
-  enable?: Outcome;
-  create?: Outcome & { existed: boolean };
-  writeMems?: Outcome & { value: string };
-  writeCpus?: Outcome & { value: string };
+  enable?: ErrnoOutcome;
+  create?: ErrnoOutcome & { existed: boolean };
+  writeMems?: ErrnoOutcome & { value: string };
+  writeCpus?: ErrnoOutcome & { value: string };
   /** Every cpuset.* file of the root cgroup (cpuset.mems.sysram shows up here on SPM v2). */
   rootFiles: Record<string, CgroupFile>;
   /** Every cpuset.* file of the child, after the writes. */
   files: Record<string, CgroupFile>;
-  move?: Outcome & { pid: number; status: ProcStatusNodes };
-  remove?: Outcome;
+  move?: ErrnoOutcome & { pid: number; status: ProcStatusNodes };
+  remove?: ErrnoOutcome;
 }
 
 /** The cgroup v2 mount: /sys/fs/cgroup when it is v2, else the first cgroup2 mount (hybrid hosts). */
@@ -105,7 +105,7 @@ function readCgroupFiles(dir: string): Record<string, CgroupFile> {
   return out;
 }
 
-function tryStep(step: () => void): Outcome {
+function tryStep(step: () => void): ErrnoOutcome {
   try {
     step();
     return outcome(0);
@@ -115,7 +115,7 @@ function tryStep(step: () => void): Outcome {
 }
 
 /** rmdir, retried briefly on EBUSY: a killed member can take a moment to leave the cgroup. */
-async function removeCgroup(path: string): Promise<Outcome> {
+async function removeCgroup(path: string): Promise<ErrnoOutcome> {
   let r = tryStep(() => rmdirSync(path));
   for (let attempt = 0; attempt < 20 && r.code === 'EBUSY'; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 50));

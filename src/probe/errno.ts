@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 
-export interface Outcome {
+export interface ErrnoOutcome {
   ok: boolean;
   errno: number;
   code: string;
@@ -16,12 +16,12 @@ export function errnoName(errno: number): string {
   return names.get(errno) ?? `E${errno}`;
 }
 
-export function outcome(errno: number): Outcome {
+export function outcome(errno: number): ErrnoOutcome {
   return errno === 0 ? { ok: true, errno: 0, code: 'OK' } : { ok: false, errno, code: errnoName(errno) };
 }
 
-/** The Outcome of a failed node:fs call (Node reports errno negated, with the name in `code`). */
-export function outcomeOfError(error: unknown): Outcome {
+/** The ErrnoOutcome of a failed node:fs call (Node reports errno negated, with the name in `code`). */
+export function outcomeOfError(error: unknown): ErrnoOutcome {
   const e = error as NodeJS.ErrnoException;
   if (typeof e?.code === 'string' && e.code in constants.errno) {
     return outcome(constants.errno[e.code as keyof typeof constants.errno]);
@@ -30,7 +30,7 @@ export function outcomeOfError(error: unknown): Outcome {
 }
 
 /** The first failing step decides a probe's overall outcome. */
-export function firstFailure(steps: ReadonlyArray<Outcome | undefined>): Outcome {
-  const failed = steps.find((s): s is Outcome => s !== undefined && !s.ok);
+export function firstFailure(steps: ReadonlyArray<ErrnoOutcome | undefined>): ErrnoOutcome {
+  const failed = steps.find((s): s is ErrnoOutcome => s !== undefined && !s.ok);
   return failed ? { ok: false, errno: failed.errno, code: failed.code } : outcome(0);
 }

@@ -64,7 +64,6 @@ export { ProbeArgumentError, describeProbes, formatProbeArgv, isProbeName, parse
 export { formatNodeList, parseHexMask, parseNodeList } from './nodelist.js';
 export { modes, modeFlags, moveFlags, type Mode, type ModeName, type ModeFlagName, type MoveFlagName } from './policy.js';
 export { findCgroup2Root } from './cpuset.js';
-export type { Outcome } from './errno.js';
 export type { CpusetResult, ProcStatusNodes, NodesResult, MempolicyResult, PlacementResult, MovePagesResult, MigratePagesResult, MigratePidResult, ZswapResult, WriteFileResult };
 export type { PageCounts } from './placement.js';
 export type { ZswapSnapshot, ZswapConsumerResult } from './zswap.js';

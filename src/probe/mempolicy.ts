@@ -2,7 +2,7 @@
  * The mempolicy probe: set the thread's policy, read it back, read MPOL_F_MEMS_ALLOWED.
  * It changes the calling thread's policy, so it runs in a probe child (see isolate.ts).
  */
-import { firstFailure, outcome, type Outcome } from './errno.js';
+import { firstFailure, outcome, type ErrnoOutcome } from './errno.js';
 import { native } from './native.js';
 import { describeMode, getFlags, modeAndFlags, type Mode, type ModeFlagName } from './policy.js';
 
@@ -14,22 +14,22 @@ export interface MempolicyArgs {
 }
 
 /** A policy as get_mempolicy reports it. */
-export interface PolicyReadback extends Outcome {
+export interface PolicyReadback extends ErrnoOutcome {
   mode: Mode;
   flags: ModeFlagName[];
   nodes: number[];
 }
 
-export interface MempolicyResult extends Outcome {
+export interface MempolicyResult extends ErrnoOutcome {
   probe: 'mempolicy';
   /** Mask size (bits) used, derived from the running kernel. */
   maxnode: number;
   /** set_mempolicy's answer; absent when only reading. */
-  set?: Outcome & { mode: Mode; flags: ModeFlagName[]; nodes: number[] };
+  set?: ErrnoOutcome & { mode: Mode; flags: ModeFlagName[]; nodes: number[] };
   /** get_mempolicy(flags=0): the thread policy now. */
   readback: PolicyReadback;
   /** get_mempolicy(MPOL_F_MEMS_ALLOWED): the nodes this task may use (sysram nodes on SPM v2). */
-  memsAllowed: Outcome & { nodes: number[] };
+  memsAllowed: ErrnoOutcome & { nodes: number[] };
 }
 
 export function readPolicy(flags = 0): PolicyReadback {

@@ -3,7 +3,7 @@
  * has_* state file the kernel offers (later SPM generations add has_private_memory,
  * has_public_memory, has_user_memory), per-node meminfo, memory tiers and demotion state.
  */
-import { outcome, type Outcome } from './errno.js';
+import { outcome, type ErrnoOutcome } from './errno.js';
 import { parseNodeList } from './nodelist.js';
 import { listDir, parseKeyValues, parseMeminfo, readText, readTrimmed } from './sysfs.js';
 
@@ -19,7 +19,7 @@ export interface NodeInfo {
   distance: number[];
 }
 
-export interface NodesResult extends Outcome {
+export interface NodesResult extends ErrnoOutcome {
   probe: 'nodes';
   possible: number[];
   online: number[];

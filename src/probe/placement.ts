@@ -4,7 +4,7 @@
  * on a slow, refused or empty node, so they run in a probe child (see isolate.ts).
  */
 import { readText } from './sysfs.js';
-import { errnoName, firstFailure, outcome, type Outcome } from './errno.js';
+import { errnoName, firstFailure, outcome, type ErrnoOutcome } from './errno.js';
 import { native, type MapHandle } from './native.js';
 import {
   describeMode, flagBits, getFlags, modeAndFlags, moveFlags,
@@ -42,19 +42,19 @@ export interface PageCounts {
   errors: Record<string, number>;
 }
 
-export interface PlacementResult extends Outcome {
+export interface PlacementResult extends ErrnoOutcome {
   probe: string;
   pages: number;
   pageSize: number;
   backing: Backing;
   fill: Fill;
-  map: Outcome;
+  map: ErrnoOutcome;
   /** mbind, and the VMA policy get_mempolicy(MPOL_F_ADDR) reads back after it. */
-  mbind?: Outcome & { readback: Outcome & { mode: Mode; flags: ModeFlagName[]; nodes: number[] } };
+  mbind?: ErrnoOutcome & { readback: ErrnoOutcome & { mode: Mode; flags: ModeFlagName[]; nodes: number[] } };
   /** set_mempolicy for the faults (restored right after). */
-  policy?: Outcome;
+  policy?: ErrnoOutcome;
   /** move_pages(nodes=NULL) after faulting; with stopOnNode, of the `filled` pages written. */
-  placed?: PageCounts & Outcome;
+  placed?: PageCounts & ErrnoOutcome;
   /** The same question through get_mempolicy(MPOL_F_NODE|MPOL_F_ADDR), page by page. */
   placedByGetMempolicy?: PageCounts;
   /** Pages whose contents differ from what was written (0 unless memory was corrupted). */
@@ -65,14 +65,14 @@ export interface PlacementResult extends Outcome {
 
 export interface MovePagesResult extends PlacementResult {
   probe: 'move-pages';
-  move?: Outcome & { to: number; status: number[]; counts: PageCounts };
-  after?: PageCounts & Outcome;
+  move?: ErrnoOutcome & { to: number; status: number[]; counts: PageCounts };
+  after?: PageCounts & ErrnoOutcome;
 }
 
 export interface MigratePagesResult extends PlacementResult {
   probe: 'migrate-pages';
-  migrate?: Outcome & { from: number[]; to: number[]; notMigrated: number };
-  after?: PageCounts & Outcome;
+  migrate?: ErrnoOutcome & { from: number[]; to: number[]; notMigrated: number };
+  after?: PageCounts & ErrnoOutcome;
 }
 
 export function countStatus(status: readonly number[]): PageCounts {
@@ -85,7 +85,7 @@ export function countStatus(status: readonly number[]): PageCounts {
   return counts;
 }
 
-function locate(map: MapHandle, pages?: number): PageCounts & Outcome {
+function locate(map: MapHandle, pages?: number): PageCounts & ErrnoOutcome {
   const r = native().locate(map, pages);
   return { ...outcome(r.errno), ...countStatus(r.status) };
 }
@@ -152,8 +152,8 @@ export function withPlacement<R extends PlacementResult>(
   }
 }
 
-function stepsOf(extra: object): Outcome[] {
-  return Object.values(extra).filter((v): v is Outcome => typeof v === 'object' && v !== null && 'errno' in v);
+function stepsOf(extra: object): ErrnoOutcome[] {
+  return Object.values(extra).filter((v): v is ErrnoOutcome => typeof v === 'object' && v !== null && 'errno' in v);
 }
 
 export function placeProbe(args: MappingArgs): PlacementResult {
@@ -182,7 +182,7 @@ export function migratePagesProbe(args: MappingArgs & { from: number[]; to: numb
   });
 }
 
-export interface MigratePidResult extends Outcome {
+export interface MigratePidResult extends ErrnoOutcome {
   probe: 'migrate-pid';
   pid: number;
   from: number[];

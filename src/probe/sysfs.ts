@@ -3,9 +3,9 @@
  * because a refused write (EINVAL, EBUSY, EACCES) is often exactly what a check looks for.
  */
 import { closeSync, openSync, readFileSync, readdirSync, writeSync, constants as fsConstants } from 'node:fs';
-import { outcome, outcomeOfError, type Outcome } from './errno.js';
+import { outcome, outcomeOfError, type ErrnoOutcome } from './errno.js';
 
-export type ReadResult = (Outcome & { ok: true; value: string }) | (Outcome & { ok: false });
+export type ReadResult = (ErrnoOutcome & { ok: true; value: string }) | (ErrnoOutcome & { ok: false });
 
 export function readText(path: string): ReadResult {
   try {
@@ -25,7 +25,7 @@ export function readTrimmed(path: string): string | undefined {
  * Write `value` in one write(2), the way `echo value > path` does (kernel attribute handlers
  * see one buffer). Without `create`, the file is opened O_WRONLY and must already exist.
  */
-export function writeText(path: string, value: string, create = false): Outcome {
+export function writeText(path: string, value: string, create = false): ErrnoOutcome {
   let fd: number | undefined;
   try {
     fd = openSync(path, create ? 'w' : fsConstants.O_WRONLY);

@@ -1,6 +1,6 @@
 /** The probe catalogue's types: what each probe takes and answers (shared by the local API and the remote client). */
 import type { CpusetArgs, CpusetResult, ProcStatusNodes } from './cpuset.js';
-import type { Outcome } from './errno.js';
+import type { ErrnoOutcome } from './errno.js';
 import type { IsolationOptions, ProbeFailure } from './isolate.js';
 import type { MempolicyArgs, MempolicyResult } from './mempolicy.js';
 import type { NodesResult } from './nodes.js';
@@ -9,7 +9,7 @@ import type { MappingArgs, MigratePagesResult, MigratePidResult, MovePagesResult
 import type { ProbeName } from './spec.js';
 import type { ZswapArgs, ZswapResult } from './zswap.js';
 
-export interface ReadFileResult extends Outcome {
+export interface ReadFileResult extends ErrnoOutcome {
   probe: 'read-file';
   path: string;
   value?: string;

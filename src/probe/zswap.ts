@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, openSync, closeSync, writeSync, rmSync, rmdirSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { firstFailure, outcome, outcomeOfError, type Outcome } from './errno.js';
+import { firstFailure, outcome, outcomeOfError, type ErrnoOutcome } from './errno.js';
 import { findCgroup2Root } from './cpuset.js';
 import { isProbeFailure, runIsolated, type ProbeFailure } from './isolate.js';
 import { native } from './native.js';
@@ -47,41 +47,41 @@ export interface ZswapSnapshot {
   memcgZswapCurrent?: number;
 }
 
-export interface SwapSetup extends Outcome {
+export interface SwapSetup extends ErrnoOutcome {
   kind: 'zram' | 'file';
   path: string;
 }
 
-export interface ZswapConsumerResult extends Outcome {
+export interface ZswapConsumerResult extends ErrnoOutcome {
   probe: 'zswap-consumer';
-  placed: PageCounts & Outcome;
-  pressure: Outcome & { method: 'pageout' | 'reclaim' };
+  placed: PageCounts & ErrnoOutcome;
+  pressure: ErrnoOutcome & { method: 'pageout' | 'reclaim' };
   /** Pages no longer resident after the pressure (move_pages says ENOENT: swapped out). */
   swappedOut: number;
   during: ZswapSnapshot;
   /** Pages whose contents differ after swap-in: memory corruption when non-zero. */
   corruptPages?: number;
-  afterSwapIn?: PageCounts & Outcome;
+  afterSwapIn?: PageCounts & ErrnoOutcome;
 }
 
-export interface ZswapResult extends Outcome {
+export interface ZswapResult extends ErrnoOutcome {
   probe: 'zswap';
   /** Writes to /sys/module/zswap/parameters, by file name. */
-  config: Record<string, Outcome & { value: string }>;
+  config: Record<string, ErrnoOutcome & { value: string }>;
   /** Every zswap parameter after configuration. */
   parameters: Record<string, string>;
-  debugfsMount?: Outcome;
+  debugfsMount?: ErrnoOutcome;
   /** Active swap devices (/proc/swaps) before the probe set anything up. */
   swapsBefore: string[];
   swapSetup?: SwapSetup;
-  memcg?: Outcome & { path: string };
-  memcgRemove?: Outcome;
+  memcg?: ErrnoOutcome & { path: string };
+  memcgRemove?: ErrnoOutcome;
   before: ZswapSnapshot;
   /** Absent when the memcg it needed could not be set up. */
   consumer?: ZswapConsumerResult | ProbeFailure;
   /** After the consumer exited (its zswap entries invalidated). */
   after: ZswapSnapshot;
-  swapTeardown?: Outcome;
+  swapTeardown?: ErrnoOutcome;
 }
 
 function pick(record: Record<string, number>, keys: readonly string[]): Record<string, number> {
@@ -123,7 +123,7 @@ function swapHeader(pageSize: number, bytes: number): Buffer {
   return header;
 }
 
-function writeSwapArea(path: string, bytes: number, pageSize: number, zeroFill: boolean): Outcome {
+function writeSwapArea(path: string, bytes: number, pageSize: number, zeroFill: boolean): ErrnoOutcome {
   let fd: number | undefined;
   try {
     fd = openSync(path, zeroFill ? 'w' : 'r+', 0o600);
@@ -184,7 +184,7 @@ function configure(args: ZswapArgs): ZswapResult['config'] {
 }
 
 /** A child memcg of the cgroup v2 root with the memory controller on, for memory.reclaim. */
-function createMemcg(): Outcome & { path: string } {
+function createMemcg(): ErrnoOutcome & { path: string } {
   const root = findCgroup2Root();
   if (root === null) return { ...outcome(2 /* ENOENT */), path: '' };
   const path = join(root, 'cxl-probe-zswap');
@@ -202,7 +202,7 @@ function createMemcg(): Outcome & { path: string } {
 export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
   const config = configure(args);
   const parameters = Object.fromEntries(listDir(params).map((f) => [f, readTrimmed(join(params, f)) ?? '']));
-  let debugfsMount: Outcome | undefined;
+  let debugfsMount: ErrnoOutcome | undefined;
   if (!existsSync(join(debugfs, 'zswap')) && listDir(debugfs).length === 0) debugfsMount = outcome(native().mountDebugfs(debugfs));
   const swapsBefore = activeSwaps();
   let swapSetup: SwapSetup | undefined;
@@ -222,7 +222,7 @@ export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
           { timeoutMs: args.timeoutMs, ...(memcg ? { cgroup: memcg.path } : {}) },
         );
   const after = zswapSnapshot(memcg?.path);
-  let memcgRemove: Outcome | undefined;
+  let memcgRemove: ErrnoOutcome | undefined;
   if (memcg?.ok) {
     try {
       rmdirSync(memcg.path);
@@ -231,7 +231,7 @@ export async function zswapProbe(args: ZswapArgs): Promise<ZswapResult> {
       memcgRemove = outcomeOfError(error);
     }
   }
-  let swapTeardown: Outcome | undefined;
+  let swapTeardown: ErrnoOutcome | undefined;
   if (swapSetup?.ok && !args.keepSwap) {
     swapTeardown = outcome(native().swapoff(swapSetup.path));
     if (swapTeardown.ok && swapSetup.kind === 'file') rmSync(swapSetup.path, { force: true });
@@ -266,7 +266,7 @@ export function zswapConsumer(args: ConsumerArgs): ZswapConsumerResult {
   const map = mapped.map;
   try {
     addon.fill(map, fills[args.fill], seed);
-    const locate = (): PageCounts & Outcome => {
+    const locate = (): PageCounts & ErrnoOutcome => {
       const r = addon.locate(map);
       return { ...outcome(r.errno), ...countStatus(r.status) };
     };

@@ -1,7 +1,9 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evalExpr, explainSetting, indexEntries, parseExpr, parseKconfig, renderExpr, type ParseState } from '../src/kernel/kconfig.js';
+import { explainSetting } from '../src/kernel/kconfig-explain.js';
+import { evalExpr, parseExpr, renderExpr } from '../src/kernel/kconfig-expr.js';
+import { indexEntries, parseKconfig, type ParseState } from '../src/kernel/kconfig.js';
 
 const text = readFileSync(join(import.meta.dirname, 'fixtures', 'kernel', 'Kconfig.fixture'), 'utf8');
 

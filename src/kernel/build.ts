@@ -25,7 +25,8 @@ import {
   type ConfigSetting,
 } from './fragments.js';
 import { patchsetHash } from './identity.js';
-import { explainSetting, loadKconfig } from './kconfig.js';
+import { explainSetting } from './kconfig-explain.js';
+import { loadKconfig } from './kconfig.js';
 import { loadPatchSeries, type Patch } from './patches.js';
 import { debianSourcePackage, fetchDebianKernelSource, resolveSourceDir, sourceIdentity, type KernelSource } from './source.js';
 import { assertHostTools, toolchainIdentity } from './toolchain.js';

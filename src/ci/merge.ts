@@ -10,7 +10,8 @@ import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
 import { mergeShards } from '../report/merge.js';
 import type { RunSummary } from '../report/model.js';
 import { worstExitCode } from '../report/verdict.js';
-import { writeAtomic, writeReports } from '../results/report-files.js';
+import { writeAtomic } from '../results/atomic.js';
+import { writeReports } from '../results/report-files.js';
 import { loadShards, type Shard } from './shards.js';
 
 export interface MergedGroup {

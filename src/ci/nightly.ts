@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { comparisonJson, describeComparison, type CompareDirsOptions, type DirComparison } from '../report/compare.js';
 import type { RunSummary } from '../report/model.js';
-import { writeAtomic } from '../results/report-files.js';
+import { writeAtomic } from '../results/atomic.js';
 import { newRunId } from '../results/results.js';
 import type { RunOptions } from '../run/run.js';
 import { advanceBaseline, readBaseline, type BaselineAction } from './baseline.js';

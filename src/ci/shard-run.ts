@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, isHarnessError } from '../errors.js';
 import { isInterruptedExit, worstExitCode } from '../report/verdict.js';
-import { writeAtomic } from '../results/report-files.js';
+import { writeAtomic } from '../results/atomic.js';
 import type { CiRunOptions, RunExecutor } from './executor.js';
 import type { MatrixJob } from './matrix.js';
 

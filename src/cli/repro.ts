@@ -59,7 +59,8 @@ A kernel crash or hang ends the running iteration as a failure (its console trac
 the guest is booted again and the loop goes on unless --stop-on-fail or --until-fail.
 The results dir holds repro.json (counts, first failing iteration, min/median/max timings,
 every iteration), repro.tap (one test point per iteration), iterations/NNN/ for each failing
-iteration (console.txt, dmesg.txt, commands.txt, iteration.json), console logs per boot.
+iteration (console.txt, dmesg.txt, commands.txt, iteration.json), console logs per boot, and
+summary.json, results.tap, junit.xml and kcidb.json in the run's format (one check per iteration).
 
 ${LOOP_HELP}
 

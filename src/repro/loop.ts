@@ -20,8 +20,8 @@ import type { Accel } from '../qemu/argv.js';
 import { injectFault, queryFaultSupport, unsupportedFault, type FaultSpec } from '../qemu/faults.js';
 import type { Vm } from '../qemu/vm.js';
 import { parseStepMarker } from '../report/console-scan.js';
-import { toJUnit } from '../report/junit.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
+import { writeReports } from '../results/report-files.js';
 import type { Results } from '../results/results.js';
 import { detectGeneration } from '../suites/spm/generation.js';
 import { settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary, type StepLine } from './report.js';
@@ -416,7 +416,7 @@ function describeSteps(r: IterationRecord, chunkLog: string): string {
   return out.join('\n') + '\n';
 }
 
-/** summary.json in the run format too (one check per iteration), so report/compare/junit work on a repro dir. */
+/** summary.json and the report files (TAP, JUnit, KCIDB) in the run format too, one check per iteration, so report/compare/merge work on a repro dir. */
 async function writeRunSummary(machine: Machine, repro: ReproSummary): Promise<void> {
   const { results } = machine;
   const s = results.summary;
@@ -438,5 +438,5 @@ async function writeRunSummary(machine: Machine, repro: ReproSummary): Promise<v
   Object.assign(s, settleSummary(s));
   if (repro.outcome === 'skip') s.exitCode = ExitCode.ok;
   await results.flush();
-  await results.writeText('junit.xml', toJUnit(s));
+  await writeReports(results.dir, s);
 }

@@ -3,9 +3,10 @@
  * report files (TAP, JUnit, KCIDB) written atomically. Used by report, compare, merge,
  * nightly and matrix.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { writeAtomic } from './atomic.js';
 import { booted } from '../report/cases.js';
 import { toJUnit } from '../report/junit.js';
 import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
@@ -72,14 +73,6 @@ export function kcidbJson(summary: RunSummary, options: KcidbOptions = {}): stri
     // toKcidb refuses a bad origin with a TypeError: that is the user's input.
     throw new HarnessError('USAGE', (e as Error).message, { hint: 'a KCIDB origin is lowercase letters, digits and _' });
   }
-}
-
-/** Write a file atomically (temp + rename), so a reader never sees half of it. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 /** Write summary.json (when asked) and the report files for `summary` into `dir`; returns the paths written. */

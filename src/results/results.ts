@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { guard, writeAtomic } from './atomic.js';
 import { packageRoot } from '../paths.js';
 import type { CheckResult, RunSummary, StepRecord } from '../report/model.js';
 
@@ -130,20 +131,8 @@ export class Results {
   }
 
   /** Write a file in the results dir atomically (temp file + rename): never half a file. */
-  async writeText(rel: string, text: string): Promise<void> {
-    const target = join(this.dir, rel);
-    const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-    await guard(target, async () => {
-      await mkdir(join(target, '..'), { recursive: true });
-      try {
-        await writeFile(tmp, text);
-        await rename(tmp, target);
-      } catch (e) {
-        // A half-written temp file would only hold on to the space that ran out.
-        await rm(tmp, { force: true }).catch(() => undefined);
-        throw e;
-      }
-    });
+  writeText(rel: string, text: string): Promise<void> {
+    return writeAtomic(join(this.dir, rel), text);
   }
 
   /**
@@ -164,16 +153,6 @@ export class Results {
     this.sealed = true;
   }
 }
-
-const UNWRITABLE: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOTDIR: 'a parent of it is not a directory',
-  EISDIR: 'it is a directory',
-};
 
 /** Filesystems no results dir can live on (statfs magic numbers): mkdir -p loops on /proc in Node 20. */
 const PSEUDO_FS: Record<number, string> = { 0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2', 0x64626720: 'debugfs', 0x74726163: 'tracefs' };
@@ -202,21 +181,4 @@ async function assertCreatable(dir: string): Promise<void> {
   const fs = PSEUDO_FS[(await statfs(ancestor)).type];
   if (fs) unwritable(`${ancestor} is on ${fs}, a kernel pseudo-filesystem`);
   await access(ancestor, constants.W_OK).catch(() => unwritable(`${ancestor} is not writable`));
-}
-
-async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code ? UNWRITABLE[code] : undefined;
-    if (why) {
-      throw new HarnessError('RESULTS_UNWRITABLE', `cannot write ${path}: ${why} (${code})`, {
-        hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free space, or choose a results dir on another file system with --results DIR' : 'choose a writable results dir with --results DIR',
-        cause: e,
-        context: { path, code },
-      });
-    }
-    throw e;
-  }
 }

@@ -14,11 +14,9 @@ import { Machine, throwIfInterrupted } from '../machine/machine.js';
 import { Watchdog } from '../machine/watchdog.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
-import { toJUnit } from '../report/junit.js';
-import { toKcidb } from '../report/kcidb.js';
 import type { Outcome, RunSummary } from '../report/model.js';
-import { toTap } from '../report/tap.js';
 import { checkFromAttempt, settleSummary } from '../report/verdict.js';
+import { writeReports } from '../results/report-files.js';
 import type { Results } from '../results/results.js';
 import { lacking, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
@@ -133,9 +131,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   const settled = settleSummary(summary);
   Object.assign(summary, settled);
   await results.seal();
-  await results.writeText('results.tap', toTap(summary));
-  await results.writeText('junit.xml', toJUnit(summary));
-  await results.writeText('kcidb.json', JSON.stringify(toKcidb(summary), null, 2) + '\n');
+  await writeReports(results.dir, summary);
   return { results, summary };
 }
 

@@ -42,8 +42,13 @@ async function openAgent(ssh: GuestSsh): Promise<AgentStream> {
   const pid = Number(ready.stdout.trim());
   if (ready.exitCode === 0 && pid > 0) {
     const socket = await ssh.connect(AGENT_SOCKET).catch(() => undefined);
-    // Closing the channel ends the agent (its input ends); a hung one is killed by pid as well.
-    if (socket) return agentStream(socket, () => void ssh.exec(`kill -9 ${pid}`).catch(() => undefined));
+    if (socket) {
+      // sshd closes a stream-local channel only once both sides have ended: when the agent's
+      // end comes (it exited, or was killed), end ours, so the channel closes and the host knows.
+      socket.once('end', () => socket.end());
+      // Closing the channel ends the agent (its input ends); a hung one is killed by pid as well.
+      return agentStream(socket, () => void ssh.exec(`kill -9 ${pid}`).catch(() => undefined));
+    }
   }
   const s = await ssh.open(AGENT_COMMAND);
   return agentStream(s, () => s.signal('KILL'));

@@ -35,26 +35,33 @@ DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platfor
 cxl_pci:/sys/bus/pci/drivers/cxl_pci cxl_mem:/sys/bus/cxl/drivers/cxl_mem cxl_port:/sys/bus/cxl/drivers/cxl_port
 dax_cxl:/sys/bus/cxl/drivers/cxl_dax_region device_dax:/sys/bus/dax/drivers/device_dax kmem:/sys/bus/dax/drivers/kmem
 zram:/sys/class/zram-control"
-MODDIR=/lib/modules/$(uname -r)
-# A kernel with everything built in and no modules tree (a bzImage alone): ndctl's daxctl and
-# cxl ask libkmod for device_dax, kmem, cxl_*, and libkmod knows a built-in module only from
-# modules.builtin(.bin). Derive that file from what this kernel shows in sysfs: every driver
-# and module it registered, plus the harness's drivers under their module names.
-if [ ! -e "$MODDIR/modules.dep" ]; then
-  mkdir -p "$MODDIR"
-  {
-    for d in /sys/bus/*/drivers/* /sys/module/*; do echo "kernel/builtin/${d##*/}.ko"; done
-    for e in $DRIVERS; do [ -d "${e#*:}" ] && echo "kernel/builtin/${e%%:*}.ko"; done
-  } | sort -u > "$MODDIR/modules.builtin"
-  depmod -a "$(uname -r)" 2>/dev/null || say "depmod failed: built-in drivers stay unknown to libkmod"
-  say "no modules tree: modules.builtin derived from sysfs ($(wc -l < "$MODDIR/modules.builtin") entries)"
-fi
-# One modprobe for all of them (a process start costs under TCG); then each is checked.
-modprobe -q -a $(for e in $DRIVERS; do echo "${e%%:*}"; done) 2>/dev/null
-for e in $DRIVERS; do
-  m=${e%%:*} dir=${e#*:}
-  [ -d "$dir" ] || say "module $m not available: neither built in nor loadable ($dir absent)"
-done
+# The network's driver now (sshd needs it); the others load while the network and sshd come
+# up. The host's first command (the CXL preflight, src/machine/boot.ts) waits for DRIVERS_DONE.
+modprobe -q virtio_net 2>/dev/null
+DRIVERS_DONE=/run/cxlh-drivers-loaded
+(
+  MODDIR=/lib/modules/$(uname -r)
+  # A kernel with everything built in and no modules tree (a bzImage alone): ndctl's daxctl and
+  # cxl ask libkmod for device_dax, kmem, cxl_*, and libkmod knows a built-in module only from
+  # modules.builtin(.bin). Derive that file from what this kernel shows in sysfs: every driver
+  # and module it registered, plus the harness's drivers under their module names.
+  if [ ! -e "$MODDIR/modules.dep" ]; then
+    mkdir -p "$MODDIR"
+    {
+      for d in /sys/bus/*/drivers/* /sys/module/*; do echo "kernel/builtin/${d##*/}.ko"; done
+      for e in $DRIVERS; do [ -d "${e#*:}" ] && echo "kernel/builtin/${e%%:*}.ko"; done
+    } | sort -u > "$MODDIR/modules.builtin"
+    depmod -a "$(uname -r)" 2>/dev/null || say "depmod failed: built-in drivers stay unknown to libkmod"
+    say "no modules tree: modules.builtin derived from sysfs ($(wc -l < "$MODDIR/modules.builtin") entries)"
+  fi
+  # One modprobe for all of them (a process start costs under TCG); then each is checked.
+  modprobe -q -a $(for e in $DRIVERS; do echo "${e%%:*}"; done) 2>/dev/null
+  for e in $DRIVERS; do
+    m=${e%%:*} dir=${e#*:}
+    [ -d "$dir" ] || say "module $m not available: neither built in nor loadable ($dir absent)"
+  done
+  : > "$DRIVERS_DONE"
+) &
 
 ip link set lo up
 ip link set eth0 up

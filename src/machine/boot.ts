@@ -89,17 +89,23 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
 }
 
 /**
+ * The guest's init loads the CXL, dax and zram drivers while the network and sshd come up, and
+ * says so with this file when it is done (guest-scripts/init.sh): up to 60 s.
+ */
+const WAIT_FOR_DRIVERS = 'i=0; while [ ! -e /run/cxlh-drivers-loaded ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done';
+
+/**
  * After boot: the guest kernel has a CXL root (cxl_acpi bound the CFMWS windows). Without one,
  * no CXL check could test anything, so the run stops with one message naming cause and fix
  * instead of a row of failed checks. `save` keeps the command's record before the verdict.
  */
 export async function assertGuestCxl(
   ssh: GuestSsh,
-  consoleText: string,
+  readConsole: () => Promise<string>,
   release: string | undefined,
   save: (r: ExecResult) => Promise<unknown> = async () => undefined,
 ): Promise<ExecResult> {
-  const r = await ssh.exec('ls /sys/bus/cxl/devices 2>/dev/null; echo "cmdline: $(cat /proc/cmdline)"', { timeoutMs: 30_000 });
+  const r = await ssh.exec(`${WAIT_FOR_DRIVERS}; ls /sys/bus/cxl/devices 2>/dev/null; echo "cmdline: $(cat /proc/cmdline)"`, { timeoutMs: 90_000 });
   await save(r);
   if (r.exitCode !== 0) {
     throw new HarnessError('GUEST_UNRESPONSIVE', `the guest did not answer the CXL preflight (${r.timedOut ? 'timed out' : r.disconnected ? 'connection lost' : `exit ${r.exitCode}`})`, {
@@ -108,7 +114,7 @@ export async function assertGuestCxl(
   }
   const devices = r.stdout.split('\n').filter((l) => !l.startsWith('cmdline:')).flatMap((l) => l.trim().split(/\s+/)).filter(Boolean);
   if (!devices.some((d) => /^root\d+$/.test(d))) {
-    const missing = consoleText.split('\n').filter((l) => /cxl-harness: module \S+ not available/.test(l)).map((l) => l.replace(/^.*cxl-harness: /, '').trim());
+    const missing = (await readConsole()).split('\n').filter((l) => /cxl-harness: module \S+ not available/.test(l)).map((l) => l.replace(/^.*cxl-harness: /, '').trim());
     const cmdline = r.stdout.split('\n').find((l) => l.startsWith('cmdline:'))?.slice(9).trim() ?? '';
     const blacklisted = /module_blacklist=\S*cxl/.test(cmdline);
     throw new HarnessError('KERNEL_NO_CXL', `the guest kernel ${release ?? ''} has no CXL root device (/sys/bus/cxl/devices has no root0): it lacks CXL support or cxl_acpi did not load${missing.length ? ` (${missing.join('; ')})` : ''}; no CXL check can run`.replace(/  +/g, ' '), {

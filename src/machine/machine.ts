@@ -128,9 +128,12 @@ export class Machine {
       });
       const boot: Boot = { n, ...booted, guest: new GuestSession(booted.ssh, this.results) };
       this.boots.push(boot);
-      await booted.vm.console.poll();
       try {
-        await assertGuestCxl(booted.ssh, booted.vm.console.contents(), kernel.release, (r) => this.results.saveCommand('preflight-cxl', r));
+        const readConsole = async (): Promise<string> => {
+          await booted.vm.console.poll();
+          return booted.vm.console.contents();
+        };
+        await assertGuestCxl(booted.ssh, readConsole, kernel.release, (r) => this.results.saveCommand('preflight-cxl', r));
       } catch (e) {
         if (withoutCxl === 'refuse' || !(e instanceof HarnessError) || e.code !== 'KERNEL_NO_CXL') throw e;
         log(`warning: ${e.message} (${e.hint ?? ''})`);

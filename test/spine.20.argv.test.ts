@@ -40,7 +40,7 @@ const TAIL = [
   '-drive', 'file=/img/payload.ext4,if=none,id=payload,format=raw,readonly=on',
   '-device', 'virtio-blk-pci,bus=pcie.0,drive=payload,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
   '-netdev', 'user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22',
-  '-device', 'virtio-net-pci,bus=pcie.0,netdev=net0,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
+  '-device', 'virtio-net-pci,bus=pcie.0,netdev=net0,romfile=,disable-legacy=on,iommu_platform=on,x-max-bounce-buffer-size=16M',
   '-chardev', 'file,id=console0,path=/r/console.log',
   '-serial', 'chardev:console0',
   '-qmp', 'unix:/tmp/q.qmp,server=on,wait=off',

@@ -78,7 +78,8 @@ export function topologyToArgv(spec: VmSpec): string[] {
   }
   argv.push(
     '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
-    '-device', `virtio-net-pci,bus=pcie.0,netdev=net0,${VIRTIO_SAFE_DMA}`,
+    // No option ROM: the firmware would load and run iPXE for a NIC the guest never boots from.
+    '-device', `virtio-net-pci,bus=pcie.0,netdev=net0,romfile=,${VIRTIO_SAFE_DMA}`,
     '-chardev', `file,id=console0,path=${spec.consoleLog}`,
     '-serial', 'chardev:console0',
     '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,

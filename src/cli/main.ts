@@ -17,6 +17,7 @@ import { SSH_HELP, sshCommand } from './ssh.js';
 import { topologyCommand, TOPOLOGY_HELP } from './topology.js';
 import type { CommandTable } from './command.js';
 import { reportCommands } from './report.js';
+import { bisectCommands } from './bisect.js';
 import { reproCommands } from './repro.js';
 import { checksCommands } from './checks.js';
 
@@ -48,6 +49,7 @@ const COMMANDS: CommandTable = {
   topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP, run: (a) => topologyCommand(a) },
   ...reportCommands(log),
   ...reproCommands(log),
+  ...bisectCommands(log),
   ...checksCommands(),
 };
 

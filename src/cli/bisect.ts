@@ -38,16 +38,17 @@ reproducer.sh exist too (bisect.json: confirmed).
 Exit codes: 0 the first bad commit was found (printed), 4 skipped commits hide it (the set it
 is in is printed and in bisect.json), 2 no answer or infrastructure error, 130 interrupted.
 
-Example (which patch of a series brings the zswap leak; the scenario writes the CXL region's
-spm_node, so a commit without that attribute cannot online S as SPM):
-  cxl-harness bisect --src ~/linux --good v7.2.13 --bad spm-v2 \\
-      --require-source drivers/cxl/core/region.c:spm_node --iterations 1 spm-zswap-leak
-
 ${LOOP_HELP}`;
 
 export function bisectCommands(log: (line: string) => void): CommandTable {
   return {
-    bisect: { summary: 'git bisect run driver: build each commit, run a repro scenario, 0 good / 1 bad / 125 skip', help: BISECT_HELP, run: (a) => bisectCommand(a, log) },
+    bisect: { summary: 'git bisect run driver: build each commit, run a repro scenario, 0 good / 1 bad / 125 skip', help: BISECT_HELP,
+      examples: [
+        '# which patch of a series brings the zswap leak (the scenario writes the region\'s spm_node,',
+        '# so a commit without that attribute cannot online S as SPM: --require-source skips it)',
+        'cxl-harness bisect --src ~/linux --good v7.2.13 --bad spm-v2 --require-source drivers/cxl/core/region.c:spm_node --iterations 1 spm-zswap-leak',
+      ],
+      run: (a) => bisectCommand(a, log) },
   };
 }
 

@@ -2,6 +2,8 @@
 export interface Command {
   summary: string;
   help: string;
+  /** Command lines printed under "Examples:" after the help, each with its comment if any. */
+  examples: readonly string[];
   run(argv: string[]): Promise<number>;
 }
 

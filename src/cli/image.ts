@@ -11,7 +11,9 @@ sshd and the kernel's modules; the payload image: the probe addon, dist/probe an
 mounted read-only at /opt/cxl-harness) and the first-stage initramfs, or
 report the cached ones. Prints their paths.
 
-${KERNEL_HELP}`;
+${KERNEL_HELP}
+
+Exit codes: 0 done (the paths printed), 2 bad options, or the download or build failed.`;
 
 export async function imageCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values } = parse(argv, kernelOptions, IMAGE_HELP);

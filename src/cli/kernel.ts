@@ -11,7 +11,9 @@ patch series in a harness-owned copy of the tree (yours is never touched), confi
 with kernel-config/cxl.config plus your fragments, verifies every option landed, and
 builds it (cached by source, patches, fragments and toolchain). Both print the artifact.
 
-${KERNEL_HELP}`;
+${KERNEL_HELP}
+
+Exit codes: 0 done (the paths printed), 2 bad options, or the download or build failed.`;
 
 export async function kernelCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const [verb, ...rest] = argv;

@@ -31,22 +31,40 @@ Check the host tools the harness needs (QEMU >= 8 with CXL, mmdebstrap, e2fsprog
 kmod, xz, zstd, ssh-keygen, setpriv, dpkg) and the kernel build tools, with versions.
 --fix (as root) installs what is missing with apt-get; on Debian 12 it takes
 qemu-system-x86 from bookworm-backports through a private sources list, without
-changing /etc/apt.`;
+changing /etc/apt.
+
+Exit codes: 0 everything is there (or was installed with --fix), 2 something is still missing.`;
 
 const COMMANDS: CommandTable = {
-  run: { summary: 'boot a CXL guest on a kernel and run a suite (default: spm); prints TAP', help: RUN_HELP, run: (a) => runCommand(a, log) },
+  run: { summary: 'boot a CXL guest on a kernel and run a suite (default: spm); prints TAP', help: RUN_HELP,
+    examples: [
+      'cxl-harness run                                  # Debian sid\'s kernel, topology spm-pair, the SPM suite',
+      'cxl-harness run --kernel arch/x86/boot/bzImage   # your kernel (everything built in; else add --modules DIR)',
+      'cxl-harness run --suite hotplug --kernel-suite trixie --topology interleave',
+      'cxl-harness run --kernel-src ~/linux --patches spm-v2.mbox --format junit > junit.xml',
+    ],
+    run: (a) => runCommand(a, log) },
   doctor: {
     summary: 'check (and with --fix, install) the host tools',
     help: DOCTOR_HELP,
+    examples: ['cxl-harness doctor          # what is there, what is missing', 'cxl-harness doctor --fix    # install what is missing (root)'],
     run: async (a) => {
       const { values } = parse(a, { fix: { type: 'boolean' } }, DOCTOR_HELP);
       return doctor(Boolean(values.fix), (l) => process.stdout.write(l + '\n'));
     },
   },
-  ssh: { summary: 'boot a guest and run a command in it (--exec) or open a shell', help: SSH_HELP, run: (a) => sshCommand(a, log) },
-  kernel: { summary: 'fetch the distro kernel, or build a source tree with patches and config fragments', help: KERNEL_CMD_HELP, run: (a) => kernelCommand(a, log) },
-  image: { summary: 'build (or find cached) the guest image for a kernel', help: IMAGE_HELP, run: (a) => imageCommand(a, log) },
-  topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP, run: (a) => topologyCommand(a) },
+  ssh: { summary: 'boot a guest and run a command in it (--exec) or open a shell', help: SSH_HELP,
+    examples: ['cxl-harness ssh                                      # a root shell in the default guest', "cxl-harness ssh --exec 'numactl -H; cxl list -R' --topology spm-pair", 'cxl-harness ssh --kernel arch/x86/boot/bzImage'],
+    run: (a) => sshCommand(a, log) },
+  kernel: { summary: 'fetch the distro kernel, or build a source tree with patches and config fragments', help: KERNEL_CMD_HELP,
+    examples: ['cxl-harness kernel fetch --kernel-suite trixie', 'cxl-harness kernel build --kernel-src ~/linux --patches v7.2..spm-v2 --config-fragment my.config'],
+    run: (a) => kernelCommand(a, log) },
+  image: { summary: 'build (or find cached) the guest image for a kernel', help: IMAGE_HELP,
+    examples: ['cxl-harness image                          # the disks for the default kernel', 'cxl-harness image --kernel-suite bookworm'],
+    run: (a) => imageCommand(a, log) },
+  topology: { summary: 'list, show or print the QEMU argv of a CXL topology', help: TOPOLOGY_HELP,
+    examples: ['cxl-harness topology list', 'cxl-harness topology show spm-switch', 'cxl-harness topology argv ./my-topology.json'],
+    run: (a) => topologyCommand(a) },
   ...reportCommands(log),
   ...reproCommands(log),
   ...bisectCommands(log),
@@ -80,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[name];
   if (!command) throw usageError('cxl-harness', `unknown command "${name}"`);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help + '\n');
+    process.stdout.write(`${command.help}\n\nExamples:\n${command.examples.map((e) => `  ${e}`).join('\n')}\n`);
     return 0;
   }
   return command.run(rest);

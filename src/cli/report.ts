@@ -66,26 +66,31 @@ export function reportCommands(log: (line: string) => void, io: Io = processIo):
     report: {
       summary: 'render a results dir again as a table, TAP, JUnit or KCIDB; --write (re)writes the report files',
       help: REPORT_HELP,
+      examples: ['cxl-harness report results/20261126T020000-ab12cd --table', 'cxl-harness report results/20261126T020000-ab12cd --kcidb --origin my_ci', 'cxl-harness report results/20261126T020000-ab12cd --write'],
       run: (argv) => reportCommand(argv, io),
     },
     compare: {
       summary: 'compare two results dirs: new failures, fixes, skip changes, new console findings, timings',
       help: COMPARE_HELP,
+      examples: ['cxl-harness compare results/before results/after', 'cxl-harness compare results/before results/after --timing-threshold 0.25 --json'],
       run: (argv) => compareCommand(argv, io),
     },
     nightly: {
       summary: 'run, compare with a baseline results dir (compare.json), optionally advance the baseline',
       help: NIGHTLY_HELP,
+      examples: ['cxl-harness nightly --baseline baselines/sid --update-baseline --results-base results --suite spm --kernel-suite sid'],
       run: (argv) => nightlyCommand(argv, { io, log }),
     },
     matrix: {
       summary: 'print the CI job list (kernels x topologies x suites) or run one shard of it',
       help: MATRIX_HELP,
+      examples: ['cxl-harness matrix --kernels distro,distro:trixie,./bzImage --topologies default,interleave --suites hotplug --github', 'cxl-harness matrix --kernels distro --topologies spm-pair --suites spm --shard 1/2 --run --results-base results'],
       run: (argv) => matrixCommand(argv, { io, log }),
     },
     merge: {
       summary: 'join shard results dirs into one report (summary.json, TAP, JUnit, KCIDB)',
       help: MERGE_HELP,
+      examples: ['cxl-harness merge artifacts/ --out artifacts/merged --origin my_ci'],
       run: (argv) => mergeCommand(argv, io),
     },
   };

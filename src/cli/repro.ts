@@ -32,7 +32,9 @@ crash, 4 the scenario does not apply to this kernel (skip, with the reason), 130
 
 export function reproCommands(log: (line: string) => void): CommandTable {
   return {
-    repro: { summary: 'run a hotplug scenario in a loop (crash = failure, loop goes on); repro.json + TAP', help: REPRO_HELP, run: (a) => reproCommand(a, log) },
+    repro: { summary: 'run a hotplug scenario in a loop (crash = failure, loop goes on); repro.json + TAP', help: REPRO_HELP,
+      examples: ['cxl-harness repro online-offline --iterations 50', 'cxl-harness repro spm-zswap-leak --kernel arch/x86/boot/bzImage --until-fail', 'cxl-harness repro ./my-scenario.json --seed 1234 --format json'],
+      run: (a) => reproCommand(a, log) },
   };
 }
 

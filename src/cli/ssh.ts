@@ -22,7 +22,10 @@ powered off when the command or shell ends. Console and command logs go to a res
   --boot-timeout S           seconds to wait for SSH (default 180)
   --results DIR              where to keep the console log (default results/<timestamp>-<id>)
 
-${KERNEL_HELP}`;
+${KERNEL_HELP}
+
+Exit codes: with --exec, the command's own exit code; 2 the guest did not come up (or bad
+options), 3 its kernel crashed, 130/143 interrupted.`;
 
 export async function sshCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values } = parse(argv, {

@@ -8,7 +8,9 @@ export const TOPOLOGY_HELP = `cxl-harness topology list
 cxl-harness topology show NAME|FILE      the validated topology as JSON
 cxl-harness topology argv NAME|FILE      the QEMU command line it becomes (placeholder paths)
 
-Topologies are JSON files: the presets in qemu/ (see qemu/README.md), or your own file.`;
+Topologies are JSON files: the presets in qemu/ (see qemu/README.md), or your own file.
+
+Exit codes: 0 printed, 2 an unknown or invalid topology (the message names the field), or bad options.`;
 
 export async function topologyCommand(argv: string[]): Promise<number> {
   const [verb, name] = argv;

@@ -19,13 +19,18 @@ t.test('10 pageout pushes random pages through zswap; counters rise, then fall b
   if (!consumer || isProbeFailure(consumer)) throw new Error(`consumer failed: ${JSON.stringify(consumer)}`);
   t.same(consumer.placed.nodes, { 0: 64 });
   t.equal(consumer.swappedOut, 64, 'every page left memory');
+  // The counters are the host's: while the probe's swap is on, the host may swap a few pages of
+  // other processes through zswap too (seen: 2, with the page cache full). Those are allowed,
+  // bounded, and taken off the later comparisons.
   const out = consumer.during.vmstat.zswpout! - r.before.vmstat.zswpout!;
-  t.equal(out, 64, 'zswpout rose by the page count');
-  t.equal(consumer.during.debugfs.stored_pages! - r.before.debugfs.stored_pages!, 64, 'debugfs stored_pages');
+  const others = out - 64;
+  t.ok(others >= 0 && others <= 16, `zswpout rose by the page count (${out}: ${others} of other processes)`);
+  const stored = consumer.during.debugfs.stored_pages! - r.before.debugfs.stored_pages!;
+  t.ok(stored >= 64 && stored <= 64 + others, `debugfs stored_pages rose by the page count (${stored})`);
   t.ok(consumer.during.meminfo.Zswapped! >= 64 * 4, 'Zswapped covers the pages (kB)');
   t.equal(consumer.corruptPages, 0, 'contents survived the round trip');
   t.same(consumer.afterSwapIn?.nodes, { 0: 64 });
-  t.equal(r.after.debugfs.stored_pages, r.before.debugfs.stored_pages, 'entries gone after swap-in and exit');
+  t.ok(r.after.debugfs.stored_pages! - r.before.debugfs.stored_pages! <= others, 'entries gone after swap-in and exit');
   t.ok(r.after.nodes['0']?.MemFree, 'node meminfo recorded after');
   if (r.swapSetup) t.equal(r.swapTeardown?.ok, true, 'swap set up by the probe was torn down');
 });
@@ -40,6 +45,7 @@ t.test('20 memory.reclaim pressure needs the v2 memory controller; without it th
   if (isProbeFailure(r)) throw new Error(r.message);
   if (memoryInV2) {
     t.equal(r.memcg?.ok, true);
+    t.equal(r.ok, true, `ok (${r.code}): the consumer had left its memcg when it answered, so the probe could remove it`);
     const c = r.consumer;
     if (!c || isProbeFailure(c)) throw new Error(JSON.stringify(c));
     t.ok(c.swappedOut > 0, `memory.reclaim swapped ${c.swappedOut} pages`);

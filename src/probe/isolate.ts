@@ -99,7 +99,12 @@ function pool(c: ChildProcess): void {
 }
 
 function refill(): void {
-  while (warm.enabled && warm.children.length < WARM) pool(forkChild({}));
+  while (warm.enabled && warm.children.length < WARM) {
+    const c = forkChild({});
+    // No process (EMFILE, EAGAIN): the next take forks again and reports it; no retry loop here.
+    if (c.pid === undefined) return;
+    pool(c);
+  }
 }
 
 /**
@@ -136,14 +141,16 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     child.on('message', (m: ChildReply) => {
       reply = m;
       if (!('result' in m) || !m.reusable) return;
-      // Clean and idle: answered now, and back to the pool (or told to exit: its exit then changes nothing).
+      // A child that does not come back is told to go, and answers when it has exited: until
+      // then it is still in its cgroup, which the caller may want to remove.
+      if (!returns) return void child.disconnect();
+      // Clean and idle: answered now, and back to the pool.
       clearTimeout(timer);
       child.removeAllListeners('message').removeAllListeners('exit').removeAllListeners('error');
       child.stdout!.removeAllListeners('data');
       child.stderr!.removeAllListeners('data');
       resolve(m.result as R);
-      if (returns) pool(child);
-      else child.disconnect();
+      pool(child);
     });
     const timer = setTimeout(() => {
       timedOut = true;

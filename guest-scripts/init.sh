@@ -24,7 +24,8 @@ say "init started on $(uname -r)"
 mount -o ro LABEL=cxlh-payload /opt/cxl-harness || say "the harness payload disk (LABEL=cxlh-payload) did not mount"
 # The agent starts now, while the drivers load and sshd starts: its own start-up (Node, the
 # probe library, a warm probe child) takes about 4 s under TCG. The host takes it over this
-# socket (AGENT_SOCKET in src/guest/agent.ts); the pid file is written before Node starts.
+# socket (AGENT_SOCKET in src/guest/agent.ts) and follows its log (AGENT_LOG); the pid file is
+# written before Node starts.
 A=/run/cxlh-agent.sock
 HOME=/root sh -c 'echo $$ > "$0.pid"; exec node /opt/cxl-harness/dist/agent/main.js --listen "$0"' $A \
   </dev/null >/run/cxlh-agent.log 2>&1 &

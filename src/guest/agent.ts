@@ -13,6 +13,8 @@ export const AGENT_COMMAND = ['node', '/opt/cxl-harness/dist/agent/main.js'];
 
 /** Where the agent the guest's init started listens (guest-scripts/init.sh), until it is taken; its pid in AGENT_SOCKET.pid. */
 export const AGENT_SOCKET = '/run/cxlh-agent.sock';
+/** What that agent prints (its stdout and stderr), as init redirects them. */
+export const AGENT_LOG = '/run/cxlh-agent.log';
 
 /** A running agent's pipes, whatever carries them (an ssh channel; a local child in tests). */
 export interface AgentStream {

@@ -8,7 +8,7 @@ import type { ProgressOf, Verb, Verbs } from '../agent/protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
 import type { Results } from '../results/results.js';
-import { AGENT_COMMAND, AGENT_SOCKET, GuestAgent, type AgentAnswer, type AgentStream } from './agent.js';
+import { AGENT_COMMAND, AGENT_LOG, AGENT_SOCKET, GuestAgent, type AgentAnswer, type AgentStream } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';
 
 export interface CommandRecord extends ExecResult {
@@ -38,17 +38,24 @@ const INIT_AGENT_READY = [
  * has none).
  */
 async function openAgent(ssh: GuestSsh): Promise<AgentStream> {
-  const ready = await ssh.exec(INIT_AGENT_READY, { timeoutMs: 40_000 });
+  const ready = await ssh.exec(INIT_AGENT_READY, { timeoutMs: 60_000 });
   const pid = Number(ready.stdout.trim());
   if (ready.exitCode === 0 && pid > 0) {
-    const socket = await ssh.connect(AGENT_SOCKET).catch(() => undefined);
+    // Its output goes to its log: followed beside the socket, it is the agent's stderr to the
+    // host (what a dying agent printed last), as an exec channel's would be.
+    const [socket, log] = await Promise.all([
+      ssh.connect(AGENT_SOCKET).catch(() => undefined),
+      ssh.open(['tail', '-n', '+1', '-F', AGENT_LOG]).catch(() => undefined),
+    ]);
     if (socket) {
       // sshd closes a stream-local channel only once both sides have ended: when the agent's
       // end comes (it exited, or was killed), end ours, so the channel closes and the host knows.
       socket.once('end', () => socket.end());
+      socket.once('close', () => log?.close());
       // Closing the channel ends the agent (its input ends); a hung one is killed by pid as well.
-      return agentStream(socket, () => void ssh.exec(`kill -9 ${pid}`).catch(() => undefined));
+      return { ...agentStream(socket, () => void ssh.exec(`kill -9 ${pid}`).catch(() => undefined)), ...(log ? { errors: log } : {}) };
     }
+    log?.close();
   }
   const s = await ssh.open(AGENT_COMMAND);
   return agentStream(s, () => s.signal('KILL'));

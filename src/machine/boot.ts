@@ -105,7 +105,7 @@ export async function assertGuestCxl(
   release: string | undefined,
   save: (r: ExecResult) => Promise<unknown> = async () => undefined,
 ): Promise<ExecResult> {
-  const r = await ssh.exec(`${WAIT_FOR_DRIVERS}; ls /sys/bus/cxl/devices 2>/dev/null; echo "cmdline: $(cat /proc/cmdline)"`, { timeoutMs: 90_000 });
+  const r = await ssh.exec(`${WAIT_FOR_DRIVERS}; ls /sys/bus/cxl/devices 2>/dev/null; echo "cmdline: $(cat /proc/cmdline)"`, { timeoutMs: 120_000 });
   await save(r);
   if (r.exitCode !== 0) {
     throw new HarnessError('GUEST_UNRESPONSIVE', `the guest did not answer the CXL preflight (${r.timedOut ? 'timed out' : r.disconnected ? 'connection lost' : `exit ${r.exitCode}`})`, {

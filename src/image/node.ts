@@ -22,7 +22,8 @@ export const GUEST_NODE = {
 /** The path of the guest's node binary in the cache, fetched (about 43 MB) the first time. */
 export async function guestNode(log?: (line: string) => void): Promise<string> {
   const { package: name, version, integrity } = GUEST_NODE;
-  const entry = await cached('node', `${name}-${version}`, async (dir) => {
+  // The integrity is part of the key: a corrected pin fetches again instead of reusing the old binary.
+  const entry = await cached('node', `${name}-${version}-${integrity.slice(7, 23).replace(/[^A-Za-z0-9]/g, '_')}`, async (dir) => {
     log?.(`fetching Node.js ${version} for the guest (${name} from the npm registry, once)`);
     await run('npm', ['pack', '--silent', `${name}@${version}`, '--pack-destination', dir], {
       cwd: dir,

@@ -109,17 +109,16 @@ function refill(): void {
 
 /**
  * A pooled child when one can serve (no other uid asked for), else a new one. A child that
- * will not come back (it joins a cgroup) is replaced now, so the replacement starts while it runs.
+ * will not come back (it joins a cgroup) is replaced when it has exited: a hog in a cgroup
+ * is the very moment not to start a Node process beside it (node 0 parked, 85 MiB free).
  */
-function takeChild(creds: { uid?: number; gid?: number }, returns: boolean): ChildProcess {
+function takeChild(creds: { uid?: number; gid?: number }): ChildProcess {
   const w = creds.uid === undefined ? warm.children.find((c) => c.connected && c.exitCode === null && c.signalCode === null) : undefined;
   if (w) {
     warm.children = warm.children.filter((c) => c !== w);
     w.removeAllListeners('exit').removeAllListeners('error');
   }
-  const child = w ?? forkChild(creds);
-  if (!returns) refill();
-  return child;
+  return w ?? forkChild(creds);
 }
 
 export function runIsolated<R>(op: string, args: unknown, options: IsolationOptions = {}): Promise<R | ProbeFailure> {
@@ -131,7 +130,7 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     // ("io_uring may be enabled", CVE-2024-22017).
     const creds = options.asUid === undefined ? {} : { uid: options.asUid, gid: options.asUid };
     const returns = warm.enabled && options.asUid === undefined && options.cgroup === undefined;
-    const child = takeChild(creds, returns);
+    const child = takeChild(creds);
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;
@@ -164,7 +163,7 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
     });
     child.on('exit', (exitCode, signal) => {
       clearTimeout(timer);
-      if (returns) refill();
+      refill();
       if (timedOut) return fail('TIMED_OUT', `probe ${op} did not finish within ${timeoutMs} ms; killed`, { timedOut: true, signal: 'SIGKILL' });
       if (reply && 'result' in reply) return resolve(reply.result as R);
       if (signal) {

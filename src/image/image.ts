@@ -62,7 +62,6 @@ export async function guestImage(
   const keys = await sshKeys();
   const initramfs = await buildInitramfs(kernel, join(tree.tree, 'usr', 'bin', 'busybox'));
   const payload = await payloadImage(options.log);
-  const node = await guestNode(options.log);
   const key = hashParts({
     version: '2',
     tree: tree.key,
@@ -78,7 +77,8 @@ export async function guestImage(
     const stage = join(dir, 'stage');
     await run('cp', ['-a', tree.tree, stage]);
     try {
-      await populate(stage, kernel, keys, node);
+      // Fetched (or found) only when an image is built: the key holds its pinned integrity.
+      await populate(stage, kernel, keys, await guestNode(options.log));
       const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);
       const sizeMiB = Math.ceil(usedMiB * 1.3) + 512; // room for swap files and logs in the guest
       await run('mkfs.ext4', ['-q', '-F', '-L', 'cxlroot', '-E', 'root_owner=0:0', '-d', stage, join(dir, 'root.ext4'), `${sizeMiB}M`], {

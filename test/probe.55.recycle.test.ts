@@ -1,21 +1,25 @@
 // A long-lived caller (the agent) keeps a probe child ready; a child that ends an operation
 // clean serves the next one, with the default policy a fresh process has, and one that joined
-// a cgroup is replaced instead.
+// a cgroup is replaced instead; one asked to run as another uid drops to it and is replaced.
 import { mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { findCgroup2Root, isProbeFailure, probeMempolicy, probePlace } from '../src/probe/index.js';
+import { spawn } from 'node:child_process';
+import { findCgroup2Root, isProbeFailure, probeMempolicy, probePlace, runProbe } from '../src/probe/index.js';
 import { keepChildrenWarm } from '../src/probe/isolate.js';
 
-/** Live child processes of this test process (zombies and exiting ones left out). */
+/** Processes this test started itself, not probe children. */
+const others = new Set<number>();
+
+/** Live probe children of this test process (zombies and exiting ones left out). */
 function children(): number[] {
   const out: number[] = [];
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(ppid) === process.pid && state !== 'Z') out.push(Number(pid));
+      if (Number(ppid) === process.pid && state !== 'Z' && !others.has(Number(pid))) out.push(Number(pid));
     } catch {
       // gone between readdir and read
     }
@@ -57,4 +61,23 @@ t.test('20 a child that joined a cgroup is replaced, not reused', { skip: v2 ===
   const [now] = await settled();
   t.not(now, before, 'a new child was started in its place');
   t.notOk(children().includes(before!), 'the one that joined the cgroup is gone');
+});
+
+t.test('30 a ready child drops to the uid asked for, and is replaced', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async (t) => {
+  const [before] = await settled();
+  // A root process: migrate_pages on it is EPERM unless the caller may ptrace it (root can).
+  const target = spawn('sleep', ['30'], { stdio: 'ignore' });
+  others.add(target.pid!);
+  t.teardown(() => target.kill('SIGKILL'));
+  const args = { pid: target.pid!, from: [0], to: [0] };
+  const asRoot = await runProbe('migrate-pid', args);
+  t.equal(asRoot.code, 'OK', 'root may migrate it');
+  t.same(await settled(), [before], 'and the ready child came back');
+  const asNobody = await runProbe('migrate-pid', { ...args, asUid: 65534 });
+  t.equal(asNobody.code, 'EPERM', 'the same child, as uid 65534, may not: its uid and capabilities are gone');
+  const [now] = await settled();
+  t.not(now, before, 'a new child was started in its place');
+  t.notOk(children().includes(before!), 'the one that dropped its uid is gone');
+  const again = await runProbe('migrate-pid', args);
+  t.equal(again.code, 'OK', 'the new child runs as root again');
 });

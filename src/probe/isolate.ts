@@ -46,6 +46,8 @@ export function isProbeFailure(r: unknown): r is ProbeFailure {
 export interface ChildRequest {
   op: string;
   args: unknown;
+  /** A pooled child (started as root) drops to this uid and gid before it runs the operation. */
+  asUid?: number;
 }
 
 /** `reusable`: the child is clean after the operation and waits for another request. */
@@ -108,29 +110,30 @@ function refill(): void {
 }
 
 /**
- * A pooled child when one can serve (no other uid asked for), else a new one. A child that
- * will not come back (it joins a cgroup) is replaced when it has exited: a hog in a cgroup
- * is the very moment not to start a Node process beside it (node 0 parked, 85 MiB free).
+ * A pooled child when one is ready, else a new one (started as the uid asked for; a pooled
+ * one drops to it itself). A child that will not come back (it joins a cgroup or drops to
+ * another uid) is replaced when it has exited: a hog in a cgroup is the very moment not to
+ * start a Node process beside it (node 0 parked, 85 MiB free).
  */
-function takeChild(creds: { uid?: number; gid?: number }): ChildProcess {
-  const w = creds.uid === undefined ? warm.children.find((c) => c.connected && c.exitCode === null && c.signalCode === null) : undefined;
-  if (w) {
-    warm.children = warm.children.filter((c) => c !== w);
-    w.removeAllListeners('exit').removeAllListeners('error');
-  }
-  return w ?? forkChild(creds);
+function takeChild(creds: { uid?: number; gid?: number }): { child: ChildProcess; pooled: boolean } {
+  const w = warm.children.find((c) => c.connected && c.exitCode === null && c.signalCode === null);
+  if (!w) return { child: forkChild(creds), pooled: false };
+  warm.children = warm.children.filter((c) => c !== w);
+  w.removeAllListeners('exit').removeAllListeners('error');
+  return { child: w, pooled: true };
 }
 
 export function runIsolated<R>(op: string, args: unknown, options: IsolationOptions = {}): Promise<R | ProbeFailure> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const oomBefore = oomKills(options.cgroup);
   return new Promise((resolve) => {
-    // The child starts as asUid (libuv drops the groups and sets gid/uid before exec):
-    // process.setuid() in the child is refused by Debian's Node with a system libuv
-    // ("io_uring may be enabled", CVE-2024-22017).
+    // A new child starts as asUid (libuv drops the groups and sets gid/uid before exec); a
+    // pooled one drops them itself. That needs a Node whose process.setuid() works: Debian's,
+    // with a system libuv, refuses it ("io_uring may be enabled", CVE-2024-22017), and only
+    // the agent, on the guest's official Node, keeps a pool.
     const creds = options.asUid === undefined ? {} : { uid: options.asUid, gid: options.asUid };
     const returns = warm.enabled && options.asUid === undefined && options.cgroup === undefined;
-    const child = takeChild(creds);
+    const { child, pooled } = takeChild(creds);
     let stdout = '';
     let stderr = '';
     let reply: ChildReply | undefined;
@@ -185,6 +188,6 @@ export function runIsolated<R>(op: string, args: unknown, options: IsolationOpti
         return;
       }
     }
-    child.send({ op, args } satisfies ChildRequest);
+    child.send({ op, args, ...(pooled && options.asUid !== undefined ? { asUid: options.asUid } : {}) } satisfies ChildRequest);
   });
 }

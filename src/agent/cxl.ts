@@ -478,6 +478,36 @@ export function setBlocks(blocks: number[], state: string, order: 'forward' | 'r
   return results;
 }
 
+export interface BoundedWrite { write: string; value: string; ms: number; ok: boolean; code?: string; error?: string; stderr?: string }
+
+/**
+ * A sysfs write from a child process SIGKILLed after timeoutS: a write the kernel keeps
+ * retrying (an offline that cannot migrate a page nobody frees, a hugetlb pool that cannot
+ * grow) ends only on a fatal signal, and must not hang the loop. code TIMEOUT = it was still
+ * in the kernel when killed.
+ */
+export function boundedWrite(path: string, value: string | number, timeoutS: number): BoundedWrite {
+  const t = Date.now();
+  const r = run(['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', `echo ${value} > ${path}`], (timeoutS + 10) * 1000);
+  const ms = Date.now() - t;
+  const base = { write: path, value: String(value), ms };
+  if (r.exitCode === 0) return { ...base, ok: true };
+  // timeout(1) SIGKILLs its whole process group, itself too: no exit status to go by, the time tells.
+  if (ms >= timeoutS * 1000) return { ...base, ok: false, code: 'TIMEOUT', error: `echo ${value} > ${path} was still in the kernel after ${timeoutS} s (SIGKILLed)` };
+  const stderr = (r.stderr ?? '').slice(0, 200);
+  return { ...base, ok: false, code: /busy/i.test(stderr) ? 'EBUSY' : /invalid/i.test(stderr) ? 'EINVAL' : 'EIO', stderr };
+}
+
+/** Each block offlined from a child killed after timeoutS (code TIMEOUT: still in the kernel); blocks already offline are left alone. */
+export function offlineBlocksBounded(blocks: number[], timeoutS: number): (Omit<BoundedWrite, 'write' | 'value'> & { block: number })[] {
+  return blocks.flatMap((b) => {
+    const path = join(MEMORY, `memory${b}`, 'state');
+    if (read(path) === 'offline') return [];
+    const { write: _w, value: _v, ...r } = boundedWrite(path, 'offline', timeoutS);
+    return [{ block: b, ...r }];
+  });
+}
+
 export interface DestroyOptions { offline?: 'daxctl' | 'blocks'; force?: boolean; timeoutMs: number; node?: number; blockSize?: number }
 export interface Destroyed extends FlowResult { dax?: string; node?: number; nodeFacts?: NodeFacts }
 

@@ -7,7 +7,7 @@
  * host's SSH handshake; the first connection takes it (PATH and PATH.pid, which init wrote, go
  * away then), and an agent started after that one is the first kind.
  * Probes that change the calling thread's policy, touch memory or may hang still run in a
- * forked child (src/probe/isolate.ts); region flows run in a worker thread; a repro loop runs
+ * forked child (src/probe/isolate.ts); region and node flows run in a worker thread; a repro loop runs
  * in a child process whose lines stream to the host as progress (repro/verb.ts). The agent
  * shields itself from the OOM killer (oom_score_adj -1000; its children get their own value),
  * so a hog can never take it down.
@@ -23,10 +23,10 @@ import { siblingModule } from '../probe/sibling.js';
 import { capabilities } from './capabilities.js';
 import { generationEvidence } from './evidence.js';
 import { parseRequest, type FailureCode, type Hello, type Line, type Request, type Response } from './protocol.js';
-import type { RegionVerb, WorkerReply } from './region-worker.js';
+import { isFlowVerb, type FlowVerb, type WorkerReply } from './flow-worker.js';
 import { runLoopChild } from './repro/verb.js';
 
-const workerPath = siblingModule(import.meta.url, 'region-worker');
+const workerPath = siblingModule(import.meta.url, 'flow-worker');
 
 const hello = (): Hello => ({ pid: process.pid, node: process.version });
 
@@ -42,8 +42,8 @@ class Failure extends Error {
   }
 }
 
-/** One worker thread for the region flows; replaced when a request timed out in it. */
-class RegionWorker {
+/** One worker thread for the region and node flows; replaced when a request timed out in it. */
+class FlowWorker {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -56,8 +56,8 @@ class RegionWorker {
       if ('result' in m) p?.resolve(m.result);
       else p?.reject(new Failure('FAILED', m.error));
     });
-    w.on('error', (e) => this.drop(w, `the region worker failed: ${e.message}`));
-    w.on('exit', (code) => this.drop(w, `the region worker exited (${code})`));
+    w.on('error', (e) => this.drop(w, `the flow worker failed: ${e.message}`));
+    w.on('exit', (code) => this.drop(w, `the flow worker exited (${code})`));
     w.unref();
     this.worker = w;
     return w;
@@ -70,7 +70,7 @@ class RegionWorker {
     this.pending.clear();
   }
 
-  run(id: number, verb: RegionVerb, args: unknown): Promise<unknown> {
+  run(id: number, verb: FlowVerb, args: unknown): Promise<unknown> {
     const w = this.get();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -82,12 +82,12 @@ class RegionWorker {
   abandon(): void {
     const w = this.worker;
     if (!w) return;
-    this.drop(w, 'the region worker was replaced after a request timed out in it');
+    this.drop(w, 'the flow worker was replaced after a request timed out in it');
     void w.terminate();
   }
 }
 
-const regions = new RegionWorker();
+const flows = new FlowWorker();
 
 /** What a request's handler gets besides its arguments: a way to stream progress, and the signal that it was given up. */
 interface Serving {
@@ -112,7 +112,9 @@ async function handle(r: Request, s: Serving): Promise<unknown> {
     case 'region.list':
     case 'region.online':
     case 'region.offline':
-      return regions.run(r.id, r.verb, r.args);
+    case 'node.park':
+    case 'node.unpark':
+      return flows.run(r.id, r.verb, r.args);
     case 'capabilities':
       return capabilities();
     case 'generation.evidence':
@@ -133,7 +135,7 @@ function serve(r: Request): void {
   };
   const given = new AbortController();
   const timer = setTimeout(() => {
-    if (r.verb.startsWith('region.')) regions.abandon();
+    if (isFlowVerb(r.verb)) flows.abandon();
     given.abort();
     answer({ id: r.id, ok: false, code: 'TIMED_OUT', error: `${r.verb} did not finish within ${r.timeoutMs} ms`, ms: Date.now() - t0 });
   }, r.timeoutMs);

@@ -12,6 +12,7 @@
 import type { ProbeName, ProbeOutput } from '../probe/index.js';
 import type { Capabilities } from './capabilities.js';
 import type { GenerationEvidence } from './evidence.js';
+import type { ParkOptions, ParkResult, UnparkOptions, UnparkResult } from './park.js';
 import type { CxlFacts, OfflineOptions, OfflineResult, OnlineOptions, OnlineResult } from './region.js';
 import type { LoopExit, LoopLine, LoopSpec } from './repro/protocol.js';
 
@@ -28,6 +29,9 @@ export interface Verbs {
   'region.list': { args: Record<string, never>; result: CxlFacts };
   'region.online': { args: OnlineOptions; result: OnlineResult };
   'region.offline': { args: OfflineOptions; result: OfflineResult };
+  /** A node's free memory taken away (blocks offline, hugetlb pool) down to keepFreeMiB, and given back. */
+  'node.park': { args: ParkOptions; result: ParkResult };
+  'node.unpark': { args: UnparkOptions; result: UnparkResult };
   capabilities: { args: Record<string, never>; result: Capabilities };
   'generation.evidence': { args: Record<string, never>; result: GenerationEvidence };
   /** A chunk of repro iterations (src/agent/repro/): its lines as progress, how its process ended as the result. */
@@ -35,7 +39,7 @@ export interface Verbs {
 }
 
 export type Verb = keyof Verbs;
-export const VERBS: readonly Verb[] = ['ping', 'probe', 'region.list', 'region.online', 'region.offline', 'capabilities', 'generation.evidence', 'repro.run'];
+export const VERBS: readonly Verb[] = ['ping', 'probe', 'region.list', 'region.online', 'region.offline', 'node.park', 'node.unpark', 'capabilities', 'generation.evidence', 'repro.run'];
 
 /** The progress lines of a verb (never for one that does not stream). */
 export type ProgressOf<V extends Verb> = V extends Verb ? (Verbs[V] extends { progress: infer P } ? P : never) : never;

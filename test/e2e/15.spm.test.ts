@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/report/model.js';
-import { qemuProcesses, readJson, runCli } from '../lib/cli.js';
+import { commandStdout, qemuProcesses, readJson, runCli } from '../lib/cli.js';
 import { NOT_ON_UNPATCHED, UNPATCHED_SPM_VERDICTS } from '../lib/spm-verdicts.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'cxlh-e2e-')), 'spm');
@@ -33,6 +33,23 @@ t.test('cxl-harness run (default: SPM suite) on the stock Debian kernel', async 
   }
   const hugetlb = summary.checks.find((c) => c.id === 'spm.hugetlb.node_pool')?.observed as { poolOnSpm: number; timedOut: boolean };
   t.same({ poolOnSpm: hugetlb.poolOnSpm, timedOut: hugetlb.timedOut }, { poolOnSpm: 4, timedOut: false }, 'S\'s pool grew to 4 on stock');
+
+  // The pressure check parked node 0 in the agent (memory blocks offline, the hugetlb pool over
+  // the rest) and gave back exactly what it took.
+  const pressure = summary.checks.find((c) => c.id === 'spm.pressure.fallback')!;
+  const kept = (label: string): { ok: boolean; offlined?: number[]; blocks: Array<{ block: number; ok: boolean }>; memFreeKiB: number; pool?: { ok: boolean; got: number } } => {
+    const rel = pressure.evidence.find((e) => e.endsWith(`-${label}.txt`));
+    t.ok(rel, `the pressure check kept ${label}`);
+    return JSON.parse(commandStdout(dir, rel!)) as ReturnType<typeof kept>;
+  };
+  const park = kept('park-node0');
+  t.ok(park.ok, 'node 0 was parked');
+  t.ok(park.offlined!.length >= 4, `at least 4 of node 0's memory blocks went offline (${park.offlined!.join(' ')})`);
+  t.ok(park.memFreeKiB > 0 && park.memFreeKiB < 512 * 1024, `node 0 had under 512 MiB free for the hog (${park.memFreeKiB} KiB)`);
+  t.ok(park.pool === undefined || park.pool.ok, 'the hugetlb pool took what the offline left');
+  const unpark = kept('unpark-node0');
+  t.ok(unpark.ok, 'node 0 was given back');
+  t.same(unpark.blocks.map((b) => [b.block, b.ok]), park.offlined!.map((b) => [b, true]), 'every block the park took came back online');
 
   const tap = readFileSync(join(dir, 'results.tap'), 'utf8');
   for (const [id] of UNPATCHED_SPM_VERDICTS) t.match(tap, new RegExp(`- ${id.replace(/\./g, '\\.')} - `), `TAP names ${id}`);

@@ -36,3 +36,9 @@ export function qemuProcesses(needle: string): string[] {
 export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
+
+/** The stdout of one command log a run kept (results/commands/NNNN-label.txt, as evidence names it). */
+export function commandStdout(dir: string, rel: string): string {
+  const text = readFileSync(join(dir, rel), 'utf8');
+  return text.slice(text.indexOf('--- stdout\n') + '--- stdout\n'.length, text.lastIndexOf('--- stderr\n'));
+}

@@ -1,7 +1,7 @@
 /**
  * How the loop's steps touch the guest and record it: sysfs writes and commands in the step
- * record's format (command output capped at 2000 characters), the kernel log, and writes
- * bounded in a child process for the ones the kernel may never return from.
+ * record's format (command output capped at 2000 characters), and the kernel log. Writes the
+ * kernel may never return from are bounded by cxl.ts's boundedWrite.
  */
 import { writeFileSync } from 'node:fs';
 import * as cxl from '../cxl.js';
@@ -36,24 +36,4 @@ export function kmsg(line: string): void {
   } catch {
     // not root, or no /dev/kmsg: the step records still say what happened
   }
-}
-
-export interface BoundedWrite { write: string; value: string; ms: number; ok: boolean; code?: string; error?: string; stderr?: string }
-
-/**
- * A sysfs write from a child process SIGKILLed after timeoutS: a write the kernel keeps
- * retrying (an offline that cannot migrate a page nobody frees, a hugetlb pool that cannot
- * grow) ends only on a fatal signal, and must not hang the loop. code TIMEOUT = it was still
- * in the kernel when killed.
- */
-export function boundedWrite(path: string, value: string | number, timeoutS: number): BoundedWrite {
-  const t = Date.now();
-  const r = cxl.run(['timeout', '-s', 'KILL', String(timeoutS), 'sh', '-c', `echo ${value} > ${path}`], (timeoutS + 10) * 1000);
-  const ms = Date.now() - t;
-  const base = { write: path, value: String(value), ms };
-  if (r.exitCode === 0) return { ...base, ok: true };
-  // timeout(1) SIGKILLs its whole process group, itself too: no exit status to go by, the time tells.
-  if (ms >= timeoutS * 1000) return { ...base, ok: false, code: 'TIMEOUT', error: `echo ${value} > ${path} was still in the kernel after ${timeoutS} s (SIGKILLed)` };
-  const stderr = (r.stderr ?? '').slice(0, 200);
-  return { ...base, ok: false, code: /busy/i.test(stderr) ? 'EBUSY' : /invalid/i.test(stderr) ? 'EINVAL' : 'EIO', stderr };
 }

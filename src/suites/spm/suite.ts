@@ -12,6 +12,7 @@
  *     moves back whatever refaulted onto S under pressure).
  */
 import { isProbeFailure } from '../../probe/isolate.js';
+import { parkNode, unparkNode } from '../../guest/node.js';
 import { offlineRegion, onlineRegion, type OnlineResult } from '../../guest/region.js';
 import { regionCapacity, topologyDevices } from '../../qemu/topology.js';
 import { ONLINE_REGION } from '../capabilities.js';
@@ -23,7 +24,6 @@ import { PRIVATE_BUSYBOX, anonPerNode, startSmallProcess } from './target.js';
 
 const CG = '/sys/fs/cgroup';
 const NODE = '/sys/devices/system/node';
-const MEMORY = '/sys/devices/system/memory';
 /** What the pressure check leaves free on node 0 for everyone else while the hog runs. */
 const PARK_FREE_MIB = 96;
 const CXL = '/sys/bus/cxl/devices';
@@ -367,43 +367,14 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
     // meanwhile, whatever the OOM killer freed afterwards.
     const cg = await c.guest.probe.run('cpuset', { cgroup: 'cxlh-hog', mems: `0,${n.spm}`, moveProcess: false, remove: false });
     c.require('the hog cgroup was made', !isProbeFailure(cg) && cg.writeMems?.ok === true, JSON.stringify(isProbeFailure(cg) ? cg : cg.writeMems));
-    const pool = `${NODE}/node0/hugepages/hugepages-2048kB/nr_hugepages`;
-    // Clean page cache goes first: with it, kswapd could keep node 0 above its low watermark
-    // by evicting cache (and then the programs' own text) as fast as the hog fills it, so the
-    // hog would crawl for its whole timeout instead of reaching S or the OOM killer (seen in
-    // CI: 73 s, then S too full of refaulted pages to go offline in 80 s).
-    // Then node 0's memory blocks go offline while that leaves more than PARK_FREE_MIB free,
-    // and its hugetlb pool takes the rest. Offlining a free block touches none of its pages;
-    // every pool page is zeroed (init_on_alloc) and, on a host that is itself a VM, faulted in
-    // there first: 1.7 GiB of pool took 6-7 s under TCG, offlining 1.4 GiB of it 0.8 s. A
-    // block that will not go (kernel memory, a pinned page) stays online and the pool covers
-    // for it, and so does one that is still busy after 1 s (its pages keep failing to migrate:
-    // seen here, an offline that retried until a 30 s timeout).
-    // Offlining recomputes the watermarks for the smaller node (low from 55 to 34 MiB here),
-    // which would leave the hog twice as much to fill; min_free_kbytes is put back after it.
-    const offlineFreeBlocks = [
-      `memfree() { while read -r _ _ k v _; do [ "$k" = MemFree: ] && kib=$v && return; done < ${NODE}/node0/meminfo; }`,
-      `block=$(( 0x$(cat ${MEMORY}/block_size_bytes) / 1024 ))`,
-      `for d in ${NODE}/node0/memory[0-9]*; do`,
-      `  memfree; [ $((kib - block)) -gt ${PARK_FREE_MIB * 1024} ] || break`,
-      '  read -r state < $d/state; [ "$state" = online ] || continue',
-      '  echo offline | timeout 1 tee $d/state >/dev/null 2>&1 && echo "offline ${d##*memory}"',
-      'done',
-    ].join('\n');
-    const park = await c.guest.run('park-node0', [
-      'sync; echo 3 > /proc/sys/vm/drop_caches',
-      'min_free=$(cat /proc/sys/vm/min_free_kbytes)',
-      `timeout 20 sh -c '${offlineFreeBlocks}'`,
-      'echo $min_free > /proc/sys/vm/min_free_kbytes',
-      `free=$(awk '/MemFree:/ {print $4}' ${NODE}/node0/meminfo)`,
-      `[ $free -gt $((${PARK_FREE_MIB} * 1024 + 2048)) ] && echo $(( (free - ${PARK_FREE_MIB} * 1024) / 2048 )) > ${pool}`,
-      `awk '/MemFree:/ {print "free", $4} /MemTotal:/ {print "total", $4}' ${NODE}/node0/meminfo`,
-    ].join('\n'));
-    const parked = (key: string): string[] => park.stdout.split('\n').filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1));
-    const offlined = parked('offline');
+    // Clean page cache goes first (seen in CI with it: the hog crawled for 73 s while kswapd
+    // evicted cache as fast as it filled, then S was too full of refaulted pages to go offline
+    // in 80 s); then node 0's free memory blocks go offline and its hugetlb pool takes the rest
+    // (src/agent/park.ts says why and how fast).
+    const park = await parkNode(c.guest, { node: 0, keepFreeMiB: PARK_FREE_MIB });
     try {
-      const [node0FreeKiB = 0, node0TotalKiB = 0] = ['free', 'total'].map((k) => Number(parked(k)[0] ?? 0));
-      c.require('node 0 free memory parked (memory blocks offline, hugetlb pool)', park.exitCode === 0 && node0FreeKiB > 0 && node0FreeKiB < 512 * 1024, `${park.stderr} free=${node0FreeKiB} KiB`);
+      const { memFreeKiB: node0FreeKiB = 0, memTotalKiB: node0TotalKiB = 0 } = park.ok ? park.value : {};
+      c.require('node 0 free memory parked (memory blocks offline, hugetlb pool)', park.ok && park.value.ok && node0FreeKiB > 0 && node0FreeKiB < 512 * 1024, park.ok ? `${park.value.error ?? ''} free=${node0FreeKiB} KiB` : park.error);
       const before = await spmAllocations(c, n.spm);
       const mark = await dmesgLines(c.guest);
       const hog = await c.guest.oomFirstProbe.run('place', { pages: Math.ceil(node0TotalKiB / 4), fill: 'pattern', stopOnNode: n.spm, cgroup: `${CG}/cxlh-hog`, timeoutMs: 60_000 });
@@ -424,7 +395,8 @@ async function runSpmSuite(ctx: SuiteContext): Promise<void> {
         ...(oomLine ? { oomLine } : {}),
       };
     } finally {
-      await c.guest.run('unpark-node0', [`echo 0 > ${pool}`, ...offlined.map((m) => `echo online > ${MEMORY}/memory${m}/state`), `rmdir ${CG}/cxlh-hog`].join('\n'));
+      await unparkNode(c.guest, 0, park.ok ? park.value.offlined : []);
+      await c.guest.run('remove-hog-cgroup', `rmdir ${CG}/cxlh-hog`);
     }
   }, ['spm']);
   await row(ROWS.offlineSpm, async (c: CheckApi, n: Nodes) => {

@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import * as cxl from '../../cxl.js';
-import { boundedWrite, cap, writeAttr } from '../io.js';
+import { cap, writeAttr } from '../io.js';
 import type { StepResult } from '../protocol.js';
 import { noRegion, type StepHandlers } from '../state.js';
 
-const { DAX, MEMORY, blockStates, nodeMemory, read, setBlocks } = cxl;
+const { DAX, MEMORY, blockStates, nodeMemory, offlineBlocksBounded, read, setBlocks } = cxl;
 
 /** A flow's step as a repro step keeps it: commands (capped) and writes, a block's with its ms; no waits or notes. */
 type SubStep = cxl.RunStep | Omit<cxl.WriteStep, 'ms'> | (cxl.WriteStep & cxl.BlockWrite);
@@ -24,16 +24,6 @@ function recorder(sub: SubStep[]): cxl.Recorder {
       sub.push(w);
     }
   };
-}
-
-/** Each block offlined from a child killed after timeoutS (code TIMEOUT: still in the kernel). */
-function boundedOffline(blocks: number[], timeoutS: number): (Omit<ReturnType<typeof boundedWrite>, 'write' | 'value'> & { block: number })[] {
-  return blocks.flatMap((b) => {
-    const path = join(MEMORY, `memory${b}`, 'state');
-    if (read(path) === 'offline') return [];
-    const { write: _w, value: _v, ...r } = boundedWrite(path, 'offline', timeoutS);
-    return [{ block: b, ...r }];
-  });
 }
 
 export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'offline-memory' | 'online-memory' | 'bind-kmem'> = {
@@ -79,7 +69,7 @@ export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'off
   'offline-memory': (step, st, ctx) => {
     if (!st.blocks?.length || st.node === undefined) return noRegion('no online region: run create-region first');
     const results = step.timeoutS
-      ? boundedOffline(step.order === 'reverse' ? [...st.blocks].reverse() : st.blocks, step.timeoutS)
+      ? offlineBlocksBounded(step.order === 'reverse' ? [...st.blocks].reverse() : st.blocks, step.timeoutS)
       : setBlocks(st.blocks, 'offline', step.order ?? 'forward', ctx.rand);
     const failed = results.filter((r) => !r.ok);
     return {

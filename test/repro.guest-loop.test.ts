@@ -8,7 +8,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatStepMarker, iterationEndLine, iterationId, parseIterationEnd, parseIterationStart, parseSyncLine, reproNote, syncLine } from '../src/agent/markers.js';
+import { formatStepMarker, iterationEndLine, iterationId, parseIterationEnd, parseIterationStart, parseStepEnd, parseSyncLine, reproNote, stepEndLine, syncLine } from '../src/agent/markers.js';
 import { lacking } from '../src/agent/repro/facts.js';
 import { runLoop } from '../src/agent/repro/loop.js';
 import { iterationRand, pick, prng } from '../src/agent/repro/prng.js';
@@ -81,6 +81,13 @@ t.test('50 the kernel-log lines: what the guest writes is what the host parses',
   t.same(parseSyncLine(stamp + syncLine(sync)), sync);
   t.equal(parseSyncLine(stamp + reproNote('crashing the kernel on purpose at iteration 2 (--inject-crash-at)')), undefined);
   t.equal(parseIterationEnd(stamp + reproNote('crashing')), undefined);
+  const step = { iteration: 2, phase: 'iteration' as const, index: 0, do: 'offline-memory', passed: true, ms: 87 };
+  t.equal(stepEndLine(step), 'cxl-harness repro: step 002 iteration 0 offline-memory ok 87 ms');
+  t.same(parseStepEnd(stamp + stepEndLine(step)), step);
+  const failed = { iteration: 9, phase: 'cleanup' as const, index: 1, do: 'online-memory', passed: false, ms: 3, code: 'EBUSY' };
+  t.same(parseStepEnd(stamp + stepEndLine(failed)), failed, 'a failed step keeps its code');
+  t.equal(parseStepEnd(stamp + end), undefined, 'an iteration end is no step end');
+  t.equal(parseIterationEnd(stamp + stepEndLine(step)), undefined, 'and a step end no iteration end');
 });
 
 t.test('60 the loop on this host: setup, iterations until a step disappoints, cleanup, teardown, in order', async (t) => {
@@ -99,7 +106,11 @@ t.test('60 the loop on this host: setup, iterations until a step disappoints, cl
   process.env.CXL_HARNESS_KMSG = kmsg;
   t.teardown(() => { delete process.env.CXL_HARNESS_KMSG; });
   await runLoop(spec, (l) => lines.push(l));
-  t.same(readFileSync(kmsg, 'utf8').split('\n').filter(Boolean).map((l) => parseIterationStart(l) !== undefined || parseIterationEnd(l) !== undefined), [true, true, true, true], 'each iteration\'s start and end markers went to the kernel log (here a file, not the host\'s)');
+  const kind = (l: string): string => (parseIterationStart(l) !== undefined ? 'start' : parseIterationEnd(l) ? 'end' : parseStepEnd(l) ? `${parseStepEnd(l)!.phase}:${parseStepEnd(l)!.do}` : l);
+  t.same(readFileSync(kmsg, 'utf8').split('\n').filter(Boolean).map(kind), [
+    'start', 'iteration:node-free', 'iteration:hold', 'end', 'cleanup:churn-stop', 'cleanup:pressure-stop',
+    'start', 'iteration:node-free', 'iteration:hold', 'end', 'cleanup:churn-stop', 'cleanup:pressure-stop',
+  ], 'each iteration\'s start, its finished steps, its end and its cleanup steps went to the kernel log (here a file, not the host\'s)');
   const where = (l: LoopLine): string => ('phase' in l ? `${l.type}:${String(l.phase)}:${l.do}` : 'do' in l ? `${l.type}:${l.do}` : l.type);
   t.same(lines.map(where), [
     'facts', 'step:setup:release',

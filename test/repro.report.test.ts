@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Parser as TapParser } from 'tap-parser';
 import { faultToQmp, qomPath, unsupportedFault } from '../src/qemu/faults.js';
 import { BISECT_EXIT, bisectVerdict, attemptFromError } from '../src/repro/bisect.js';
-import { faultForIteration, sliceByMarker } from '../src/repro/loop.js';
+import { faultForIteration, sliceByMarker, withConsoleSteps } from '../src/repro/loop.js';
 import { parseLoopLine } from '../src/agent/repro/protocol.js';
 import { reproExitCode, settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary } from '../src/repro/report.js';
 import { HarnessError } from '../src/errors.js';
@@ -88,6 +88,21 @@ t.test('50 one iteration of a console log, by marker', async (t) => {
   t.equal(sliceByMarker(log, 'repro.x.iter.001', false), '### cxl-harness step: repro.x.iter.001\na\n');
   t.equal(sliceByMarker(log, 'repro.x.iter.002', true), '### cxl-harness step: repro.x.iter.002\nb\nKernel panic\n\n');
   t.match(sliceByMarker(log, 'repro.x.iter.009', false), /^# no marker for repro\.x\.iter\.009/);
+});
+
+t.test('55 a crash that beat the loop\'s own lines: the finished steps come back from the kernel log', async (t) => {
+  const logged = [
+    { iteration: 1, phase: 'iteration' as const, index: 0, do: 'offline-memory', passed: true, ms: 80 },
+    { iteration: 2, phase: 'iteration' as const, index: 0, do: 'offline-memory', passed: true, ms: 91 },
+    { iteration: 2, phase: 'iteration' as const, index: 1, do: 'online-memory', passed: false, ms: 12, code: 'EBUSY' },
+  ];
+  t.same(withConsoleSteps([], logged, 2), [
+    { do: 'offline-memory', passed: true, ok: true, ms: 91, from: 'console' },
+    { do: 'online-memory', passed: false, ok: false, ms: 12, code: 'EBUSY', from: 'console' },
+  ], 'none arrived: both of iteration 2 from the console, none of iteration 1');
+  const arrived = [{ do: 'offline-memory', passed: true, ok: true, ms: 91, blocks: [] }];
+  t.same(withConsoleSteps(arrived, logged, 2).map((s) => [s.do, s.from ?? 'loop']), [['offline-memory', 'loop'], ['online-memory', 'console']], 'the step whose line arrived is kept whole, only the lost one is rebuilt');
+  t.same(withConsoleSteps(arrived, [], 2), arrived, 'nothing in the log: what arrived');
 });
 
 t.test('60 QMP fault commands have the shapes of qapi/cxl.json', async (t) => {

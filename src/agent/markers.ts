@@ -5,6 +5,8 @@
  * report/console-scan.ts, repro/loop.ts). Pure: no imports.
  *   "### cxl-harness step: <step>"                     a step (a check, a repro iteration) starts
  *   "cxl-harness repro: sync <token> <phase> <i> <n>"  a repro step needs the host (a QMP fault)
+ *   "cxl-harness repro: step NNN <phase> <index> <do> ok|FAIL <ms> ms [code]"
+ *                                                     a repro step of an iteration (or its cleanup) ended
  *   "cxl-harness repro: iter NNN ok|FAIL <ms> ms"       a repro iteration ended
  */
 
@@ -56,6 +58,36 @@ const SYNC = new RegExp(`${escape(REPRO_PREFIX)}sync (\\S+) (\\S+) (\\d+) (\\d+)
 export function parseSyncLine(line: string): SyncRequest | undefined {
   const m = SYNC.exec(line);
   return m ? { token: m[1]!, phase: m[2]!, index: Number(m[3]), iteration: Number(m[4]) } : undefined;
+}
+
+/**
+ * A finished step of an iteration, as the kernel log carries it: the loop's own line to the host
+ * can lose the race with a kernel crash right after the step (sysrq c, a panic in the next
+ * step), the kernel log cannot (the console is flushed on panic), so the host rebuilds finished
+ * steps from these lines when the loop's lines did not arrive.
+ */
+export interface StepEnd {
+  iteration: number;
+  phase: 'iteration' | 'cleanup';
+  index: number;
+  do: string;
+  /** Whether it turned out as the scenario expected. */
+  passed: boolean;
+  ms: number;
+  /** Present when the step itself failed (ok false): its code. */
+  code?: string;
+}
+
+export function stepEndLine(e: StepEnd): string {
+  return `${REPRO_PREFIX}step ${pad3(e.iteration)} ${e.phase} ${e.index} ${e.do} ${e.passed ? 'ok' : 'FAIL'} ${e.ms} ms${e.code ? ` ${e.code}` : ''}`;
+}
+
+const STEP_END = new RegExp(`${escape(REPRO_PREFIX)}step (\\d+) (iteration|cleanup) (\\d+) (\\S+) (ok|FAIL) (\\d+) ms(?: (\\S+))?`);
+
+export function parseStepEnd(line: string): StepEnd | undefined {
+  const m = STEP_END.exec(line);
+  if (!m) return undefined;
+  return { iteration: Number(m[1]), phase: m[2] as StepEnd['phase'], index: Number(m[3]), do: m[4]!, passed: m[5] === 'ok', ms: Number(m[6]), ...(m[7] ? { code: m[7] } : {}) };
 }
 
 export interface IterationEnd {

@@ -6,7 +6,7 @@
  * on. repro.json and repro.tap are rewritten after every chunk, so nothing gathered is lost if
  * the harness itself dies.
  */
-import { iterationId, parseIterationEnd, parseIterationStart, parseSyncLine, type SyncRequest } from '../agent/markers.js';
+import { iterationId, parseIterationEnd, parseIterationStart, parseStepEnd, parseSyncLine, type StepEnd, type SyncRequest } from '../agent/markers.js';
 import { SYNC_DIR, type LoopLine, type LoopSpec, type SyncAnswer } from '../agent/repro/protocol.js';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
 import type { GuestSession } from '../guest/session.js';
@@ -67,6 +67,8 @@ interface BootState extends Boot {
   /** Iteration whose marker was seen last on this boot's console. */
   current?: number;
   ranOnBoot: number;
+  /** The steps the kernel log says finished on this boot (markers.ts stepEndLine), for when the loop's own lines were lost. */
+  consoleSteps: StepEnd[];
   /** Fired (no progress within the iteration bound): it stopped this boot as hung. */
   watchdog: Watchdog;
 }
@@ -154,6 +156,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
       const generation = repro.generation;
       const b: BootState = Object.assign(boot, {
         ranOnBoot: 0,
+        consoleSteps: [],
         watchdog: new Watchdog(iterationTimeoutMs, () => {
           log(`iteration ${b.current ?? next} made no progress for ${Math.round(iterationTimeoutMs / 1000)} s: hang; asking the kernel what it is doing, then stopping the guest`);
           void machine.dumpHang().finally(() => b.vm.stop(2000));
@@ -218,6 +221,11 @@ function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void
     if (ended) {
       b.watchdog.kick();
       log(`${ended.ok ? 'ok  ' : 'FAIL'} ${iterationId(scenario.name, ended.iteration)} ${ended.ms} ms`);
+      return;
+    }
+    const step = parseStepEnd(line);
+    if (step) {
+      b.consoleSteps.push(step);
       return;
     }
     const sync = parseSyncLine(line);
@@ -335,7 +343,7 @@ async function runChunk(
       lost: () => `the loop process ended early: ${errLine?.error ?? loopEnd(answer)}`,
     }[loss.kind]();
     if (inFlight <= last) {
-      records.push({ iteration: inFlight, ok: false, boot: b.n, steps: steps.get(inFlight) ?? [], failure: { kind, reason } });
+      records.push({ iteration: inFlight, ok: false, boot: b.n, steps: withConsoleSteps(steps.get(inFlight) ?? [], b.consoleSteps, inFlight), failure: { kind, reason } });
     }
   }
   await attributeConsoleFindings(b, scenario, records);
@@ -348,6 +356,24 @@ function loopEnd(answer: AgentAnswer<'repro.run'>): string {
   if (!answer.ok) return `${answer.code}: ${answer.error}`;
   const { stderr, exitCode, signal } = answer.result;
   return stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${exitCode ?? signal ?? '?'}`;
+}
+
+/**
+ * The steps of an iteration the loop did not finish: those whose lines arrived, and after them
+ * those only the kernel log kept (the crash won the race with their lines). A step rebuilt from
+ * the console has what its kernel log line says (kind, verdict, code, time) and says so.
+ */
+export function withConsoleSteps(arrived: StepLine[], logged: readonly StepEnd[], iteration: number): StepLine[] {
+  const mine = logged.filter((s) => s.iteration === iteration);
+  const count = (phase: StepEnd['phase']): number => arrived.filter((s) => s.do.startsWith('cleanup:') === (phase === 'cleanup')).length;
+  const missing = mine.filter((s) => s.index >= count(s.phase));
+  return [
+    ...arrived,
+    ...missing.map((s): StepLine => ({
+      do: s.phase === 'cleanup' ? `cleanup:${s.do}` : s.do, passed: s.passed, ok: s.code === undefined, ms: s.ms,
+      ...(s.code ? { code: s.code } : {}), from: 'console',
+    })),
+  ];
 }
 
 function stepOf(l: Extract<LoopLine, { type: 'step' | 'cleanup' }>): StepLine {
@@ -405,7 +431,7 @@ export function sliceByMarker(text: string, id: string, toEnd: boolean): string 
 function describeSteps(r: IterationRecord, chunkLog: string): string {
   const out = [`# iteration ${r.iteration}: ${r.ok ? 'ok' : `FAILED (${r.failure?.kind}): ${r.failure?.reason}`}`, `# full output of the guest loop process: ${chunkLog}`, ''];
   for (const s of r.steps) {
-    out.push(`== ${s.do}${s.expect ? ` (expect ${s.expect})` : ''}: ${s.passed ? 'as expected' : 'NOT as expected'} ok=${s.ok}${s.code ? ` code=${s.code}` : ''} ${s.ms} ms`);
+    out.push(`== ${s.do}${s.expect ? ` (expect ${s.expect})` : ''}: ${s.passed ? 'as expected' : 'NOT as expected'} ok=${s.ok}${s.code ? ` code=${s.code}` : ''} ${s.ms} ms${s.from === 'console' ? ' (from the kernel log: its own line was lost to the crash)' : ''}`);
     if (s.error) out.push(`   error: ${s.error}`);
     for (const sub of (s.sub as Record<string, unknown>[] | undefined) ?? []) {
       if (Array.isArray(sub.run)) out.push(`   $ ${(sub.run as string[]).join(' ')}  -> exit ${String(sub.exitCode)}${sub.stderr ? `\n     stderr: ${String(sub.stderr).trim()}` : ''}`);

@@ -3,10 +3,11 @@
  * 1.5-2 s under TCG, more than a whole online/offline cycle): the facts, setup once, each
  * iteration's steps until one does not turn out as expected (then the cleanup steps), teardown
  * once. Every step and iteration is emitted as it finishes, and each iteration's start and end
- * go into the kernel log (markers.ts), so whatever ran before a kernel crash reaches the host.
+ * go into the kernel log (markers.ts), and so does each finished step of an iteration: whatever
+ * ran before a kernel crash reaches the host, even when the crash wins the race with the line.
  */
 import { writeFileSync } from 'node:fs';
-import { formatStepMarker, iterationEndLine, iterationId, reproNote } from '../markers.js';
+import { formatStepMarker, iterationEndLine, iterationId, reproNote, stepEndLine } from '../markers.js';
 import { facts, lacking } from './facts.js';
 import { kmsg } from './io.js';
 import { iterationRand } from './prng.js';
@@ -31,6 +32,7 @@ export async function runLoop(spec: LoopSpec, emit: (line: LoopLine) => void): P
     for (const [index, step] of steps.entries()) {
       const ctx: StepContext = { ...base, rand, iteration, index, phase, ...(marker !== undefined ? { marker } : {}) };
       const r = await runStep(step, st, ctx);
+      if (phase === 'iteration') logStepEnd('iteration', iteration, index, r);
       emit({ type: 'step', phase, iteration, index, ...r });
       afterStep?.(index);
       if (!r.passed) return r;
@@ -62,12 +64,19 @@ export async function runLoop(spec: LoopSpec, emit: (line: LoopLine) => void): P
     if (!failed) continue;
     // Leave the next iteration a clean slate: the scenario's cleanup steps, best effort.
     for (const [index, step] of scenario.cleanup.entries()) {
-      emit({ type: 'cleanup', iteration: i, index, ...(await runStep(step, st, { ...base, rand, iteration: i, index, phase: 'cleanup', marker })) });
+      const r = await runStep(step, st, { ...base, rand, iteration: i, index, phase: 'cleanup', marker });
+      logStepEnd('cleanup', i, index, r);
+      emit({ type: 'cleanup', iteration: i, index, ...r });
     }
     if (spec.stopOnFail) break;
   }
   await runPhase('teardown', scenario.teardown, end, iterationRand(spec.seed, end));
   emit({ type: 'done', ran, failures });
+}
+
+/** A finished step into the kernel log, the copy of its line that survives a crash right after it. */
+function logStepEnd(phase: 'iteration' | 'cleanup', iteration: number, index: number, r: StepRecord): void {
+  kmsg(stepEndLine({ iteration, phase, index, do: r.do, passed: r.passed, ms: r.ms, ...(r.ok ? {} : { code: r.code ?? 'FAILED' }) }));
 }
 
 /** Test aid (--inject-crash-at): a real kernel crash in the middle of an iteration. */

@@ -12,6 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'cxlh-bad-input-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const at = (name: string): string => join(dir, name);
 writeFileSync(at('text.txt'), 'not a kernel\n');
+// The head of a bzImage (the x86 boot protocol's "HdrS" at 0x202): enough for the checks before --modules.
+const bzImage = Buffer.alloc(0x1000);
+bzImage.writeUInt16LE(0xaa55, 0x1fe);
+bzImage.write('HdrS', 0x202, 'latin1');
+writeFileSync(at('bzImage'), bzImage);
 writeFileSync(at('small-window.json'), JSON.stringify({
   name: 'small', hostBridges: [{ id: 'cxl.0', busNr: 12, rootPorts: [{ id: 'rp0', device: { id: 'mem0', sizeMiB: 512 } }] }],
   windows: [{ targets: ['cxl.0'], sizeMiB: 256 }],
@@ -33,7 +38,7 @@ const cases: [string, string[], RegExp][] = [
   ['results dir with other files', ['run', '--results', at('full')], /RESULTS_DIR_IN_USE\]: results dir .*full is not empty \(notes\.txt\)/],
   ['no such kernel', ['run', '--kernel', at('nonexistent-bzImage'), '--results', 'R'], /KERNEL_MISSING\]: kernel image .*nonexistent-bzImage does not exist/],
   ['a text file as kernel', ['run', '--kernel', at('text.txt'), '--results', 'R'], /KERNEL_NOT_BZIMAGE\]: .*text\.txt is not an x86 bzImage/],
-  ['no such modules dir', ['run', '--kernel', '/work/shared/kernels/spm-v2-7.2.13/bzImage', '--modules', at('nomods'), '--results', 'R'], /MODULES_INVALID\]: no modules\.dep found in .*nomods/],
+  ['no such modules dir', ['run', '--kernel', at('bzImage'), '--modules', at('nomods'), '--results', 'R'], /MODULES_INVALID\]: no modules\.dep found in .*nomods/],
   ['no such source tree', ['run', '--kernel-src', at('nolinux'), '--results', 'R'], /KERNEL_SRC_MISSING\]: kernel source directory .*nolinux does not exist/],
   ['no such Debian suite', ['run', '--kernel-suite', 'nosuchsuite', '--results', 'R'], /KERNEL_SUITE_UNKNOWN\]: Debian's archive has no suite "nosuchsuite"/],
   ['unknown topology', ['run', '--topology', 'nosuch', '--results', 'R'], /TOPOLOGY_UNKNOWN\]: unknown topology "nosuch"/],
@@ -68,6 +73,6 @@ for (const [what, argv, message] of cases) {
 }
 
 t.test('the scratch dir holds only what the test put there', async (t) => {
-  t.same(readdirSync(dir).sort(), ['crowded-buses.json', 'full', 'small-window.json', 'text.txt']);
+  t.same(readdirSync(dir).sort(), ['bzImage', 'crowded-buses.json', 'full', 'small-window.json', 'text.txt']);
   t.same(readdirSync(at('full')), ['notes.txt'], 'a refused --results dir is left as it was');
 });

@@ -3,8 +3,8 @@
  * kernel packages and sources can be looked up and downloaded without touching the
  * system's apt sources or state.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lock } from '../cache.js';
 import { HarnessError } from '../errors.js';
@@ -22,50 +22,91 @@ export interface PrivateApt {
   options: string[];
 }
 
+/**
+ * The private apt configuration of a suite, with its package lists fetched at most every 12 h.
+ * The lists are a cache entry like any other: fetched into a fresh state dir and renamed into
+ * place only when apt said every index arrived (--error-on=any: without it apt-get update exits
+ * 0 with nothing fetched, offline) and the suite's Packages list is there. A failed update keeps
+ * nothing, and lists that are not whole are fetched again, never believed.
+ */
 export async function privateApt(suite: string, mirror = DEBIAN_MIRROR): Promise<PrivateApt> {
   const root = join(cacheDir('apt'), suite);
-  const options = [
+  const existed = existsSync(root);
+  const optionsFor = (state: string): string[] => [
     `-o`, `Dir::Etc::SourceList=${join(root, 'sources.list')}`,
     `-o`, `Dir::Etc::SourceParts=/dev/null`,
-    `-o`, `Dir::State=${join(root, 'state')}`,
+    `-o`, `Dir::State=${state}`,
     `-o`, `Dir::State::status=/dev/null`,
     `-o`, `Dir::Cache=${join(root, 'cache')}`,
     `-o`, `APT::Architecture=amd64`,
     `-o`, `APT::Sandbox::User=root`,
     `-o`, `Debug::NoLocking=1`,
   ];
-  await mkdir(join(root, 'state', 'lists', 'partial'), { recursive: true });
+  const state = join(root, 'state');
   await mkdir(join(root, 'cache', 'archives', 'partial'), { recursive: true });
   const release = await lock(join(root, 'update.lock'));
-  let unknownSuite = false;
+  let keep = false;
   try {
-    await writeFile(
-      join(root, 'sources.list'),
-      `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`,
-    );
-    const stamp = join(root, 'state', 'updated');
-    if (!existsSync(stamp) || Date.now() - statSync(stamp).mtimeMs > LISTS_MAX_AGE_MS) {
-      await run('apt-get', [...options, '-q', 'update'], {
-        timeoutMs: 10 * 60 * 1000,
-        errorCode: 'APT_UPDATE_FAILED',
-        hint: `check that ${mirror} is reachable and that the debian-archive-keyring package is installed`,
-      }).catch(async (e: unknown) => {
-        // A suite the archive does not have is the user's typo, not the network's fault: say
-        // so in one line, and leave nothing of it in the cache.
-        if (!(e instanceof Error) || !/does not have a Release file/.test(e.message)) throw e;
-        unknownSuite = true;
+    await writeFile(join(root, 'sources.list'), `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`);
+    const updated = wholeListsUpdated(state, suite);
+    if (!updated || Date.now() - Date.parse(updated) > LISTS_MAX_AGE_MS) {
+      // A refresh that fails leaves the last whole lists as they were (and as old as they say):
+      // an offline machine keeps working from them; with none, the failure is the answer.
+      await updateLists(root, state, suite, mirror, optionsFor).catch((e: unknown) => {
+        if (!updated || (e instanceof HarnessError && e.code === 'KERNEL_SUITE_UNKNOWN')) throw e;
+      });
+    }
+    keep = true;
+  } finally {
+    await release();
+    // Nothing of a suite whose first update failed is kept: not its sources.list, not its dirs.
+    if (!keep && !existed) await rm(root, { recursive: true, force: true });
+  }
+  return { suite, options: optionsFor(state), listsUpdated: wholeListsUpdated(state, suite)! };
+}
+
+/** When a state dir's lists were fetched, if they are whole: the stamp written last, and the suite's Packages list. */
+export function wholeListsUpdated(state: string, suite: string): string | undefined {
+  const stamp = join(state, 'updated');
+  if (!existsSync(stamp)) return undefined;
+  const lists = join(state, 'lists');
+  const packages = existsSync(lists) && readdirSync(lists).some((f) => f.includes(`_dists_${suite}_main_binary-amd64_Packages`) && statSync(join(lists, f)).size > 0);
+  return packages ? readFileSync(stamp, 'utf8').trim() : undefined;
+}
+
+async function updateLists(root: string, state: string, suite: string, mirror: string, optionsFor: (state: string) => string[]): Promise<void> {
+  const fresh = join(root, `state.tmp-${process.pid}`);
+  await rm(fresh, { recursive: true, force: true });
+  await mkdir(join(fresh, 'lists', 'partial'), { recursive: true });
+  try {
+    await run('apt-get', [...optionsFor(fresh), '-q', '--error-on=any', 'update'], {
+      timeoutMs: 10 * 60 * 1000,
+      errorCode: 'APT_UPDATE_FAILED',
+      hint: `check that ${mirror} is reachable and that the debian-archive-keyring package is installed`,
+    }).catch((e: unknown) => {
+      // A suite the archive does not have is the user's typo, not the network's fault: say so in one line.
+      if (e instanceof Error && /does not have a Release file/.test(e.message)) {
         throw new HarnessError('KERNEL_SUITE_UNKNOWN', `Debian's archive has no suite "${suite}"`, {
           hint: 'name a Debian suite or codename: sid (unstable), trixie (stable), bookworm (oldstable), experimental, or CODENAME-backports',
           context: { suite, mirror },
         });
+      }
+      throw e;
+    });
+    await writeFile(join(fresh, 'updated'), new Date().toISOString());
+    if (!wholeListsUpdated(fresh, suite)) {
+      throw new HarnessError('APT_UPDATE_FAILED', `apt-get update for Debian ${suite} ended without the suite's package list`, {
+        hint: `check that ${mirror} serves ${suite}/main for amd64`,
+        context: { suite, mirror, state: fresh },
       });
-      await writeFile(stamp, new Date().toISOString());
     }
+    const old = join(root, `state.old-${process.pid}`);
+    if (existsSync(state)) await rename(state, old);
+    await rename(fresh, state);
+    await rm(old, { recursive: true, force: true });
   } finally {
-    await release();
-    if (unknownSuite) await rm(root, { recursive: true, force: true });
+    await rm(fresh, { recursive: true, force: true });
   }
-  return { suite, options, listsUpdated: readFileSync(join(root, 'state', 'updated'), 'utf8').trim() };
 }
 
 /** `apt-cache show` fields of the candidate version of a package, or undefined when unknown. */

@@ -33,13 +33,15 @@ t.test('10 the PRNG draws what guest-scripts/repro-loop.mjs drew for the same se
   t.ok(xs.every((x) => x >= 0 && x < 1), 'uniform in [0, 1)');
 });
 
-t.test('20 meets: ok by default, fail, any, or the exact code of a failure', async (t) => {
+t.test('20 meets: ok by default, fail, any, the exact code of a failure, or alternatives', async (t) => {
   const ok = { ok: true };
   const busy = { ok: false, code: 'EBUSY' };
   t.same([meets(ok), meets(busy)], [true, false]);
   t.same([meets(ok, 'fail'), meets(busy, 'fail')], [false, true]);
   t.same([meets(ok, 'any'), meets(busy, 'any')], [true, true]);
   t.same([meets(busy, 'EBUSY'), meets(busy, 'EINVAL'), meets({ ok: true, code: 'EBUSY' }, 'EBUSY')], [true, false, false], 'a code is met only by a failure with it');
+  const timeout = { ok: false, code: 'TIMEOUT' };
+  t.same([meets(ok, 'ok|EBUSY'), meets(busy, 'ok|EBUSY'), meets(timeout, 'ok|EBUSY')], [true, true, false], 'alternatives: either is met, nothing else');
 });
 
 t.test('30 every step kind has exactly one implementation, and nothing else has one', async (t) => {

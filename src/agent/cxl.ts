@@ -301,6 +301,20 @@ export function pickTargets({ decoder, memdev }: { decoder?: string; memdev?: st
   return { ...(decoder ? { decoder } : {}), memdevs: [] };
 }
 
+/**
+ * What the versions of the series add to CXL regions and dax devices to set a node apart (v1
+ * protected_memory, v2 spm_node, v3 private_type, and a region's mode, "private" on v3): those
+ * a device has, with their values.
+ */
+export const ISOLATION_ATTRS = ['mode', 'spm_node', 'protected_memory', 'private_type'] as const;
+
+export function isolationAttrs(dir: string): Record<string, string> {
+  return Object.fromEntries(ISOLATION_ATTRS.flatMap((a) => {
+    const v = read(join(dir, a));
+    return v === undefined ? [] : [[a, v]];
+  }));
+}
+
 export function daxOfRegion(region: string): string | undefined {
   const dr = ls(join(CXL, region)).find((e) => e.startsWith('dax_region'));
   return dr ? ls(join(CXL, region, dr)).find((e) => /^dax\d+\.\d+$/.test(e)) : undefined;
@@ -367,16 +381,26 @@ export function nodeEmpty(facts: NodeFacts | undefined): boolean {
 }
 
 // ---------- flows ----------
-export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'ndctl' | 'sysfs'; spm?: string }
+/**
+ * How a region's node is set apart the way a version of the isolated-memory-node series
+ * defines it, in the manual flow (the host's generation module says which):
+ *   bit: `value` written to regionN/<attr> between commit and bind (v1 protected_memory, v2 spm_node);
+ *   private: the region made through the root decoder's create_private_region, with
+ *     regionN/private_type written before commit (v3; no type: none written, which v3 refuses at bind).
+ */
+export type Isolation = { kind: 'bit'; attr: string; value: string } | { kind: 'private'; type?: string };
+
+export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'ndctl' | 'sysfs'; isolate?: Isolation }
 
 /**
  * Create a ram region of the memdevs (in position order, see pickTargets) below a root
  * decoder, and bind it.
  *   method 'ndctl': `cxl create-region` (commit and enable in one);
- *   method 'sysfs': the manual flow, with `spm` written to spm_node between commit and bind.
+ *   method 'sysfs': the manual flow, isolated as `isolate` says (nothing else can do that:
+ *     `cxl create-region` commits and binds in one step and writes create_ram_region).
  * region is set when it exists, even half made.
  */
-export function createRegion({ decoder, memdevs: targetsOf, method = 'ndctl', spm }: CreateOptions, record: Recorder): FlowResult & { region?: string } {
+export function createRegion({ decoder, memdevs: targetsOf, method = 'ndctl', isolate }: CreateOptions, record: Recorder): FlowResult & { region?: string } {
   const ways = targetsOf.length;
   if (method === 'ndctl') {
     const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', String(ways), ...targetsOf]);
@@ -406,16 +430,24 @@ export function createRegion({ decoder, memdevs: targetsOf, method = 'ndctl', sp
   const share = Math.min(...targets.map((t) => t.size));
   const root = rootGeometry(decoder);
   const granularity = root.ways > 1 ? root.granularity : 256;
-  const region = read(join(CXL, decoder, 'create_ram_region')) ?? '';
+  const create = join(CXL, decoder, isolate?.kind === 'private' ? 'create_private_region' : 'create_ram_region');
+  if (!existsSync(create)) {
+    const error = `${create} does not exist`;
+    record({ note: error, ok: false });
+    return { ok: false, code: 'ENOENT', error };
+  }
+  const region = read(create) ?? '';
   const hex = (n: number): string => `0x${n.toString(16)}`;
   const writes: [string, string | number][] = [
-    [join(CXL, decoder, 'create_ram_region'), region], [join(CXL, region, 'interleave_granularity'), granularity],
+    [create, region],
+    ...(isolate?.kind === 'private' && isolate.type ? [[join(CXL, region, 'private_type'), isolate.type] as [string, string]] : []),
+    [join(CXL, region, 'interleave_granularity'), granularity],
     [join(CXL, region, 'interleave_ways'), ways],
     ...targets.flatMap((t): [string, string | number][] => [[join(CXL, t.decoder!, 'mode'), 'ram'], [join(CXL, t.decoder!, 'dpa_size'), hex(share)]]),
     [join(CXL, region, 'size'), hex(share * ways)],
     ...targets.map((t, pos): [string, string] => [join(CXL, region, `target${pos}`), t.decoder!]),
     [join(CXL, region, 'commit'), 1],
-    ...(spm === undefined ? [] : [[join(CXL, region, 'spm_node'), spm] as [string, string]]),
+    ...(isolate?.kind === 'bit' ? [[join(CXL, region, isolate.attr), isolate.value] as [string, string]] : []),
     ['/sys/bus/cxl/drivers/cxl_region/bind', region],
   ];
   for (const [path, value] of writes) {

@@ -1,22 +1,23 @@
 /**
  * The agent's region verbs: list the CXL topology, online a region as system RAM (ndctl or
- * the manual sysfs flow, optionally with spm_node), offline and destroy one. Each result
+ * the manual sysfs flow, optionally isolated the way a version of the series does it), offline
+ * and destroy one. Each result
  * carries every step the flow took (command output capped at 4000 characters), and the flow
  * stops at the first failing step with ok:false.
  */
 import { join } from 'node:path';
 import {
   CXL, DAX, NODES, blockSize, createRegion, daxOfRegion, destroyRegion, driverOf, endpointOf, ls, memdevs, memdevsBelow,
-  nodeFacts, onlineMemoryOf, pickTargets, read, rootDecoders, rootGeometry, type NodeFacts, type Step,
+  isolationAttrs, nodeFacts, onlineMemoryOf, pickTargets, read, rootDecoders, rootGeometry, type Isolation, type NodeFacts, type Step,
 } from './cxl.js';
 
-export type { NodeFacts, Step as RegionStep } from './cxl.js';
+export type { Isolation, NodeFacts, Step as RegionStep } from './cxl.js';
 
 export interface CxlFacts {
   ok: true;
   memdevs: { memdev: string; ramSize: number; endpoint?: string; serial?: string }[];
   rootDecoders: { decoder: string; targets: string[]; ways: number; granularity: number; dports: (string | undefined)[]; size: number; memdevs: string[] }[];
-  regions: { region: string; size: number; commit?: string; driver?: string; spmNode?: string; dax?: string; daxDriver?: string; node?: number }[];
+  regions: { region: string; size: number; commit?: string; driver?: string; attrs: Record<string, string>; dax?: string; daxDriver?: string; node?: number }[];
   hasMemory?: string;
   online?: string;
   possible?: string;
@@ -27,10 +28,10 @@ export interface OnlineOptions {
   /** A memdev that must be among the region's targets. */
   memdev?: string;
   decoder?: string;
-  /** ndctl: `cxl create-region` (commit + enable in one step); sysfs: the manual flow (needed to set spm_node before bind). */
+  /** ndctl: `cxl create-region` (commit + enable in one step); sysfs: the manual flow (needed to isolate the node). */
   method?: 'ndctl' | 'sysfs';
-  /** Write this to regionN/spm_node between commit and bind (sysfs method only). */
-  spm?: 0 | 1;
+  /** Set the region's node apart as a version of the series does (sysfs method only; cxl.ts Isolation). */
+  isolate?: Isolation;
   timeoutMs?: number;
 }
 
@@ -44,7 +45,9 @@ export interface OnlineResult {
   dax?: string;
   driver?: string;
   node?: number;
-  spmNode?: string;
+  /** The isolation attributes its region and its dax device have (cxl.ts isolationAttrs), with their values. */
+  regionAttrs?: Record<string, string>;
+  daxAttrs?: Record<string, string>;
   nodeFacts?: NodeFacts;
   steps: Step[];
   ms: number;
@@ -86,7 +89,7 @@ export function listRegions(): CxlFacts {
     regions: ls(CXL).filter((d) => /^region\d+$/.test(d)).map((r) => {
       const dax = daxOfRegion(r);
       const node = dax ? Number(read(join(DAX, dax, 'target_node'))) : undefined;
-      return defined({ region: r, size: Number(read(join(CXL, r, 'size')) ?? 0), commit: read(join(CXL, r, 'commit')), driver: driverOf(join(CXL, r)), spmNode: read(join(CXL, r, 'spm_node')), dax, daxDriver: dax ? driverOf(join(DAX, dax)) : undefined, node });
+      return defined({ region: r, size: Number(read(join(CXL, r, 'size')) ?? 0), commit: read(join(CXL, r, 'commit')), driver: driverOf(join(CXL, r)), attrs: isolationAttrs(join(CXL, r)), dax, daxDriver: dax ? driverOf(join(DAX, dax)) : undefined, node });
     }),
     ...defined({ hasMemory: read(join(NODES, 'has_memory')), online: read(join(NODES, 'online')), possible: read(join(NODES, 'possible')) }),
     blockSize: blockSize(),
@@ -102,14 +105,14 @@ export function onlineRegion(options: OnlineOptions): OnlineResult {
   if (!decoder || !targets.length) {
     return done({ ok: false, error: `no root decoder with a free memdev for each of its interleave positions (decoder=${options.decoder ?? 'any'}, memdev=${options.memdev ?? 'any'})` });
   }
-  const created = createRegion({ decoder, memdevs: targets, method: options.method ?? 'ndctl', ...(options.spm !== undefined ? { spm: String(options.spm) } : {}) }, record);
+  const created = createRegion({ decoder, memdevs: targets, method: options.method ?? 'ndctl', ...(options.isolate ? { isolate: options.isolate } : {}) }, record);
   const { region } = created;
   if (!region || steps.some((s) => s.ok === false)) return done({ ok: false, error: created.error ?? 'region creation failed', decoder, memdevs: targets, region });
   const on = onlineMemoryOf(region, { timeoutMs, reconfigure: true }, record);
   if (!on.dax) return done({ ok: false, error: on.error, decoder, memdevs: targets, region });
   return done({
     ok: on.ok, error: on.error, decoder, memdevs: targets, region, dax: on.dax, driver: on.driver, node: on.node,
-    spmNode: read(join(DAX, on.dax, 'spm_node')), ...(on.node !== undefined ? { nodeFacts: nodeFacts(on.node) } : {}),
+    regionAttrs: isolationAttrs(join(CXL, region)), daxAttrs: isolationAttrs(join(DAX, on.dax)), ...(on.node !== undefined ? { nodeFacts: nodeFacts(on.node) } : {}),
   });
 }
 

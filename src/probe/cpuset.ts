@@ -21,8 +21,8 @@ export interface CgroupFile extends ErrnoOutcome {
 export interface ProcStatusNodes extends ErrnoOutcome {
   probe: 'proc-status';
   pid: number;
-  /** Which naming the kernel uses: stock `Mems_allowed`, SPM v2 `Sysram_nodes`, or neither. */
-  field: 'Mems_allowed' | 'Sysram_nodes' | null;
+  /** Which naming the kernel uses: stock (and v3) `Mems_allowed`, SPM v2 `Sysram_nodes`, v1 `Mems_default`, or none of them. */
+  field: 'Mems_allowed' | 'Sysram_nodes' | 'Mems_default' | null;
   /** Parsed node set of the list line (or the mask line when there is no list). */
   nodes: number[];
   /** Every status line about memory nodes, verbatim: Mems_allowed, Mems_allowed_list, Sysram_nodes... */
@@ -69,7 +69,7 @@ export function findCgroup2Root(): string | null {
   return mounts.includes('/sys/fs/cgroup') ? '/sys/fs/cgroup' : (mounts[0] ?? null);
 }
 
-const statusField = /^(Mems_allowed|Mems_allowed_list|Sysram_nodes|Sysram_nodes_list|[A-Za-z_]*(?:[Nn]odes|[Mm]ems)[A-Za-z_]*):\s*(.*)$/;
+const statusField = /^(Mems_allowed|Mems_allowed_list|Sysram_nodes|Sysram_nodes_list|Mems_default|Mems_default_list|[A-Za-z_]*(?:[Nn]odes|[Mm]ems)[A-Za-z_]*):\s*(.*)$/;
 
 export function procStatusProbe(pid: number = process.pid): ProcStatusNodes {
   const r = readText(`/proc/${pid}/status`);
@@ -79,7 +79,7 @@ export function procStatusProbe(pid: number = process.pid): ProcStatusNodes {
     const m = statusField.exec(line);
     if (m) lines[m[1]!] = m[2]!.trim();
   }
-  const field = 'Sysram_nodes' in lines ? 'Sysram_nodes' : 'Mems_allowed' in lines ? 'Mems_allowed' : null;
+  const field = (['Sysram_nodes', 'Mems_default', 'Mems_allowed'] as const).find((f) => f in lines) ?? null;
   let nodes: number[] = [];
   if (field) {
     const list = lines[`${field}_list`];

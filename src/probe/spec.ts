@@ -116,7 +116,7 @@ export const probeSpecs = {
     },
   },
   'proc-status': {
-    help: 'node lines of /proc/PID/status (Mems_allowed*, or Sysram_nodes* on SPM kernels)',
+    help: 'node lines of /proc/PID/status (Mems_allowed*; Sysram_nodes* on SPM v2 kernels, Mems_default* on v1)',
     isolated: false,
     args: { pid: { type: 'int', min: 1, help: 'process id (default: the probe process)' } },
   },

@@ -23,7 +23,7 @@ import { parseStepMarker } from '../report/console-scan.js';
 import { findingFailsRun, settleSummary } from '../report/verdict.js';
 import { writeReports } from '../results/report-files.js';
 import type { Results } from '../results/results.js';
-import { detectGeneration } from '../suites/spm/generation.js';
+import { detectGeneration } from '../suites/spm/generations/index.js';
 import { settleRepro, stats, toReproTap, type IterationRecord, type ReproSummary, type StepLine } from './report.js';
 import { allSteps, bindScenarioToTopology, faultSteps, type FaultStep, type Scenario } from './scenario.js';
 
@@ -135,6 +135,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
     const iterationTimeoutMs = o.iterationTimeoutMs ?? scenario.iterationTimeoutS * 1000;
     let next = 1;
     let stop = false;
+    let kernelGeneration: LoopSpec['generation'] | undefined;
 
     while (next <= maxIterations && !stop && !interruptedBy()) {
       const boot = await machine.boot();
@@ -149,11 +150,14 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
           break;
         }
       }
-      // The kernel generation, decided once on the host from the guest's evidence; the loop gets it as input.
-      repro.generation ??= await detectKernelGeneration(boot.guest);
-      results.summary.generation = repro.generation;
-      if (boot.n === 1) log(`kernel generation: ${repro.generation.name}`);
-      const generation = repro.generation;
+      // The kernel generation, decided once on the host from the guest's evidence; the loop gets
+      // it as input, with how that version sets a node apart.
+      kernelGeneration ??= await detectKernelGeneration(boot.guest);
+      const { isolate: _isolate, ...decided } = kernelGeneration;
+      repro.generation = decided;
+      results.summary.generation = decided;
+      if (boot.n === 1) log(`kernel generation: ${decided.name}`);
+      const generation = kernelGeneration;
       const b: BootState = Object.assign(boot, {
         ranOnBoot: 0,
         consoleSteps: [],
@@ -233,12 +237,12 @@ function watchConsole(b: BootState, scenario: Scenario, log: (l: string) => void
   });
 }
 
-/** The kernel's SPM generation (src/suites/spm/generation.ts) from the agent's evidence; contradictions are kept as evidence. */
-async function detectKernelGeneration(guest: GuestSession): Promise<{ name: string; evidence: string[] }> {
+/** The kernel's version of the series (src/suites/spm/generations/) from the agent's evidence, and how it sets a node apart; contradictions are kept as evidence. */
+async function detectKernelGeneration(guest: GuestSession): Promise<LoopSpec['generation']> {
   const r = await guest.requestJson('generation-evidence', 'generation.evidence', {}, 60_000);
   if (!r.ok) throw new HarnessError('REPRO_GENERATION', `the guest agent did not gather the generation evidence: ${r.error}`, { context: { log: r.record.log } });
   const d = detectGeneration(r.value);
-  return { name: d.generation, evidence: [...d.evidence, ...d.contradictions.map((x) => `contradiction: ${x}`)] };
+  return { name: d.generation, evidence: [...d.evidence, ...d.contradictions.map((x) => `contradiction: ${x}`)], ...(d.module.isolate ? { isolate: d.module.isolate } : {}) };
 }
 
 async function faultSupportProblem(vm: Vm, scenario: Scenario): Promise<string | undefined> {
@@ -284,7 +288,7 @@ async function runChunk(
   machine: Machine,
   b: BootState,
   scenario: Scenario,
-  c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; generation: { name: string; evidence: string[] }; log: (l: string) => void },
+  c: { start: number; count: number; seed: number; stopOnFail: boolean; crashAt?: number; iterationTimeoutMs: number; generation: LoopSpec['generation']; log: (l: string) => void },
 ): Promise<ChunkResult> {
   const last = c.start + c.count - 1;
   const spec: LoopSpec = {

@@ -80,6 +80,9 @@ function parse(data: unknown, file: string): Scenario {
     o[field] === undefined && min === 0 ? [] : arr(o[field], field, min).map((s, i) => parseStep(s, `${field}[${i}]`));
   const phases = { setup: steps('setup', 0), steps: steps('steps', 1), cleanup: steps('cleanup', 0), teardown: steps('teardown', 0) };
   checkMarks(phases);
+  if (Object.values(phases).flat().some((step) => step.do === 'create-region' && step.isolate) && !requires.includes('isolated_node')) {
+    throw new FieldError('a create-region step with "isolate": true needs "isolated_node" in requires (the scenario then skips on kernels that cannot isolate a node)');
+  }
   return {
     name,
     description: o.description === undefined ? '' : str(o.description, 'description'),
@@ -115,19 +118,26 @@ function parseStep(v: unknown, f: string): Step {
   const step: { do: StepKind; expect?: string; [field: string]: unknown } = { do: kind };
   if (s.expect !== undefined) {
     const e = str(s.expect, `${f}.expect`);
-    if (!['ok', 'fail', 'any'].includes(e) && !/^[A-Z][A-Z0-9_]*$/.test(e)) {
-      throw new FieldError(`${f}.expect must be one of ok, fail, any, or an error code such as EBUSY or NOT_KMEM (got "${e}")`);
+    const bad = e.split('|').find((x) => !['ok', 'fail', 'any'].includes(x) && !/^[A-Z][A-Z0-9_]*$/.test(x));
+    if (bad !== undefined) {
+      throw new FieldError(`${f}.expect must be ok, fail, any, an error code such as EBUSY or NOT_KMEM, or several joined by | such as ok|EBUSY (got "${e}")`);
     }
     step.expect = e;
   }
   const allow = (...fields: string[]): void => known(s, f, [...COMMON, ...fields]);
   switch (kind) {
     case 'create-region':
-      allow('method', 'spm', 'memdev');
+      allow('method', 'isolate', 'spm', 'memdev');
       if (s.method !== undefined) step.method = oneOf(s.method, `${f}.method`, ['ndctl', 'sysfs'] as const);
+      if (s.isolate !== undefined) {
+        if (typeof s.isolate !== 'boolean') throw new FieldError(`${f}.isolate must be true or false`);
+        step.isolate = s.isolate;
+        if (step.isolate && step.method !== 'sysfs') throw new FieldError(`${f}.isolate needs "method": "sysfs" (cxl create-region can set no node apart: it commits and binds in one step)`);
+      }
       if (s.spm !== undefined) {
         step.spm = int(s.spm, `${f}.spm`, 0, 1);
         if (step.method !== 'sysfs') throw new FieldError(`${f}.spm needs "method": "sysfs" (cxl create-region cannot set spm_node between commit and bind)`);
+        if (step.isolate) throw new FieldError(`${f} takes isolate or spm, not both (spm writes v2's spm_node; isolate does what the kernel's generation does)`);
       }
       if (s.memdev !== undefined) {
         step.memdev = str(s.memdev, `${f}.memdev`);

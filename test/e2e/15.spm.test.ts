@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/report/model.js';
 import { commandStdout, qemuProcesses, readJson, runCli } from '../lib/cli.js';
-import { NOT_ON_UNPATCHED, UNPATCHED_SPM_VERDICTS } from '../lib/spm-verdicts.js';
+import { UNPATCHED_SKIP_REASONS, UNPATCHED_SPM_VERDICTS } from '../lib/spm-verdicts.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'cxlh-e2e-')), 'spm');
 
@@ -25,10 +25,11 @@ t.test('cxl-harness run (default: SPM suite) on the stock Debian kernel', async 
   t.equal(summary.topology?.name, 'spm-pair', 'the suite brings its own topology');
   t.equal(summary.generation?.name, 'stock', 'Debian 7.2 has none of the SPM interfaces');
   t.match(summary.generation?.evidence.join('\n') ?? '', /cpuset\.mems\.sysram absent/);
+  t.match(summary.generation?.evidence.join('\n') ?? '', /no version of the series identified: stock/);
   t.equal(summary.outcome, 'pass');
   t.same(summary.checks.map((c) => [c.id, c.verdict]), UNPATCHED_SPM_VERDICTS, 'every row, in order, with the stock column\'s verdict');
   for (const c of summary.checks) {
-    if (c.verdict === 'skip') t.equal(c.reason, NOT_ON_UNPATCHED, `${c.id} says why it skips`);
+    if (c.verdict === 'skip') t.equal(c.reason, UNPATCHED_SKIP_REASONS[c.id], `${c.id} says why it skips`);
     else t.ok(c.evidence.length > 0, `${c.id} has evidence`);
   }
   const hugetlb = summary.checks.find((c) => c.id === 'spm.hugetlb.node_pool')?.observed as { poolOnSpm: number; timedOut: boolean };

@@ -14,6 +14,8 @@ interface Kernel { generation: LoopSpec['generation']; memdevs: string[] }
 const FEATURE_TESTS: Record<Feature, (k: Kernel) => boolean> = {
   // SPM v2 kernels (cpuset.mems.sysram and Sysram_nodes), as the host decided the generation.
   spm_node: (k) => k.generation.name === 'spm-v2',
+  // Any version of the series with a way to set a node apart (the host's generation module gives it).
+  isolated_node: (k) => k.generation.isolate !== undefined,
   zswap: CAPABILITY_PROOFS.zswap.has,
   poison_list: (k) => k.memdevs.some((m) => existsSync(join(CXL, m, 'trigger_poison_list'))),
   dcd: (k) => k.memdevs.some((m) => ls(join(CXL, m)).some((e) => /^dynamic_ram|^dc\d*$/.test(e))),
@@ -31,7 +33,7 @@ export function facts(generation: LoopSpec['generation']): LoopFacts {
 export function lacking(f: LoopFacts, requires: readonly Feature[]): string | undefined {
   const missing = requires.filter((r) => !f.features[r]);
   if (!missing.length) return undefined;
-  const why = missing.includes('spm_node')
+  const why = missing.includes('spm_node') || missing.includes('isolated_node')
     ? ` (generation ${f.generation}: ${f.evidence.join('; ')})`
     : missing.includes('dcd') ? ` (no dynamic_ram/dc partition under ${f.memdevs.join(', ') || 'any memdev'})` : '';
   return `the guest kernel lacks ${missing.join(', ')}${why}`;

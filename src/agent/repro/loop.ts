@@ -25,7 +25,7 @@ export async function runLoop(spec: LoopSpec, emit: (line: LoopLine) => void): P
     return;
   }
   const st: LoopState = { holds: [], marks: {} };
-  const base = { blockSize: f.blockSize, timeoutMs: spec.stepTimeoutMs, syncTimeoutMs: spec.syncTimeoutMs };
+  const base = { blockSize: f.blockSize, timeoutMs: spec.stepTimeoutMs, syncTimeoutMs: spec.syncTimeoutMs, ...(spec.generation.isolate ? { isolation: spec.generation.isolate } : {}) };
 
   /** A phase's steps in order, each emitted, until one does not turn out as expected. */
   const runPhase = async (phase: Phase, steps: Step[], iteration: number, rand: () => number, marker?: string, afterStep?: (index: number) => void): Promise<StepRecord | undefined> => {

@@ -5,8 +5,10 @@
  * the spec the loop reads, and the lines it emits, one JSON object each, as they happen.
  */
 
+import type { Isolation } from '../cxl.js';
+
 /** Guest kernel features a scenario can require (detected by the guest loop, repro/facts.ts). */
-export const FEATURES = ['spm_node', 'zswap', 'poison_list', 'dcd', 'sysrq'] as const;
+export const FEATURES = ['spm_node', 'isolated_node', 'zswap', 'poison_list', 'dcd', 'sysrq'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export const STEP_KINDS = [
@@ -23,7 +25,8 @@ type NoFields = Record<never, never>;
 
 /** The fields of each step kind besides `do` and `expect`. */
 export interface StepFields {
-  'create-region': { method?: 'ndctl' | 'sysfs'; spm?: 0 | 1; memdev?: string };
+  /** isolate: set the node apart the way the kernel's generation does (v1, v2: the region bit; v3: a private region); spm: write spm_node (v2 only). */
+  'create-region': { method?: 'ndctl' | 'sysfs'; isolate?: boolean; spm?: 0 | 1; memdev?: string };
   'destroy-region': NoFields;
   'offline-memory': { order?: BlockOrder; timeoutS?: number };
   'online-memory': { order?: BlockOrder; zone?: 'online_movable' | 'online_kernel' | 'online' };
@@ -85,8 +88,11 @@ export interface LoopSpec {
   stepTimeoutMs: number;
   /** How long a fault step waits for the host's answer. */
   syncTimeoutMs: number;
-  /** The kernel's SPM generation, decided on the host (src/suites/spm/generation.ts) from the agent's evidence. */
-  generation: { name: string; evidence: string[] };
+  /**
+   * The kernel's generation, decided on the host (src/suites/spm/generations/) from the agent's
+   * evidence, and how that generation isolates a node (absent: it has no way).
+   */
+  generation: { name: string; evidence: string[]; isolate?: Isolation };
 }
 
 /** Where the host answers a fault step's sync request: SYNC_DIR/<token>, a JSON object. */

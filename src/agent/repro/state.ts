@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { MapHandle } from '../../probe/native.js';
+import type { Isolation } from '../cxl.js';
 import type { ChurnKind, Phase, StepKind, StepOf, StepResult } from './protocol.js';
 
 export interface Held { map: MapHandle; pages: number; seed: number; node: number }
@@ -53,6 +54,8 @@ export interface StepContext {
   phase: Phase | 'cleanup';
   /** The running iteration's marker in the kernel log: expect-log reads from there (the whole log when absent). */
   marker?: string;
+  /** How the kernel's generation isolates a node (the host's decision, LoopSpec.generation): what `isolate: true` does. */
+  isolation?: Isolation;
 }
 
 export type StepHandler<K extends StepKind> = (step: StepOf<K>, st: LoopState, ctx: StepContext) => StepResult | Promise<StepResult>;

@@ -15,12 +15,17 @@ export const STEP_GROUPS = { region: regionSteps, pages: pageSteps, pressure: pr
 
 export const STEPS: StepHandlers<StepKind> = { ...regionSteps, ...pageSteps, ...pressureSteps, ...memorySteps, ...hostSteps };
 
-/** Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, or the code it must fail with. */
+/**
+ * Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, the code it
+ * must fail with, or several of these joined by | (ok|EBUSY: either is fine, anything else not).
+ */
 export function meets(result: StepResult, expect = 'ok'): boolean {
-  if (expect === 'any') return true;
-  if (expect === 'ok') return result.ok;
-  if (expect === 'fail') return !result.ok;
-  return !result.ok && result.code === expect;
+  return expect.split('|').some((e) => {
+    if (e === 'any') return true;
+    if (e === 'ok') return result.ok;
+    if (e === 'fail') return !result.ok;
+    return !result.ok && result.code === e;
+  });
 }
 
 export async function runStep(step: Step, st: LoopState, ctx: StepContext): Promise<StepRecord> {

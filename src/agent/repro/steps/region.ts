@@ -1,5 +1,5 @@
 /**
- * Region steps: a region made (ndctl or the manual sysfs flow, optionally with spm_node) and
+ * Region steps: a region made (ndctl or the manual sysfs flow, optionally isolated as the kernel's generation does it) and
  * onlined as system RAM, its memory blocks offlined and onlined, kmem bound, the region
  * destroyed. The flows are the agent's (src/agent/cxl.ts); a step keeps their commands and
  * writes as `sub`.
@@ -32,7 +32,9 @@ export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'off
     const record = recorder(sub);
     const { decoder, memdevs } = cxl.pickTargets({ memdev: step.memdev });
     if (!decoder || !memdevs.length) return { ok: false, code: 'NO_TARGET', error: `no root decoder with a free memdev for each of its interleave positions${step.memdev ? ` (wanted ${step.memdev})` : ''}` };
-    const made = cxl.createRegion({ decoder, memdevs, method: step.method ?? 'ndctl', spm: step.spm === undefined ? undefined : String(step.spm) }, record);
+    const isolate = step.isolate ? ctx.isolation : step.spm !== undefined ? { kind: 'bit' as const, attr: 'spm_node', value: String(step.spm) } : undefined;
+    if (step.isolate && !isolate) return { ok: false, code: 'NO_ISOLATION', error: 'the kernel\'s generation has no way to isolate a node (the host gave the loop none)' };
+    const made = cxl.createRegion({ decoder, memdevs, method: step.method ?? 'ndctl', ...(isolate ? { isolate } : {}) }, record);
     st.region = made.region;
     if (!made.ok || !made.region) return { ok: false, code: made.code, error: made.error, ...(made.region ? { region: made.region } : {}), sub };
     const region = made.region;
@@ -48,7 +50,7 @@ export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'off
     st.blocks = on.blocks ?? [];
     return {
       ok: on.ok, ...(on.ok ? {} : { code: 'NOT_ONLINE', error: `blocks of ${on.dax} did not all come online` }),
-      region, dax: on.dax, node, blocks: st.blocks.length, spmNode: read(join(DAX, on.dax, 'spm_node')), nodeFacts: nodeMemory(node), sub,
+      region, dax: on.dax, node, blocks: st.blocks.length, daxAttrs: cxl.isolationAttrs(join(DAX, on.dax)), nodeFacts: nodeMemory(node), sub,
     };
   },
 
@@ -93,6 +95,6 @@ export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'off
   'bind-kmem': (_step, st): StepResult => {
     if (!st.dax) return noRegion('no dax device: run create-region first');
     const w = writeAttr('/sys/bus/dax/drivers/kmem/bind', st.dax);
-    return { ...w, ...(w.ok ? {} : { error: `binding ${st.dax} to kmem: ${w.code}` }), dax: st.dax, driver: cxl.driverOf(join(DAX, st.dax)), spmNode: read(join(DAX, st.dax, 'spm_node')) };
+    return { ...w, ...(w.ok ? {} : { error: `binding ${st.dax} to kmem: ${w.code}` }), dax: st.dax, driver: cxl.driverOf(join(DAX, st.dax)), daxAttrs: cxl.isolationAttrs(join(DAX, st.dax)) };
   },
 };

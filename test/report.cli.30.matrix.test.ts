@@ -142,6 +142,20 @@ t.test('50 --run runs its shard one job after the other, a dir per job, the wors
   t.match(r.stdout, /^ {2}1 {2}fail {2}distro__default__zswap /m);
 });
 
+t.test('55 jobs of one topology and suite on several kernels end in their rows side by side', async (t) => {
+  const base = scratch(t);
+  const fake = fakeRuns({ spm: 1 });
+  const r = await matrix(['--kernels', 'distro,distro:trixie', '--topologies', 'spm-pair', '--suites', 'spm', '--run', '--results-base', base], { execute: fake.execute });
+  t.equal(r.code, 1);
+  const table = readFileSync(join(base, 'side-by-side-spm-pair-spm.md'), 'utf8').split('\n');
+  t.match(table[0], /^\| check \| .* \| .* \|$/, 'one column per kernel');
+  t.match(table[2], /^\| `spm\.x` \| \*\*fail\*\* .* \| \*\*fail\*\* .* \|$/);
+  t.match(r.stderr, /the kernels side by side: .*side-by-side-spm-pair-spm\.md/);
+  const one = scratch(t);
+  await matrix(['--kernels', 'distro', '--topologies', 'spm-pair', '--suites', 'spm', '--run', '--results-base', one], { execute: fakeRuns({ spm: 0 }).execute });
+  t.notOk(existsSync(join(one, 'side-by-side-spm-pair-spm.md')), 'one kernel: nothing to set side by side');
+});
+
 t.test('60 a job that cannot start does not stop the shard; an interrupted one does', async (t) => {
   const base = scratch(t);
   const broken = fakeRuns({ hotplug: -1, zswap: 0 });

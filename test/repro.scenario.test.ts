@@ -74,7 +74,10 @@ t.test('40 field by field', async (t) => {
   t.match(bad({ ...ok, name: 'Has Space' }), /name must be lower-case/);
   t.match(bad({ name: 'x', steps: [] }), /steps needs at least 1 entry/);
   t.match(bad({ ...ok, extra: 1 }), /unknown field "extra" \(allowed: name, description/);
-  t.match(bad({ ...ok, requires: ['spm'] }), /requires\[0\] must be one of spm_node, zswap, poison_list, dcd, sysrq/);
+  t.match(bad({ ...ok, requires: ['spm'] }), /requires\[0\] must be one of spm_node, isolated_node, zswap, poison_list, dcd, sysrq/);
+  t.match(bad({ name: 'x', requires: ['isolated_node'], steps: [{ do: 'create-region', isolate: true }] }), /steps\[0\]\.isolate needs "method": "sysfs"/);
+  t.match(bad({ name: 'x', steps: [{ do: 'create-region', method: 'sysfs', isolate: true }] }), /"isolate": true needs "isolated_node" in requires/, 'a scenario that isolates skips where no version can');
+  t.match(bad({ name: 'x', requires: ['isolated_node'], steps: [{ do: 'create-region', method: 'sysfs', isolate: true, spm: 1 }] }), /takes isolate or spm, not both/);
   t.match(bad({ ...ok, rebootEvery: -1 }), /rebootEvery must be between 0 and/);
   t.match(bad({ name: 'x', steps: [{ do: 'hold', pages: [10, 5] }] }), /steps\[0\]\.pages: min 10 is above max 5/);
   t.match(bad({ name: 'x', steps: [{ do: 'hold', pages: 0 }] }), /steps\[0\]\.pages must be between 1 and 65536/);

@@ -293,12 +293,12 @@ t.test('60 regionCapacity: regions made one after the other, a device used once'
 
 t.test('70 suites say which topologies they cannot use', async (t) => {
   t.equal(spmSuite.unsuitedTopology?.(loadTopology('spm-pair')), undefined);
-  t.equal(spmSuite.unsuitedTopology?.(loadTopology('interleave')), 'it needs two CXL regions, C (the SysRAM control) and S (the SPM node), and topology interleave can make 1');
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('interleave')), 'it needs two CXL regions, C (the SysRAM control) and S (the isolated node), and topology interleave can make 1');
   t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('interleave')), undefined);
   t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('default')), undefined);
   t.match(hotplugSuite.unsuitedTopology?.(loadTopology('dcd')), /volatile CXL device/);
   t.equal(hotplugSuite.unsuitedTopology?.(loadTopology('switch')), undefined);
   t.match(hotplugSuite.unsuitedTopology?.(loadTopology('runner-default')), /volatile CXL device/);
   t.equal(spmSuite.unsuitedTopology?.(loadTopology('spm-switch')), undefined);
-  t.equal(spmSuite.unsuitedTopology?.(loadTopology('switch')), 'it needs two CXL regions, C (the SysRAM control) and S (the SPM node), and topology switch can make 1');
+  t.equal(spmSuite.unsuitedTopology?.(loadTopology('switch')), 'it needs two CXL regions, C (the SysRAM control) and S (the isolated node), and topology switch can make 1');
 });

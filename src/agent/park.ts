@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import {
-  NODES, blockSize, boundedWrite, ls, nodeMemory, offlineBlocksBounded, read, run, setBlocks, write,
+  MEMORY, NODES, blockSize, boundedWrite, ls, nodeMemory, offlineBlocksBounded, read, run, setBlocks, write,
   type BlockWrite, type BoundedWrite, type WriteStep,
 } from './cxl.js';
 
@@ -39,7 +39,7 @@ export interface ParkResult {
   ok: boolean;
   error?: string;
   node: number;
-  /** The blocks this park took offline, in order: what unpark brings back. */
+  /** The blocks this park took offline, in order (unpark finds them again in sysfs). */
   offlined: number[];
   /** Every offline tried, refused ones (EBUSY: kernel memory) and killed ones (TIMEOUT) too. */
   blocks: BlockOffline[];
@@ -54,8 +54,6 @@ export interface ParkResult {
 
 export interface UnparkOptions {
   node: number;
-  /** The blocks to bring back online: a park's `offlined`. */
-  blocks: number[];
 }
 
 export interface UnparkResult {
@@ -103,10 +101,17 @@ export function parkNode({ node, keepFreeMiB, blockTimeoutS = 1, budgetMs = 20_0
   };
 }
 
-export function unparkNode({ node, blocks: parked }: UnparkOptions): UnparkResult {
+/**
+ * Give a node back from what the guest shows, never from a park's answer (one that may not have
+ * arrived: the agent killed or restarted in the middle of it): its pool emptied, every memory
+ * block of it that is offline onlined again. A node's boot memory has no offline block but a
+ * park's.
+ */
+export function unparkNode({ node }: UnparkOptions): UnparkResult {
   const t0 = Date.now();
   const pool = write(poolOf(node), 0);
-  const blocks = setBlocks(parked, 'online', 'forward');
+  const offline = nodeBlocks(node).filter((b) => read(join(MEMORY, `memory${b}`, 'state')) === 'offline');
+  const blocks = setBlocks(offline, 'online', 'forward');
   const refused = blocks.filter((b) => !b.ok);
   const failed = !pool.ok ? `emptying node ${node}'s hugetlb pool: ${pool.code}` : refused.length ? `memory${refused.map((b) => b.block).join(', memory')} refused online: ${refused[0]!.code}` : undefined;
   const after = nodeMemory(node);

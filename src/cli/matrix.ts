@@ -39,7 +39,9 @@ Running:
   --run              run the selected jobs (all, or --shard I/N's) one after the other; job J's
                      results dir is DIR/J (default DIR: results); a job that fails does not stop
                      the others, an interrupted one does. DIR/shard-I-of-N.json lists the jobs,
-                     their dirs and exit codes; each job dir gets matrix-job.json (its entry).
+                     their dirs and exit codes; each job dir gets matrix-job.json (its entry);
+                     jobs of one topology and suite on several kernels get their rows side by
+                     side in DIR/side-by-side-<topology>-<suite>.md (report --side-by-side)
   -- OPTIONS         after --, options for every \`cxl-harness run\` (e.g. -- --kvm --boot-timeout 300);
                      --kernel*/--topology/--suite/--results* come from the matrix and are refused
 
@@ -123,6 +125,7 @@ export async function matrixCommand(
     const execute = printingRuns(deps.execute ?? runInProcess, formatOf(pass.format, 'none', MATRIX_HELP), io);
     const r = await runShard({ jobs: planned, shard: selected, base, execute, log });
     io.out(r.records.map((x) => `${String(x.exitCode).padStart(3)}  ${x.outcome ?? x.error?.code ?? '?'}  ${x.id}  ${x.dir}`).join('\n') + (r.records.length ? '\n' : ''));
+    for (const table of r.tables) log(`matrix ${selected.index}/${selected.count}: the kernels side by side: ${table}`);
     log(`matrix ${selected.index}/${selected.count}: ${r.records.length} job(s), manifest ${r.manifest}, exit ${r.exitCode}`);
     return r.exitCode;
   }

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { toJUnit } from '../report/junit.js';
 import { renderSummary, shouldColor } from '../report/render.js';
+import { sideBySideMarkdown } from '../report/side-by-side.js';
 import { toTap } from '../report/tap.js';
 import { kcidbJson, readSummary, writeReports } from '../results/report-files.js';
 import { kcidbOptionsFrom, parse, usageError } from './args.js';
@@ -18,9 +19,14 @@ import { NIGHTLY_HELP, nightlyCommand } from './nightly.js';
 
 export const REPORT_HELP = `cxl-harness report RESULTS_DIR [--table | --tap | --junit | --kcidb | --json] [--write]
                    [--origin NAME] [--artifacts-url URL]
+cxl-harness report --side-by-side RESULTS_DIR RESULTS_DIR...
 
 Render a run's summary.json again: the human table (default), TAP 14, JUnit XML,
 KCIDB v5 JSON, or the summary itself, on stdout.
+
+  --side-by-side        runs of one suite on several kernels, one column per run (headed by
+                        the kernel's detected version), each check's verdict and what it
+                        observed (Markdown): what changed from one kernel to the next
 
   --write               (re)write results.tap, junit.xml and kcidb.json into RESULTS_DIR
                         (atomically); prints nothing on stdout unless a format is also given
@@ -40,7 +46,18 @@ export async function reportCommand(argv: string[], io: Io = processIo): Promise
     write: { type: 'boolean' },
     origin: { type: 'string' },
     'artifacts-url': { type: 'string' },
+    'side-by-side': { type: 'boolean' },
   }, REPORT_HELP, { positionals: true });
+  if (values['side-by-side']) {
+    if (positionals.length < 2) throw usageError(REPORT_HELP, `--side-by-side takes two results dirs or more (got ${positionals.length})`);
+    const others = (['tap', 'junit', 'kcidb', 'json', 'table', 'write'] as const).filter((f) => values[f]);
+    if (others.length) throw usageError(REPORT_HELP, `--side-by-side prints Markdown and takes no --${others.join(', --')}`);
+    const runs = await Promise.all(positionals.map((d) => readSummary(d)));
+    const suites = [...new Set(runs.map((r) => r.suite ?? '?'))];
+    if (suites.length > 1) throw usageError(REPORT_HELP, `--side-by-side compares runs of one suite (got ${suites.join(', ')})`);
+    io.out(`${sideBySideMarkdown(runs)}\n`);
+    return 0;
+  }
   if (positionals.length !== 1) throw usageError(REPORT_HELP, `takes exactly one results dir (got ${positionals.length})`);
   const formats = (['tap', 'junit', 'kcidb', 'json', 'table'] as const).filter((f) => values[f]);
   if (formats.length > 1) throw usageError(REPORT_HELP, `choose one output format (got --${formats.join(', --')})`);
@@ -64,9 +81,9 @@ export async function reportCommand(argv: string[], io: Io = processIo): Promise
 export function reportCommands(log: (line: string) => void, io: Io = processIo): CommandTable {
   return {
     report: {
-      summary: 'render a results dir again as a table, TAP, JUnit or KCIDB; --write (re)writes the report files',
+      summary: 'render a results dir again as a table, TAP, JUnit or KCIDB; --write (re)writes the report files; --side-by-side several runs',
       help: REPORT_HELP,
-      examples: ['cxl-harness report results/20261126T020000-ab12cd --table', 'cxl-harness report results/20261126T020000-ab12cd --kcidb --origin my_ci', 'cxl-harness report results/20261126T020000-ab12cd --write'],
+      examples: ['cxl-harness report results/20261126T020000-ab12cd --table', 'cxl-harness report results/20261126T020000-ab12cd --kcidb --origin my_ci', 'cxl-harness report results/20261126T020000-ab12cd --write', 'cxl-harness report --side-by-side results/stock results/v1 results/v2 results/v3 > versions.md'],
       run: (argv) => reportCommand(argv, io),
     },
     compare: {

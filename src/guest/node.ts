@@ -14,6 +14,7 @@ export function parkNode(guest: GuestSession, options: ParkOptions): Promise<Jso
   return guest.requestJson(`park-node${options.node}`, 'node.park', options, (options.budgetMs ?? 20_000) + (options.poolTimeoutS ?? 20) * 1000 + MARGIN_MS);
 }
 
-export function unparkNode(guest: GuestSession, node: number, blocks: number[]): Promise<JsonResult<UnparkResult>> {
-  return guest.requestJson(`unpark-node${node}`, 'node.unpark', { node, blocks }, 60_000);
+/** The node given back as the guest shows it: whatever a park took, even one whose answer never came. */
+export function unparkNode(guest: GuestSession, node: number): Promise<JsonResult<UnparkResult>> {
+  return guest.requestJson(`unpark-node${node}`, 'node.unpark', { node }, 60_000);
 }

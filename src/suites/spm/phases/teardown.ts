@@ -13,6 +13,11 @@ import { CG, NODE, type Phase } from '../state.js';
 
 /** What the pressure check leaves free on node 0 for everyone else while the hog runs. */
 const PARK_FREE_MIB = 96;
+/**
+ * Test aid (test/e2e/24.pressure-park.test.ts): CXL_HARNESS_SPM_FAULT=park-agent-lost kills the
+ * guest agent while it parks node 0, to prove what the row and the rest of the run do then.
+ */
+const SPM_FAULT = 'CXL_HARNESS_SPM_FAULT';
 
 export const teardownPhase: Phase = async (ctx, st, row) => {
   await row('offlineControl', async (c: CheckApi) => {
@@ -35,8 +40,13 @@ export const teardownPhase: Phase = async (ctx, st, row) => {
     // evicted cache as fast as it filled, then S was too full of refaulted pages to go offline
     // in 80 s); then node 0's free memory blocks go offline and its hugetlb pool takes the rest
     // (src/agent/park.ts says why and how fast).
-    const park = await parkNode(c.guest, { node: 0, keepFreeMiB: PARK_FREE_MIB });
+    const parking = parkNode(c.guest, { node: 0, keepFreeMiB: PARK_FREE_MIB });
+    if (process.env[SPM_FAULT] === 'park-agent-lost') await killAgentWhileParking(c);
+    const park = await parking;
     try {
+      // The guest's own account of a park that did not answer: what node 0 held, which of its
+      // blocks were offline, what every process waited in, and the kernel's memory state.
+      if (!park.ok || !park.value.ok) await c.guest.run('park-failed-memory-state', MEMORY_STATE, { timeoutMs: 60_000 });
       const { memFreeKiB: node0FreeKiB = 0, memTotalKiB: node0TotalKiB = 0 } = park.ok ? park.value : {};
       c.require('node 0 free memory parked (memory blocks offline, hugetlb pool)', park.ok && park.value.ok && node0FreeKiB > 0 && node0FreeKiB < 512 * 1024, park.ok ? `${park.value.error ?? ''} free=${node0FreeKiB} KiB` : park.error);
       const before = await spmAllocations(c, n.spm);
@@ -59,7 +69,7 @@ export const teardownPhase: Phase = async (ctx, st, row) => {
         ...(oomLine ? { oomLine } : {}),
       };
     } finally {
-      await unparkNode(c.guest, 0, park.ok ? park.value.offlined : []);
+      await unparkNode(c.guest, 0);
       await c.guest.run('remove-hog-cgroup', `rmdir ${CG}/cxlh-hog`);
     }
   }, ['spm']);
@@ -93,6 +103,21 @@ export const teardownPhase: Phase = async (ctx, st, row) => {
     };
   }, ['spm']);
 };
+
+/** The memory state of the guest, for a park that did not answer: into the command log and (sysrq m, w) the console. */
+const MEMORY_STATE = [
+  'echo m > /proc/sysrq-trigger; echo w > /proc/sysrq-trigger',
+  'cat /proc/pressure/memory',
+  `cat ${NODE}/node0/meminfo`,
+  `for b in ${NODE}/node0/memory*; do echo "\${b##*/} $(cat $b/state)"; done | grep -v ' online$'`,
+  'cat /proc/sys/vm/nr_hugepages',
+  'ps -eo pid,stat,rss,wchan:32,args',
+].join('; ');
+
+async function killAgentWhileParking(c: CheckApi): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000));
+  await c.guest.run('fault-kill-agent', "pkill -9 -f 'dist/agent/main.js'");
+}
 
 /** S's MemFree and its allocation counter (numastat numa_hit + numa_miss: every page allocated on S, monotonic). */
 async function spmAllocations(c: CheckApi, spm: number): Promise<{ allocated: number; memFreeKiB: number }> {

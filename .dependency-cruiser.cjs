@@ -9,23 +9,24 @@ const BASE = '[^/]+\\.ts$';
 /** What each folder of src/ may import besides itself (host-side folders: and npm packages). */
 const LAYERS = {
   probe: [], // runs in the guest: node builtins only
-  agent: ['probe/'], // runs in the guest: node builtins only
-  report: ['agent/markers\\.ts$', BASE], // pure: summaries to verdicts and formats; the kernel-log markers the guest writes
+  contract: ['probe/', 'agent/'], // what host and guest agree on (protocols, markers, the region rule); runs on both sides: node builtins, and types only from probe/ and agent/ (contract-types-only)
+  agent: ['probe/', 'contract/'], // runs in the guest: node builtins only
+  report: ['contract/', BASE], // pure: summaries to verdicts and formats; the kernel-log markers the guest writes
   results: ['report/', BASE],
   kernel: ['report/', BASE],
-  qemu: ['agent/', 'report/', BASE], // agent/: the region rule the guest applies too (agent/cxl.ts); report/: the console scanner fed live
+  qemu: ['contract/', 'report/', BASE], // contract/: the region rule the guest applies too; report/: the console scanner fed live
   host: ['kernel/', BASE],
   image: ['kernel/', BASE],
-  guest: ['agent/', 'probe/', 'results/', 'report/', BASE],
-  suites: ['agent/', 'guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
+  guest: ['agent/', 'contract/', 'probe/', 'results/', 'report/', BASE], // agent/: the types of what its verbs answer
+  suites: ['agent/', 'contract/', 'guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
   machine: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'results/', 'report/', BASE],
   run: ['machine/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
-  repro: ['agent/', 'machine/', 'guest/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // agent/: the loop's contract and markers
+  repro: ['contract/', 'machine/', 'guest/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // contract/: the loop's contract and markers
   ci: ['run/', 'results/', 'report/', BASE],
   cli: null, // anything; nothing imports cli/
 };
 
-const GUEST = ['probe', 'agent'];
+const GUEST = ['probe', 'contract', 'agent'];
 const oneOf = (names) => `^src/(${names.join('|')})`;
 
 const layerRules = Object.entries(LAYERS)
@@ -67,6 +68,13 @@ module.exports = {
       to: { path: '^src/', pathNot: `^src/${BASE}` },
     },
     ...layerRules,
+    {
+      name: 'contract-types-only',
+      comment: 'src/contract/ takes only types from src/agent/ and src/probe/ (the verbs\' arguments and results): at run time it stands on node builtins alone',
+      severity: 'error',
+      from: { path: '^src/contract/' },
+      to: { path: '^src/(agent|probe)/', dependencyTypesNot: ['type-only'] },
+    },
     {
       name: 'layer-unlisted',
       comment: 'every folder of src/ has its row in LAYERS above and in docs/ARCHITECTURE.md',

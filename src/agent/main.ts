@@ -22,7 +22,7 @@ import { keepChildrenWarm } from '../probe/isolate.js';
 import { siblingModule } from '../probe/sibling.js';
 import { capabilities } from './capabilities.js';
 import { generationEvidence } from './evidence.js';
-import { parseRequest, type FailureCode, type Hello, type Line, type Request, type Response } from './protocol.js';
+import { parseRequest, type FailureCode, type Hello, type Line, type Request, type Response } from '../contract/agent-protocol.js';
 import { isFlowVerb, type FlowVerb, type WorkerReply } from './flow-worker.js';
 import { runLoopChild } from './repro/verb.js';
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import {
   MEMORY, NODES, blockSize, boundedWrite, ls, nodeMemory, offlineBlocksBounded, read, run, setBlocks, write,
   type BlockWrite, type BoundedWrite, type WriteStep,
-} from './cxl.js';
+} from './cxl/index.js';
 
 const MIN_FREE = '/proc/sys/vm/min_free_kbytes';
 const DROP_CACHES = '/proc/sys/vm/drop_caches';

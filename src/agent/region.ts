@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import {
   CXL, DAX, NODES, blockSize, createRegion, daxOfRegion, destroyRegion, driverOf, endpointOf, ls, memdevs, memdevsBelow,
   isolationAttrs, nodeFacts, onlineMemoryOf, pickTargets, read, rootDecoders, rootGeometry, type Isolation, type NodeFacts, type Step,
-} from './cxl.js';
+} from './cxl/index.js';
 
-export type { Isolation, NodeFacts, Step as RegionStep } from './cxl.js';
+export type { Isolation, NodeFacts, Step as RegionStep } from './cxl/index.js';
 
 export interface CxlFacts {
   ok: true;

@@ -6,7 +6,7 @@
  * is killed. Either way the next request starts it again, once: a second death is final.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { FailureCode, Hello, Line, ProgressOf, Request, Response, Verb, Verbs } from '../agent/protocol.js';
+import type { FailureCode, Hello, Line, ProgressOf, Request, Response, Verb, Verbs } from '../contract/agent-protocol.js';
 
 /** The guest command that runs the agent. */
 export const AGENT_COMMAND = ['node', '/opt/cxl-harness/dist/agent/main.js'];

@@ -3,8 +3,8 @@
  * the results dir (commands/NNNN-label.txt) and counted as evidence of the check running it.
  */
 import type { ClientChannel } from 'ssh2';
-import { formatStepMarker } from '../agent/markers.js';
-import type { ProgressOf, Verb, Verbs } from '../agent/protocol.js';
+import { formatStepMarker } from '../contract/markers.js';
+import type { ProgressOf, Verb, Verbs } from '../contract/agent-protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
 import { shellCommand } from '../proc.js';
 import type { Results } from '../results/results.js';

@@ -2,7 +2,7 @@
  * The guest's disks. The root image: the cached Debian root tree plus the kernel's modules,
  * the guest init, the guest's Node (node.ts) and the harness's SSH keys, written into an ext4 image with `mkfs.ext4 -d`
  * (no loop mounts). The payload image: what the harness itself runs in the guest (the probe
- * addon, dist/probe, dist/agent: the agent, its repro loop, the guest's cxl-harness command),
+ * addon, dist/probe, dist/contract, dist/agent: the agent, its repro loop, the guest's cxl-harness command),
  * a few MiB that init mounts read-only at /opt/cxl-harness, so that a change to the harness's
  * own code rebuilds it in about a second and never the root image of every kernel. Each is cached by a hash of its inputs; QEMU
  * attaches both read-only to the cache (snapshot=on, readonly=on), so parallel runs share them.
@@ -42,6 +42,8 @@ export const PAYLOAD_LABEL = 'cxlh-payload';
 const ADDON = join('build', 'Release', 'cxl_probe.node');
 const PROBE_JS = join('dist', 'probe');
 const AGENT_JS = join('dist', 'agent');
+/** What host and guest agree on (protocols, markers): the agent imports it. */
+const CONTRACT_JS = join('dist', 'contract');
 /** What runs before the agent: the guest init (the initramfs init is initramfs.ts's). */
 const INIT = join('guest-scripts', 'init.sh');
 
@@ -50,7 +52,7 @@ export async function guestImage(
   options: { recipe?: RootfsRecipe; log?: (line: string) => void } = {},
 ): Promise<GuestImage> {
   const recipe = options.recipe ?? DEFAULT_RECIPE;
-  for (const need of [ADDON, PROBE_JS, AGENT_JS]) {
+  for (const need of [ADDON, PROBE_JS, CONTRACT_JS, AGENT_JS]) {
     if (!existsSync(join(packageRoot, need))) {
       throw new HarnessError('ADDON_NOT_BUILT', `${need} is missing: the probe addon has not been built`, {
         hint: 'run `npm run build` in the cxl-harness directory',
@@ -100,13 +102,14 @@ async function payloadImage(log?: (line: string) => void): Promise<{ image: stri
     addon: await readFile(join(packageRoot, ADDON)),
     probe: await hashTree(join(packageRoot, PROBE_JS)),
     agent: await hashTree(join(packageRoot, AGENT_JS)),
+    contract: await hashTree(join(packageRoot, CONTRACT_JS)),
   });
   const entry = await cached('payloads', key, async (dir) => {
     log?.('assembling the harness payload disk (ext4)');
     const stage = join(dir, 'stage');
     await mkdir(join(stage, 'build', 'Release'), { recursive: true });
     await cp(join(packageRoot, ADDON), join(stage, ADDON));
-    for (const tree of [PROBE_JS, AGENT_JS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
+    for (const tree of [PROBE_JS, CONTRACT_JS, AGENT_JS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
     await writeFile(join(stage, 'package.json'), '{"type":"module"}\n');
     try {
       const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);

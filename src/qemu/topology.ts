@@ -3,7 +3,7 @@
  * validated here into a Topology. Every error names the file, the field and what is allowed.
  */
 import { join } from 'node:path';
-import { CXL_WAYS, pickRegion } from '../agent/cxl.js';
+import { CXL_WAYS, pickRegion } from '../contract/region-position.js';
 import { packageRoot } from '../paths.js';
 import { FieldError, builtinNames, loadJsonInput, validateJsonInput, type JsonInputKind, arr, str, int, oneOf } from '../fields.js';
 
@@ -99,7 +99,7 @@ const TOPOLOGIES: JsonInputKind<Topology> = {
 };
 
 /**
- * The devices the guest's region flow (src/agent/cxl.ts pickTargets) gives a region on window
+ * The devices the guest's region flow (src/agent/cxl/ pickTargets) gives a region on window
  * `index`, in position order, leaving out the devices in `used`: the same rule (pickRegion) on
  * the same tree, the window's host bridges, their root ports in bus order, the volatile devices
  * below each (on the port, or below its switch's downstream ports). Empty when none fits.

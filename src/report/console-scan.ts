@@ -8,7 +8,7 @@
  * When the report's first line is timestamped, untimestamped lines inside it are taken to be
  * other output interleaved on the serial console and left out of the finding.
  */
-import { STEP_MARKER_PREFIX } from '../agent/markers.js';
+import { STEP_MARKER_PREFIX } from '../contract/markers.js';
 import type { ConsoleFinding, FindingKind } from './model.js';
 
 /** The step named by a marker line, or undefined when the line is not a marker. */
@@ -103,7 +103,7 @@ interface Open {
 /**
  * The scanner, fed one console line at a time: live by the console watcher while the guest
  * runs (so a panic is known the moment its line arrives), or over a whole log by scanConsole.
- * Step attribution uses marker lines in the text (src/agent/markers.ts formatStepMarker) and
+ * Step attribution uses marker lines in the text (src/contract/markers.ts formatStepMarker) and
  * any `stepMarks` given by line number; a finding belongs to the last step started at or
  * before its first line.
  */

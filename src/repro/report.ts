@@ -2,8 +2,8 @@
  * What a repro loop produces, as pure functions: iteration records, timing statistics, the
  * repro summary (repro.json) and its TAP (repro.tap, one test point per iteration).
  */
-import { iterationId } from '../agent/markers.js';
-import type { StepRecordOf } from '../agent/repro/protocol.js';
+import { iterationId } from '../contract/markers.js';
+import type { StepRecordOf } from '../contract/repro-protocol.js';
 import { tapDescription, yamlValue } from '../report/tap.js';
 import type { Outcome } from '../report/model.js';
 import { exitCodeFor } from '../report/verdict.js';

@@ -3,11 +3,11 @@
  * A scenario is a list of guest steps run once per iteration (plus setup/teardown once per
  * guest process and cleanup after a failed iteration); the guest agent's repro loop
  * (src/agent/repro/) runs them. The step kinds, their fields and the features a scenario can
- * require are the loop's contract (src/agent/repro/protocol.ts). Every error names the file,
+ * require are the loop's contract (src/contract/repro-protocol.ts). Every error names the file,
  * the field and the allowed values.
  */
 import { join } from 'node:path';
-import { FEATURES, STEP_KINDS, type Feature, type Step, type StepKind, type StepOf } from '../agent/repro/protocol.js';
+import { FEATURES, STEP_KINDS, type Feature, type Step, type StepKind, type StepOf } from '../contract/repro-protocol.js';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { FAULT_KINDS, CORRECTABLE_TYPES, UNCORRECTABLE_TYPES, type FaultKind } from '../qemu/faults.js';

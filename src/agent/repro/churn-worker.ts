@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { native } from '../../probe/native.js';
 import { fills } from '../../probe/placement.js';
 import { moveFlags } from '../../probe/policy.js';
-import type { ChurnKind } from './protocol.js';
+import type { ChurnKind } from '../../contract/repro-protocol.js';
 import type { ChurnStats } from './state.js';
 import { errnoOf, pagesWhere } from './where.js';
 

@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPABILITY_PROOFS } from '../capabilities.js';
-import { CXL, blockSize, ls, memdevs, read } from '../cxl.js';
-import type { Feature, LoopFacts, LoopSpec } from './protocol.js';
+import { CXL, blockSize, ls, memdevs, read } from '../cxl/index.js';
+import type { Feature, LoopFacts, LoopSpec } from '../../contract/repro-protocol.js';
 
 interface Kernel { generation: LoopSpec['generation']; memdevs: string[] }
 

@@ -4,7 +4,7 @@
  * kernel may never return from are bounded by cxl.ts's boundedWrite.
  */
 import { writeFileSync } from 'node:fs';
-import * as cxl from '../cxl.js';
+import * as cxl from '../cxl/index.js';
 
 const CAP = 2000;
 

@@ -7,11 +7,11 @@
  * ran before a kernel crash reaches the host, even when the crash wins the race with the line.
  */
 import { writeFileSync } from 'node:fs';
-import { formatStepMarker, iterationEndLine, iterationId, reproNote, stepEndLine } from '../markers.js';
+import { formatStepMarker, iterationEndLine, iterationId, reproNote, stepEndLine } from '../../contract/markers.js';
 import { facts, lacking } from './facts.js';
 import { kmsg } from './io.js';
 import { iterationRand } from './prng.js';
-import type { LoopLine, LoopSpec, Phase, Step, StepRecord } from './protocol.js';
+import type { LoopLine, LoopSpec, Phase, Step, StepRecord } from '../../contract/repro-protocol.js';
 import type { LoopState, StepContext } from './state.js';
 import { runStep } from './steps.js';
 

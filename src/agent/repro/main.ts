@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { runLoop } from './loop.js';
-import type { LoopLine, LoopSpec } from './protocol.js';
+import type { LoopLine, LoopSpec } from '../../contract/repro-protocol.js';
 
 const emit = (line: LoopLine): void => {
   writeSync(1, `${JSON.stringify(line)}\n`);

@@ -1,5 +1,5 @@
 /** The loop's seeded randomness, so --seed makes a scenario's random choices repeatable. */
-import type { Pages } from './protocol.js';
+import type { Pages } from '../../contract/repro-protocol.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). */
 export function prng(seed: number): () => number {

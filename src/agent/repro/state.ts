@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { MapHandle } from '../../probe/native.js';
-import type { Isolation } from '../cxl.js';
-import type { ChurnKind, Phase, StepKind, StepOf, StepResult } from './protocol.js';
+import type { Isolation } from '../cxl/index.js';
+import type { ChurnKind, Phase, StepKind, StepOf, StepResult } from '../../contract/repro-protocol.js';
 
 export interface Held { map: MapHandle; pages: number; seed: number; node: number }
 

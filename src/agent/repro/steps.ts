@@ -2,7 +2,7 @@
  * The loop's step kinds and what runs each (one group of steps per module under steps/), how
  * one step runs (timed, a throw becomes a result), and whether it turned out as expected.
  */
-import type { Step, StepKind, StepRecord, StepResult } from './protocol.js';
+import type { Step, StepKind, StepRecord, StepResult } from '../../contract/repro-protocol.js';
 import type { LoopState, StepContext, StepHandler, StepHandlers } from './state.js';
 import { hostSteps } from './steps/host.js';
 import { memorySteps } from './steps/memory.js';
@@ -10,7 +10,7 @@ import { pageSteps } from './steps/pages.js';
 import { pressureSteps } from './steps/pressure.js';
 import { regionSteps } from './steps/region.js';
 
-/** The groups, each kind in one of them (test/repro.guest-loop.test.ts checks it). */
+/** The groups, each kind in one of them (test/unit/agent.repro-loop.test.ts checks it). */
 export const STEP_GROUPS = { region: regionSteps, pages: pageSteps, pressure: pressureSteps, memory: memorySteps, host: hostSteps } as const;
 
 export const STEPS: StepHandlers<StepKind> = { ...regionSteps, ...pageSteps, ...pressureSteps, ...memorySteps, ...hostSteps };

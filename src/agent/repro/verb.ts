@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { siblingModule } from '../../probe/sibling.js';
 import { writeText } from '../../probe/sysfs.js';
-import { parseLoopLine, type LoopExit, type LoopLine, type LoopSpec } from './protocol.js';
+import { parseLoopLine, type LoopExit, type LoopLine, type LoopSpec } from '../../contract/repro-protocol.js';
 
 const loopMain = fileURLToPath(siblingModule(import.meta.url, 'main'));
 const STDERR_KEPT = 4000;

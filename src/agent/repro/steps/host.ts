@@ -5,10 +5,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CXL, memdevs, read, run, waitFor } from '../../cxl.js';
-import { syncLine } from '../../markers.js';
+import { CXL, memdevs, read, run, waitFor } from '../../cxl/index.js';
+import { syncLine } from '../../../contract/markers.js';
 import { kmsg, writeAttr } from '../io.js';
-import { SYNC_DIR, type SyncAnswer } from '../protocol.js';
+import { SYNC_DIR, type SyncAnswer } from '../../../contract/repro-protocol.js';
 import type { StepHandlers } from '../state.js';
 
 const TRACING = '/sys/kernel/tracing';

@@ -11,7 +11,7 @@ import { readAllNodeMeminfo } from '../../../probe/nodes.js';
 import { fills } from '../../../probe/placement.js';
 import { modes } from '../../../probe/policy.js';
 import { parseKeyValues } from '../../../probe/sysfs.js';
-import { NODES, boundedWrite, nodeMemory, read, type RunStep } from '../../cxl.js';
+import { NODES, boundedWrite, nodeMemory, read, type RunStep } from '../../cxl/index.js';
 import { runCapped, writeAttr, type WriteOutcome } from '../io.js';
 import { pick } from '../prng.js';
 import { noRegion, type FreeSnapshot, type StepHandlers } from '../state.js';

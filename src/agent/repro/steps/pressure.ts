@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { siblingModule } from '../../../probe/sibling.js';
-import { NODES, nodeMemory, read } from '../../cxl.js';
+import { NODES, nodeMemory, read } from '../../cxl/index.js';
 import { writeAttr } from '../io.js';
-import type { StepResult } from '../protocol.js';
+import type { StepResult } from '../../../contract/repro-protocol.js';
 import type { StepHandlers } from '../state.js';
 
 const pressureChild = fileURLToPath(siblingModule(import.meta.url, '../pressure-child'));

@@ -1,13 +1,13 @@
 /**
  * Region steps: a region made (ndctl or the manual sysfs flow, optionally isolated as the kernel's generation does it) and
  * onlined as system RAM, its memory blocks offlined and onlined, kmem bound, the region
- * destroyed. The flows are the agent's (src/agent/cxl.ts); a step keeps their commands and
+ * destroyed. The flows are the agent's (src/agent/cxl/); a step keeps their commands and
  * writes as `sub`.
  */
 import { join } from 'node:path';
-import * as cxl from '../../cxl.js';
+import * as cxl from '../../cxl/index.js';
 import { cap, writeAttr } from '../io.js';
-import type { StepResult } from '../protocol.js';
+import type { StepResult } from '../../../contract/repro-protocol.js';
 import { noRegion, type StepHandlers } from '../state.js';
 
 const { DAX, MEMORY, blockStates, nodeMemory, offlineBlocksBounded, read, setBlocks } = cxl;

@@ -4,7 +4,7 @@
  * gives the interfaces the rows read, and what it must show for every row. One module per
  * version (generations/<id>.ts): adding a version is adding a file and its column.
  */
-import type { Isolation } from '../../../agent/cxl.js';
+import type { Isolation } from '../../../contract/isolation.js';
 import type { Expectation, NotApplicable, ObsOf, RowName } from '../rows.js';
 import type { GenerationFacts } from './facts.js';
 

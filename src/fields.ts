@@ -58,10 +58,15 @@ export function builtinNames(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
 }
 
+/** The one rule for an input given by name or by path (a topology, a scenario): a value with a / or ending in .json is a file. */
+export function namesAFile(value: string): boolean {
+  return value.includes('/') || value.endsWith('.json');
+}
+
 /** Load a preset by name or a file by path; every error names the file (and field) and the fix. */
 export function loadJsonInput<T>(kind: JsonInputKind<T>, nameOrPath: string): T {
   const code = kind.noun.toUpperCase();
-  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.json');
+  const isPath = namesAFile(nameOrPath);
   const file = isPath ? nameOrPath : join(kind.dir, `${nameOrPath}.json`);
   if (!existsSync(file)) {
     throw new HarnessError(`${code}_UNKNOWN`, isPath ? `${kind.noun} file ${file} does not exist` : `unknown ${kind.noun} "${nameOrPath}"`, {

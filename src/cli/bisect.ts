@@ -7,7 +7,7 @@ import { normalizeArgv } from '../machine/reproducer.js';
 import { parse, usageError } from './args.js';
 import type { CommandTable } from './command.js';
 import { LOOP_HELP, LOOP_OPTIONS, loopOptions, scenarioArg } from './loop-options.js';
-import { patchesArgument } from './run.js';
+import { BUILD_OPTIONS, buildFrom } from './options.js';
 
 export const BISECT_HELP = `cxl-harness bisect --good REV --bad REV --src TREE [--patches SERIES] [options] SCENARIO
 
@@ -55,13 +55,10 @@ export function bisectCommands(log: (line: string) => void): CommandTable {
 async function bisectCommand(argv: string[], log: (line: string) => void): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...LOOP_OPTIONS,
+    ...BUILD_OPTIONS,
     good: { type: 'string' },
     bad: { type: 'string' },
     src: { type: 'string' },
-    patches: { type: 'string' },
-    'config-fragment': { type: 'string', multiple: true },
-    'base-config': { type: 'string' },
-    'debug-config': { type: 'boolean' },
     'require-source': { type: 'string', multiple: true },
     step: { type: 'string' },
   }, BISECT_HELP, { positionals: true });
@@ -77,12 +74,7 @@ async function bisectCommand(argv: string[], log: (line: string) => void): Promi
   const dir = resolve(resultsDir ?? join(resultsBase ?? 'results', `${stamp}-bisect-${scenario.name}`));
   const spec: BisectStepSpec = {
     tree: resolve(values.src),
-    build: {
-      ...(values.patches ? { patches: patchesArgument(values.patches) } : {}),
-      ...(values['config-fragment'] ? { fragments: values['config-fragment'].map((f) => resolve(f)) } : {}),
-      ...(values['base-config'] ? { baseConfig: resolve(values['base-config']) } : {}),
-      ...(values['debug-config'] ? { debug: true } : {}),
-    },
+    build: buildFrom(values),
     scenario: scenario.file,
     loop: stepLoop,
     loopArgv: normalizeArgv(argv.filter((a) => a !== positionals[0]), { drop: [...BISECT_ONLY, '--seed'], dropFlags: ['--debug-config'] }),

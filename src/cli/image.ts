@@ -2,7 +2,7 @@
 import { guestImage } from '../image/image.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import { parse } from './args.js';
-import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+import { KERNEL_HELP, KERNEL_OPTIONS, kernelSpecFrom } from './options.js';
 
 export const IMAGE_HELP = `cxl-harness image [kernel options]
 
@@ -16,7 +16,7 @@ ${KERNEL_HELP}
 Exit codes: 0 done (the paths printed), 2 bad options, or the download or build failed.`;
 
 export async function imageCommand(argv: string[], log: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, kernelOptions, IMAGE_HELP);
+  const { values } = parse(argv, KERNEL_OPTIONS, IMAGE_HELP);
   const kernel = await resolveKernel(kernelSpecFrom(values, IMAGE_HELP), log);
   const t = Date.now();
   const image = await guestImage(kernel, { log });

@@ -1,7 +1,7 @@
 /** The kernel entries of `matrix --kernels`: each one a set of `cxl-harness run` kernel options. */
 import type { HarnessError } from '../errors.js';
 import { usageError } from './args.js';
-import type { KernelValues } from './run.js';
+import type { KernelValues } from './options.js';
 
 export const KERNEL_ENTRY_HELP = `Kernel entries (--kernels, comma-separated; each becomes \`cxl-harness run\` kernel options):
   distro                        Debian sid's linux-image-amd64 (run's default)

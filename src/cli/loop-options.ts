@@ -1,10 +1,13 @@
-/** The options `repro` and `bisect` share: the loop, the machine and the results, their help, and the scenario argument. */
+/**
+ * The loop group of options `repro` and `bisect` take (with the machine and results groups of
+ * options.ts), their help, and the scenario argument.
+ */
 import { randomInt } from 'node:crypto';
-import { resolve } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { ReproOptions } from '../repro/loop.js';
 import { builtinScenarios, loadScenario } from '../repro/scenario.js';
 import { seconds, usageError } from './args.js';
+import { MACHINE_OPTIONS, RESULTS_HELP, RESULTS_OPTIONS, machineFrom, machineHelp, nameOrPath, resultsFrom } from './options.js';
 
 export const LOOP_OPTIONS = {
   iterations: { type: 'string' },
@@ -15,12 +18,8 @@ export const LOOP_OPTIONS = {
   'stop-on-fail': { type: 'boolean' },
   'inject-crash-at': { type: 'string' },
   'iteration-timeout': { type: 'string' },
-  topology: { type: 'string' },
-  kvm: { type: 'boolean' },
-  cmdline: { type: 'string' },
-  'boot-timeout': { type: 'string' },
-  results: { type: 'string' },
-  'results-base': { type: 'string' },
+  ...MACHINE_OPTIONS,
+  ...RESULTS_OPTIONS,
   format: { type: 'string', default: 'tap' },
 } as const;
 
@@ -34,12 +33,8 @@ export const LOOP_HELP = `Loop:
   --inject-crash-at N        TEST AID: crash the guest kernel (sysrq c) after the first step of iteration N
 
 Machine and results:
-  --topology NAME|FILE       CXL topology (default: the scenario's)
-  --kvm                      KVM instead of TCG
-  --cmdline "ARGS"           extra kernel command-line arguments
-  --boot-timeout S           seconds to wait for the guest's SSH (default 180)
-  --results DIR              write the results here (default results/<timestamp>-<id>)
-  --results-base DIR         make the timestamped results dir under DIR
+${machineHelp('the scenario\'s')}
+${RESULTS_HELP}
   --format tap|json|none     what to print on stdout at the end (default tap: repro.tap)`;
 
 export type LoopValues = { [K in keyof typeof LOOP_OPTIONS]?: (typeof LOOP_OPTIONS)[K] extends { type: 'boolean' } ? boolean : string };
@@ -53,24 +48,19 @@ function count(value: string | undefined, name: string, min: number): number | u
 
 export function scenarioArg(positionals: string[], help: string) {
   if (positionals.length !== 1) throw usageError(help, `name one scenario (got ${positionals.length ? positionals.join(' ') : 'none'})`, `built-in scenarios: ${builtinScenarios().join(', ')}`);
-  const p = positionals[0]!;
-  return loadScenario(p.includes('/') || p.endsWith('.json') ? resolve(p) : p);
+  return loadScenario(nameOrPath(positionals[0]!));
 }
 
 export function loopOptions(v: LoopValues, defaultIterations: number): Omit<ReproOptions, 'scenario' | 'kernel' | 'log'> {
   if (v.iterations !== undefined && v['until-fail']) throw new HarnessError('USAGE', 'choose --iterations N or --until-fail, not both');
   const seed = count(v.seed, '--seed', 0) ?? randomInt(1, 2 ** 31 - 1);
-  const topology = v.topology && (v.topology.includes('/') || v.topology.endsWith('.json')) ? resolve(v.topology) : v.topology;
   const iterations = count(v.iterations, '--iterations', 1) ?? defaultIterations;
   const maxIterations = count(v['max-iterations'], '--max-iterations', 1);
   const rebootEvery = count(v['reboot-every'], '--reboot-every', 0);
   const crashAt = count(v['inject-crash-at'], '--inject-crash-at', 1);
   return {
-    ...(topology ? { topology } : {}),
-    ...(v.results ? { resultsDir: v.results } : {}),
-    ...(v['results-base'] ? { resultsBase: v['results-base'] } : {}),
-    accel: v.kvm ? 'kvm' : 'tcg',
-    bootTimeoutMs: seconds(v['boot-timeout'], '--boot-timeout', 180),
+    ...machineFrom(v),
+    ...resultsFrom(v),
     ...(v['until-fail'] ? { untilFail: true } : { iterations }),
     ...(maxIterations !== undefined ? { maxIterations } : {}),
     seed,
@@ -78,6 +68,5 @@ export function loopOptions(v: LoopValues, defaultIterations: number): Omit<Repr
     stopOnFail: Boolean(v['stop-on-fail']),
     ...(crashAt !== undefined ? { injectCrashAt: crashAt } : {}),
     ...(v['iteration-timeout'] ? { iterationTimeoutMs: seconds(v['iteration-timeout'], '--iteration-timeout', 300) } : {}),
-    extraCmdline: v.cmdline ? v.cmdline.split(/\s+/).filter(Boolean) : [],
   };
 }

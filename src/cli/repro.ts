@@ -1,6 +1,7 @@
 /** `cxl-harness repro`: a scenario in a loop in one booted guest (src/repro/loop.ts); registered in main.ts. */
 import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { namesAFile } from '../fields.js';
 import { runRepro } from '../repro/loop.js';
 import { describeRepro } from '../repro/report.js';
 import { builtinScenarios } from '../repro/scenario.js';
@@ -8,7 +9,7 @@ import { normalizeArgv } from '../machine/reproducer.js';
 import { parse } from './args.js';
 import type { CommandTable } from './command.js';
 import { LOOP_HELP, LOOP_OPTIONS, loopOptions, scenarioArg } from './loop-options.js';
-import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+import { KERNEL_HELP, KERNEL_OPTIONS, kernelSpecFrom } from './options.js';
 
 export const REPRO_HELP = `cxl-harness repro SCENARIO [options]
 
@@ -45,7 +46,7 @@ async function printResult(format: string, dir: string): Promise<void> {
 }
 
 async function reproCommand(argv: string[], log: (line: string) => void): Promise<number> {
-  const { values, positionals } = parse(argv, { ...kernelOptions, ...LOOP_OPTIONS }, REPRO_HELP, { positionals: true });
+  const { values, positionals } = parse(argv, { ...KERNEL_OPTIONS, ...LOOP_OPTIONS }, REPRO_HELP, { positionals: true });
   const format = values.format!;
   if (!['tap', 'json', 'none'].includes(format)) throw new HarnessError('USAGE', `--format takes tap, json or none (got "${format}")`);
   const scenario = scenarioArg(positionals, REPRO_HELP);
@@ -53,7 +54,7 @@ async function reproCommand(argv: string[], log: (line: string) => void): Promis
   log(`scenario ${scenario.name} (${scenario.file}), seed ${loop.seed}`);
   // A shipped scenario by its name, a file by its absolute path; then the options, then the seed.
   const named = positionals[0]!;
-  const scenarioAgain = named.includes('/') || named.endsWith('.json') ? scenario.file : named;
+  const scenarioAgain = namesAFile(named) ? scenario.file : named;
   const argvAgain = ['repro', scenarioAgain, ...normalizeArgv(argv.filter((a) => a !== named), { drop: ['--seed'] }), '--seed', String(loop.seed)];
   const { results, repro } = await runRepro({ ...loop, scenario, kernel: kernelSpecFrom(values, REPRO_HELP), log, argv: argvAgain });
   await printResult(format, results.dir);

@@ -3,12 +3,11 @@
  * or open an interactive shell. The way to call probes by hand:
  *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
  */
-import { resolve } from 'node:path';
 import { ExitCode, HarnessError } from '../errors.js';
 import { whenInterrupted } from '../interrupt.js';
 import { Machine } from '../machine/machine.js';
-import { parse, seconds } from './args.js';
-import { KERNEL_HELP, kernelOptions, kernelSpecFrom } from './run.js';
+import { parse } from './args.js';
+import { KERNEL_HELP, KERNEL_OPTIONS, MACHINE_OPTIONS, RESULTS_HELP, RESULTS_OPTIONS, kernelSpecFrom, machineFrom, machineHelp, resultsFrom } from './options.js';
 
 export const SSH_HELP = `cxl-harness ssh [--exec CMD] [--topology NAME|FILE] [kernel options]
 
@@ -17,10 +16,8 @@ comes and exiting with its exit code; without --exec, open an interactive root s
 powered off when the command or shell ends. Console and command logs go to a results dir.
 
   --exec CMD                 command line to run in the guest (sh -c)
-  --topology NAME|FILE       CXL topology (default: default)
-  --kvm                      KVM instead of TCG
-  --boot-timeout S           seconds to wait for SSH (default 180)
-  --results DIR              where to keep the console log (default results/<timestamp>-<id>)
+${machineHelp('default')}
+${RESULTS_HELP}
 
 ${KERNEL_HELP}
 
@@ -28,21 +25,15 @@ Exit codes: with --exec, the command's own exit code; 2 the guest did not come u
 options), 3 its kernel crashed, 130/143 interrupted.`;
 
 export async function sshCommand(argv: string[], log: (line: string) => void): Promise<number> {
-  const { values } = parse(argv, {
-    ...kernelOptions,
-    exec: { type: 'string' },
-    topology: { type: 'string', default: 'default' },
-    kvm: { type: 'boolean' },
-    'boot-timeout': { type: 'string' },
-    results: { type: 'string' },
-  }, SSH_HELP);
+  const { values } = parse(argv, { ...KERNEL_OPTIONS, ...MACHINE_OPTIONS, ...RESULTS_OPTIONS, exec: { type: 'string' } }, SSH_HELP);
   const spec = kernelSpecFrom(values, SSH_HELP);
+  const { topology = 'default', ...machineRequest } = machineFrom(values);
+  const { resultsDir, resultsBase } = resultsFrom(values);
   const machine = await Machine.open({
-    results: values.results ? { dir: values.results } : {},
-    topology: values.topology!.includes('/') ? resolve(values.topology!) : values.topology!,
+    results: { ...(resultsDir ? { dir: resultsDir } : {}), ...(resultsBase ? { base: resultsBase } : {}) },
+    topology,
     kernel: spec,
-    accel: values.kvm ? 'kvm' : 'tcg',
-    bootTimeoutMs: seconds(values['boot-timeout'], '--boot-timeout', 180),
+    ...machineRequest,
     purpose: 'ssh',
     withoutCxl: 'warn',
     log,

@@ -1,6 +1,7 @@
 /** reproducer.sh: repeats the run with the same inputs, from any directory. */
 import { chmod } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { namesAFile } from '../fields.js';
 import { isGitRange } from '../kernel/patches.js';
 import { packageRoot } from '../paths.js';
 import { shellCommand } from '../proc.js';
@@ -52,7 +53,7 @@ export function normalizeArgv(argv: readonly string[], o: NormalizeOptions = {})
     if (o.dropFlags?.includes(name)) continue;
     if (PATH_OPTIONS.has(name)) {
       const value = inline ?? argv[++i] ?? '';
-      const keep = (name === '--topology' && !value.includes('/') && !value.endsWith('.json')) || (name === '--patches' && isGitRange(value));
+      const keep = (name === '--topology' && !namesAFile(value)) || (name === '--patches' && isGitRange(value));
       out.push(name, keep ? value : resolve(cwd, value));
       continue;
     }

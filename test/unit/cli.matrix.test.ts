@@ -5,7 +5,7 @@ import type { CiRunOptions, RunExecutor } from '../../src/ci/executor.js';
 import { argvOf, parse } from '../../src/cli/args.js';
 import { kernelEntry } from '../../src/cli/kernel-entry.js';
 import { jobValues, matrixCommand, passThrough } from '../../src/cli/matrix.js';
-import { kernelOptions, kernelSpecFrom } from '../../src/cli/run.js';
+import { KERNEL_OPTIONS, kernelSpecFrom } from '../../src/cli/options.js';
 import { HarnessError } from '../../src/errors.js';
 import { worstExitCode } from '../../src/report/verdict.js';
 import { check, summary } from '../fixtures/report/summaries.js';
@@ -42,7 +42,7 @@ t.test('10 kernel entries become run options that run itself accepts', async (t)
   for (const [entry, args] of cases) {
     t.same(argvOf(kernelEntry(entry)), args, entry);
     // The same options through run's own parser and kernelSpecFrom: the syntax is what run understands.
-    const { values } = parse(args, kernelOptions, 'usage');
+    const { values } = parse(args, KERNEL_OPTIONS, 'usage');
     const spec = kernelSpecFrom(values);
     const kind = entry.startsWith('distro') ? 'distro' : entry.startsWith('debian-source') || entry.startsWith('src:') ? 'source' : 'prebuilt';
     t.equal(spec.kind, kind, `${entry} is a ${kind} kernel for run`);

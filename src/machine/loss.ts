@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, HarnessError, tail } from '../errors.js';
+import { run } from '../proc.js';
 import type { Vm } from '../qemu/vm.js';
 
 export type LossKind = 'kernel-crash' | 'qemu-stopped' | 'qemu-died' | 'hang' | 'lost';
@@ -17,6 +18,8 @@ export interface Loss {
   detail: string;
   /** The kernel's panic line (kernel-crash) or QEMU's last stderr lines (qemu-died). */
   evidence?: string;
+  /** QEMU's own fault in the host kernel's log (qemu-died by SIGSEGV/SIGBUS), when the host lets us read it. */
+  hostFault?: string;
 }
 
 export interface LossOptions {
@@ -42,11 +45,34 @@ export async function classifyLoss(vm: Vm, options: LossOptions = {}): Promise<L
   if (exit && !exit.byHarness) {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? '?'}`;
     const stderr = vm.stderr().trim() ? tail(vm.stderr(), 5) : undefined;
-    return { kind: 'qemu-died', detail: `QEMU ${how}`, ...(stderr ? { evidence: stderr } : {}) };
+    const hostFault = exit.signal === 'SIGSEGV' || exit.signal === 'SIGBUS' ? await hostFaultLine(vm.pid) : undefined;
+    return { kind: 'qemu-died', detail: `QEMU ${how}`, ...(stderr || hostFault ? { evidence: [hostFault, stderr].filter(Boolean).join('\n') } : {}), ...(hostFault ? { hostFault } : {}) };
   }
   if (options.hung) return { kind: 'hang', detail: 'the guest made no progress within its bound while QEMU runs' };
   return { kind: 'lost', detail: 'the connection to the guest was lost while QEMU still runs' };
 }
+
+/**
+ * The host kernel's line about a QEMU that faulted ("qemu-system-x86[PID]: segfault at 8 ip ...
+ * in qemu-system-x86_64[OFFSET,...]"): where in the emulator it died. Reading the kernel log
+ * needs root where dmesg_restrict is set; without it there is no line, not an error.
+ */
+async function hostFaultLine(pid: number | undefined): Promise<string | undefined> {
+  if (pid === undefined) return undefined;
+  const r = await run('dmesg', [], { reject: false, timeoutMs: 5000 }).catch(() => undefined);
+  return r?.exitCode === 0 ? hostFaultIn(r.stdout, pid) : undefined;
+}
+
+/** The last line of a host kernel log about process PID's fault. */
+export function hostFaultIn(log: string, pid: number): string | undefined {
+  return log.split('\n').reverse().find((l) => (l.includes(`[${pid}]: segfault`) || l.includes(`[${pid}] general protection`) || l.includes(`[${pid}] trap`)))?.trim();
+}
+
+/** A QEMU that faulted by itself is QEMU's bug whatever the guest did: the hint says which one we know. */
+const QEMU_FAULT_HINT = 'QEMU itself crashed: this is no verdict on the kernel; run again. QEMU 10.0\'s TCG is known to crash so '
+  + '("segfault at 8" in the host log) when an XSAVE/FXSAVE, e.g. a signal frame, spans a RAM page and a CXL page: '
+  + 'CXL memory is I/O to TCG and target/i386/tcg/access.c (access_ptr) writes through the missing host pointer of the second page; '
+  + 'that needs user pages on a CXL node (a stock kernel under memory pressure puts them there)';
 
 const HINTS: Record<LossKind, string> = {
   'kernel-crash': 'the panic trace is in console.log and in the summary findings',
@@ -78,7 +104,7 @@ export function lossError(loss: Loss, during: string, options: { what?: string; 
     lost: () => what ?? `${loss.detail} ${during}`,
   }[loss.kind]();
   return new HarnessError(CODES[loss.kind], message, {
-    hint: HINTS[loss.kind],
+    hint: loss.hostFault ? QEMU_FAULT_HINT : HINTS[loss.kind],
     ...(loss.kind === 'kernel-crash' ? { exitCode: ExitCode.kernelCrash } : {}),
     ...rest,
   });

@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { classifyLoss, lossError } from '../../src/machine/loss.js';
+import { classifyLoss, hostFaultIn, lossError } from '../../src/machine/loss.js';
 import { Watchdog } from '../../src/machine/watchdog.js';
 import { loadTopology } from '../../src/qemu/topology.js';
 import { Vm } from '../../src/qemu/vm.js';
@@ -96,4 +96,20 @@ t.test('60 the watchdog fires once, after its bound without a kick; kicks put it
   d.dispose();
   await sleep(250);
   t.same(quiet, [], 'disposed: never fires');
+});
+
+t.test('60 QEMU that faulted by itself: the host kernel\'s line about it is the evidence, and the hint says it is QEMU', async (t) => {
+  // Recorded on the development machine: QEMU 10.0.2 (bookworm-backports) died in offline.spm after the pressure row of a stock run.
+  const log = readFileSync(new URL('../fixtures/host/qemu-segfault-dmesg.txt', import.meta.url), 'utf8');
+  const line = hostFaultIn(log, 13018);
+  t.match(line, /^\[ *4557\.265477\] qemu-system-x86\[13018\]: segfault at 8 ip [0-9a-f]+ .* in qemu-system-x86_64\[811c85,/);
+  t.equal(hostFaultIn(log, 1301), undefined, 'another pid\'s fault is not ours');
+  t.equal(hostFaultIn(log, 4557), undefined);
+  const e = lossError({ kind: 'qemu-died', detail: 'QEMU was killed by SIGSEGV', evidence: line!, hostFault: line! }, 'during check spm.offline.spm');
+  t.equal(e.code, 'QEMU_DIED');
+  t.equal(e.exitCode, 2);
+  t.match(e.message, /^QEMU was killed by SIGSEGV during check spm\.offline\.spm, without a kernel panic on the console:\n.*segfault at 8/);
+  t.match(e.hint, /^QEMU itself crashed: this is no verdict on the kernel; run again\. .*access_ptr/);
+  const plain = lossError({ kind: 'qemu-died', detail: 'QEMU was killed by SIGKILL' }, 'during boot');
+  t.match(plain.hint, /^see qemu\.stderr\.log/);
 });

@@ -7,7 +7,7 @@
 import { ExitCode, isHarnessError } from '../errors.js';
 import { doctor } from '../host/doctor.js';
 import { stopAll } from '../qemu/vm.js';
-import { interrupt, interruptedBy } from '../interrupt.js';
+import { exitCodeOf, interrupt, interruptedBy } from '../interrupt.js';
 import { TOOL_VERSION } from '../results/results.js';
 import { parse, usageError } from './args.js';
 import { imageCommand, IMAGE_HELP } from './image.js';
@@ -108,7 +108,7 @@ let signals = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     signals++;
-    if (signals > 1) process.exit(sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint);
+    if (signals > 1) process.exit(exitCodeOf(sig));
     log(`${sig}: stopping the guest and closing the results dir (again to force)`);
     interrupt(sig);
     void stopAll();
@@ -118,14 +118,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 main(process.argv.slice(2)).then(
   (code) => {
     const sig = interruptedBy();
-    process.exitCode = sig ? (sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint) : code;
+    process.exitCode = sig ? exitCodeOf(sig) : code;
   },
   async (e: unknown) => {
     await stopAll();
     const sig = interruptedBy();
     if (isHarnessError(e)) {
       process.stderr.write(`cxl-harness: error [${e.code}]: ${e.describe()}\n`);
-      process.exitCode = sig ? (sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint) : e.exitCode;
+      process.exitCode = sig ? exitCodeOf(sig) : e.exitCode;
     } else {
       process.stderr.write(`cxl-harness: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
       process.exitCode = ExitCode.infrastructure;

@@ -3,8 +3,7 @@
  * or open an interactive shell. The way to call probes by hand:
  *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
  */
-import { ExitCode, HarnessError } from '../errors.js';
-import { whenInterrupted } from '../interrupt.js';
+import { HarnessError, isHarnessError } from '../errors.js';
 import { Machine } from '../machine/machine.js';
 import { parse } from './args.js';
 import { KERNEL_HELP, KERNEL_OPTIONS, MACHINE_OPTIONS, RESULTS_HELP, RESULTS_OPTIONS, kernelSpecFrom, machineFrom, machineHelp, resultsFrom } from './options.js';
@@ -44,22 +43,26 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
     const { vm, ssh } = await machine.boot();
     log(`guest up (ssh -p ${vm.sshPort} -i ${image.keys.clientKey} root@127.0.0.1)`);
     if (values.exec === undefined) return await ssh.shell();
-    // Output is passed through as it comes, so a long command shows its progress; Ctrl-C ends it.
-    const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint }));
-    const r = await Promise.race([
-      ssh.exec(values.exec, {
-        timeoutMs: 24 * 3600 * 1000,
-        onStdout: (chunk) => process.stdout.write(chunk),
-        onStderr: (chunk) => process.stderr.write(chunk),
-      }),
-      interrupted.promise,
-    ]).finally(() => interrupted.dispose());
-    await results.saveCommand('exec', r);
-    if (r.exitCode !== null) return r.exitCode;
-    // No exit status: say why (the guest kernel panicked, QEMU died), never a bare failure.
-    const loss = await machine.loss({ hung: r.timedOut });
-    log(`${loss.detail}${loss.kind === 'qemu-died' ? '; see qemu.stderr.log' : ''} (see ${results.rel(vm.consoleLog)} in ${results.dir})`);
-    return loss.kind === 'kernel-crash' ? ExitCode.kernelCrash : ExitCode.infrastructure;
+    // Output is passed through as it comes, so a long command shows its progress; Ctrl-C ends
+    // it. No exit status is never a bare failure: the supervisor says why (the guest kernel
+    // panicked, QEMU died, the guest hung).
+    try {
+      const r = await machine.supervise(async () => {
+        const r = await ssh.exec(values.exec!, {
+          timeoutMs: 24 * 3600 * 1000,
+          onStdout: (chunk) => process.stdout.write(chunk),
+          onStderr: (chunk) => process.stderr.write(chunk),
+        });
+        await results.saveCommand('exec', r);
+        return r;
+      }, { during: 'during the command' });
+      if (r.exitCode !== null) return r.exitCode;
+      throw new HarnessError('GUEST_LOST', `the command ended without an exit status${r.timedOut ? ' (timed out)' : ''}`);
+    } catch (e) {
+      if (!isHarnessError(e) || e.code === 'INTERRUPTED') throw e;
+      log(`${e.message.split('\n')[0]} (see ${results.rel(vm.consoleLog)} in ${results.dir})`);
+      return e.exitCode;
+    }
   } finally {
     await machine.close();
   }

@@ -6,21 +6,24 @@
  * (loss.ts). Every step starts only if the harness was not interrupted meanwhile, and close()
  * leaves no QEMU process, whatever happened.
  */
-import { ExitCode, HarnessError } from '../errors.js';
+import { HarnessError } from '../errors.js';
 import { GuestSession } from '../guest/session.js';
 import type { GuestSsh } from '../guest/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
-import { interruptedBy } from '../interrupt.js';
+import { throwIfInterrupted } from '../interrupt.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
-import type { ConsoleFinding } from '../report/model.js';
+import type { ConsoleFinding, RunSummary } from '../report/model.js';
+import { settleSummary } from '../report/verdict.js';
+import { writeReports } from '../results/report-files.js';
 import { Results } from '../results/results.js';
 import { assertGuestCxl, bootGuest, hangDump } from './boot.js';
 import { classifyLoss, type Loss, type LossOptions } from './loss.js';
 import { preflight } from './preflight.js';
+import { supervise, type SuperviseOptions } from './supervise.js';
 import { writeReproducer } from './reproducer.js';
 
 export interface MachineOptions {
@@ -154,6 +157,13 @@ export class Machine {
     return classifyLoss(b.vm, options);
   }
 
+  /** Work in the running guest, supervised (supervise.ts): QEMU gone, its bound, an interruption end it with the reason. */
+  supervise<T>(work: () => Promise<T>, options: SuperviseOptions): Promise<T> {
+    const b = this.current;
+    if (!b) return Promise.reject(new HarnessError('GUEST_LOST', `no guest is running ${options.during}`));
+    return supervise(b, (o) => this.loss(o), work, options);
+  }
+
   /** A hang: ask the kernel what it is doing (blocked tasks, every CPU's backtrace), into the console log. */
   async dumpHang(): Promise<void> {
     const b = this.current;
@@ -202,15 +212,27 @@ export class Machine {
     await stopAll();
   }
 
+  /**
+   * The end of the record, the same for every command: the console findings in (`finding` may
+   * mark one the command caused on purpose as expected), the outcome and exit code settled from
+   * the checks (report/verdict.ts; `after` may change what its command decides alone),
+   * summary.json sealed and the report files written.
+   */
+  async conclude(o: { finding?: (f: ConsoleFinding) => ConsoleFinding; after?: (summary: RunSummary) => void } = {}): Promise<RunSummary> {
+    const { summary } = this.results;
+    summary.findings = this.findings().map(o.finding ?? ((f) => f));
+    summary.finishedAt ??= new Date().toISOString();
+    Object.assign(summary, settleSummary(summary));
+    o.after?.(summary);
+    await this.results.seal();
+    await writeReports(this.results.dir, summary);
+    return summary;
+  }
+
   /** The kernel's reports in every boot's console, found as the lines arrived. */
   findings(): ConsoleFinding[] {
     return this.boots.flatMap((b) =>
       b.vm.console.findings().map((f) => (this.boots.length > 1 ? { ...f, log: this.results.rel(b.vm.consoleLog) } : f)),
     );
   }
-}
-
-export function throwIfInterrupted(): void {
-  const sig = interruptedBy();
-  if (sig) throw new HarnessError('INTERRUPTED', `interrupted by ${sig}`, { exitCode: sig === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint });
 }

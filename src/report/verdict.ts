@@ -4,6 +4,7 @@
  * Every report format and the CLI take their answers from here, never decide on their own.
  */
 import { ExitCode } from '../errors.js';
+import { exitCodeOf } from '../interrupt.js';
 import type { CheckResult, ConsoleFinding, Outcome, RunSummary, Verdict } from './model.js';
 
 /** Outcomes the runner sets when the run could not finish normally; checks never override them. */
@@ -149,7 +150,7 @@ export function exitCodeFor(outcome: Outcome, signal: 'SIGINT' | 'SIGTERM' = 'SI
     case 'infrastructure-error':
       return ExitCode.infrastructure;
     case 'interrupted':
-      return signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+      return exitCodeOf(signal);
   }
 }
 

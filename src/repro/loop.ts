@@ -16,8 +16,6 @@ import { interruptedBy } from '../interrupt.js';
 import { Machine } from '../machine/machine.js';
 import { Watchdog } from '../machine/watchdog.js';
 import type { Accel } from '../qemu/argv.js';
-import { settleSummary } from '../report/verdict.js';
-import { writeReports } from '../results/report-files.js';
 import type { Results } from '../results/results.js';
 import { detectGeneration } from '../suites/spm/generations/index.js';
 import type { BootState } from './boot-state.js';
@@ -236,8 +234,7 @@ async function detectKernelGeneration(guest: GuestSession): Promise<LoopSpec['ge
 
 /** summary.json and the report files (TAP, JUnit, KCIDB) in the run format too, one check per iteration, so report/compare/merge work on a repro dir. */
 async function writeRunSummary(machine: Machine, repro: ReproSummary): Promise<void> {
-  const { results } = machine;
-  const s = results.summary;
+  const s = machine.results.summary;
   s.checks = repro.iterations.map((it) => ({
     id: iterationId(repro.scenario.name, it.iteration),
     title: `iteration ${it.iteration} of scenario ${repro.scenario.name}`,
@@ -246,15 +243,14 @@ async function writeRunSummary(machine: Machine, repro: ReproSummary): Promise<v
     evidence: it.folder ? [it.folder] : ['repro.json'],
     durationMs: it.ms ?? 0,
   }));
-  const findings = machine.findings();
-  // A crash we caused on purpose (--inject-crash-at) is expected; any other stays a finding.
-  s.findings = findings.map((f) => (repro.requested.injectCrashAt !== undefined && f.step === iterationId(repro.scenario.name, repro.requested.injectCrashAt) ? { ...f, expected: true } : f));
   if (repro.outcome === 'error') s.outcome = 'infrastructure-error';
   if (repro.outcome === 'interrupted') s.outcome = 'interrupted';
   if (repro.error) s.error = repro.error;
-  s.finishedAt = repro.finishedAt;
-  Object.assign(s, settleSummary(s));
-  if (repro.outcome === 'skip') s.exitCode = ExitCode.ok;
-  await results.flush();
-  await writeReports(results.dir, s);
+  if (repro.finishedAt) s.finishedAt = repro.finishedAt;
+  // A crash we caused on purpose (--inject-crash-at) is expected; any other stays a finding.
+  const injected = repro.requested.injectCrashAt;
+  await machine.conclude({
+    finding: (f) => (injected !== undefined && f.step === iterationId(repro.scenario.name, injected) ? { ...f, expected: true } : f),
+    after: (summary) => { if (repro.outcome === 'skip') summary.exitCode = ExitCode.ok; },
+  });
 }

@@ -8,15 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import type { KernelSpec } from '../kernel/resolve.js';
-import { interruptedBy, whenInterrupted } from '../interrupt.js';
+import { exitCodeOf, interruptedBy, throwIfInterrupted } from '../interrupt.js';
 import { lossError } from '../machine/loss.js';
-import { Machine, throwIfInterrupted } from '../machine/machine.js';
-import { Watchdog } from '../machine/watchdog.js';
+import { Machine } from '../machine/machine.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
 import type { Outcome, RunSummary } from '../report/model.js';
-import { checkFromAttempt, settleSummary } from '../report/verdict.js';
-import { writeReports } from '../results/report-files.js';
+import { checkFromAttempt } from '../report/verdict.js';
 import type { Results } from '../results/results.js';
 import { lacking, type Capabilities } from '../suites/capabilities.js';
 import { runCheck, type Suite, type SuiteContext } from '../suites/check.js';
@@ -103,7 +101,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     }
     const signal = interruptedBy();
     summary.outcome = signal ? 'interrupted' : outcomeForError(err);
-    summary.exitCode = signal === 'SIGTERM' ? ExitCode.sigterm : signal ? ExitCode.sigint : err.exitCode;
+    summary.exitCode = signal ? exitCodeOf(signal) : err.exitCode;
     summary.error = { code: signal ? 'INTERRUPTED' : err.code, message: signal ? `interrupted by ${signal}` : err.message, ...(err.hint ? { hint: err.hint } : {}) };
     log(`${summary.outcome}: [${summary.error.code}] ${summary.error.message.split('\n')[0]}`);
     // Whatever the guest still has to say is evidence: keep its dmesg when it answers.
@@ -121,17 +119,14 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   } finally {
     await machine.close();
   }
-  summary.findings = machine.findings();
+  // The run ended as planned by its record, but QEMU ended on its own under it.
   const lastExit = machine.last?.vm.exited;
-  if (summary.outcome === 'pass' && lastExit && !lastExit.byHarness && !summary.findings.some((f) => f.kind === 'panic')) {
+  const findings = machine.findings();
+  if (summary.outcome === 'pass' && lastExit && !lastExit.byHarness && !findings.some((f) => f.kind === 'panic')) {
     summary.outcome = 'infrastructure-error';
     summary.error ??= { code: 'QEMU_DIED', message: `QEMU ended on its own (code ${lastExit.code ?? '?'}, signal ${lastExit.signal ?? 'none'}) before the run finished`, hint: 'see qemu.stderr.log' };
   }
-  summary.finishedAt = new Date().toISOString();
-  const settled = settleSummary(summary);
-  Object.assign(summary, settled);
-  await results.seal();
-  await writeReports(results.dir, summary);
+  await machine.conclude();
   return { results, summary };
 }
 
@@ -167,44 +162,20 @@ function suiteContext(d: ContextDeps): SuiteContext {
       const missing = lacking(d.capabilities, options.needs ?? []);
       const body: typeof realBody = missing ? async (c) => c.skip(missing) : realBody;
       const started = Date.now();
-      let watchdog: Watchdog | undefined;
-      const hang = new Promise<never>((_, reject) => {
-        watchdog = new Watchdog(d.checkTimeoutMs, () => {
-          const stuck = ssh.inFlight();
-          const what = stuck.length
-            ? `; still running in the guest: ${stuck.map((s) => `\`${s.command.slice(0, 200)}\` (${(s.runningMs / 1000).toFixed(1)} s)`).join(', ')}`
-            : '';
-          reject(new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(d.checkTimeoutMs / 1000)} s: the guest or a command in it hangs${what}`, {
-            hint: `raise --check-timeout if ${id} is only slow; see console.log for the guest's last words (blocked tasks are dumped there) and commands/ for what ${id} ran before`,
-            context: { check: id, stuck, console: vm.console.lastLines(20) },
-          }));
+      const hang = (): HarnessError => {
+        const stuck = ssh.inFlight();
+        const what = stuck.length
+          ? `; still running in the guest: ${stuck.map((s) => `\`${s.command.slice(0, 200)}\` (${(s.runningMs / 1000).toFixed(1)} s)`).join(', ')}`
+          : '';
+        return new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(d.checkTimeoutMs / 1000)} s: the guest or a command in it hangs${what}`, {
+          hint: `raise --check-timeout if ${id} is only slow; see console.log for the guest's last words (blocked tasks are dumped there) and commands/ for what ${id} ran before`,
+          context: { check: id, stuck, console: vm.console.lastLines(20) },
         });
-      });
-      // QEMU ending on its own (panic with -no-reboot, killed) ends the check at once.
-      let over = false;
-      const never = new Promise<never>(() => undefined);
-      const during = `during check ${id}`;
-      const gone = (): Promise<never> => machine.loss().then((loss) => Promise.reject(lossError(loss, during)));
-      const ended = vm.exit.then((exit) => (exit.byHarness || over ? never : gone()));
-      const interrupted = whenInterrupted((sig) => new HarnessError('INTERRUPTED', `interrupted by ${sig} during check ${id}`));
+      };
       try {
-        const result = await Promise.race([runCheck(guest, results, id, title, body, options), hang, ended, interrupted.promise]);
-        // A check that ended because the connection dropped may have raced QEMU's exit: wait a moment.
-        if (!guest.connected && !vm.exited) await Promise.race([vm.exit, sleep(3000, undefined, { ref: false })]);
-        if (vm.exited && !vm.exited.byHarness) await gone();
-        // QEMU still runs but the connection dropped: a guest that takes no new connection is hung
-        // (a frozen kernel ends SSH by keepalive timeout before the check watchdog fires).
-        if (!guest.connected && !vm.exited) {
-          const probe = await ssh.exec('true', { timeoutMs: 15_000 });
-          if (vm.exited) await gone();
-          if (probe.exitCode !== 0) {
-            throw new HarnessError('GUEST_HANG', `the guest stopped answering during check ${id}: its SSH connection dropped and a new one got no answer (${probe.stderr.trim() || (probe.timedOut ? 'timed out' : 'no session')}), while QEMU still runs`, {
-              hint: 'see console.log for the guest\'s last words (hung tasks, RCU stalls, soft lockups)',
-              context: { check: id },
-            });
-          }
-        }
-        throwIfInterrupted();
+        const result = await machine.supervise(() => runCheck(guest, results, id, title, body, options), {
+          during: `during check ${id}`, bound: { ms: d.checkTimeoutMs, hang },
+        });
         d.log(`${result.verdict.toUpperCase().padEnd(5)} ${id}${result.reason ? ` (${result.reason})` : ''}`);
         return result;
       } catch (e) {
@@ -213,10 +184,6 @@ function suiteContext(d: ContextDeps): SuiteContext {
         await results.abandonCheck(checkFromAttempt({ id, title, durationMs: Date.now() - started, evidence: ['console.log'], reason: why })).catch(() => undefined);
         d.log(`ERROR ${id} (${why})`);
         throw e;
-      } finally {
-        over = true;
-        watchdog?.dispose();
-        interrupted.dispose();
       }
     },
     async observe(observation) {

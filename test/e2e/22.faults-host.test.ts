@@ -92,7 +92,7 @@ t.test('malformed topology and config fragment files: file, field or line, and w
 t.test('a topology the suite cannot use: named with what it lacks, before any download or boot', async (t) => {
   const dir = join(base, 'unsuited');
   const r = await runCli(['run', '--topology', 'interleave', '--results', dir, '--format', 'none']);
-  refused(t, r, dir, 'TOPOLOGY_UNSUITED', /suite spm cannot run on topology interleave \(.*qemu\/interleave\.json\): it needs two CXL regions, C \(the SysRAM control\) and S \(the SPM node\), and topology interleave can make 1$/, /--topology spm-pair/);
+  refused(t, r, dir, 'TOPOLOGY_UNSUITED', /suite spm cannot run on topology interleave \(.*qemu\/interleave\.json\): it needs two CXL regions, C \(the SysRAM control\) and S \(the isolated node\), and topology interleave can make 1$/, /--topology spm-pair/);
   const h = await runCli(['run', '--suite', 'hotplug', '--topology', 'dcd', '--results', join(base, 'unsuited-dcd'), '--format', 'none']);
   t.equal(h.exitCode, 2);
   t.match(h.stderr, /TOPOLOGY_UNSUITED.*suite hotplug cannot run on topology dcd .*a window with a volatile CXL device below each of its host bridges/);

@@ -92,7 +92,7 @@ t.test('two guests at once: separate ports and sockets, 127.0.0.1 only, keys pin
   const [a, b] = await Promise.all(runs.map((r) => r.done));
   t.same([a!.exitCode, a!.stdout], [0, 'finished'], 'a finished cleanly with its command\'s output and status');
   t.equal(b!.exitCode, 3, 'b: exit 3, kernel crash');
-  t.match(b!.stderr, /the guest kernel panicked: .*Kernel panic - not syncing: sysrq triggered crash \(see console\.log in /);
+  t.match(b!.stderr, /the guest kernel panicked during the command: .*Kernel panic - not syncing: sysrq triggered crash \(see console\.log in /);
   t.match(readFileSync(join(dirs[1]!, 'console.log'), 'utf8'), /Kernel panic - not syncing: sysrq triggered crash/, 'b: the panic is in its console.log');
   t.notMatch(readFileSync(join(dirs[0]!, 'console.log'), 'utf8'), /Kernel panic/, 'a: its console has no panic');
   for (const dir of dirs) t.same(qemuProcesses(dir), [], `${dir}: no QEMU left`);

@@ -24,13 +24,13 @@ export const SHARED = join(ROOT, '..', 'shared');
 export function sharedKernel(rel: string, what: string, build: string): SharedKernel {
   const path = join(SHARED, rel);
   if (existsSync(path) || process.env.CI) return { path };
-  return { path, skip: `${what} is not at ../shared/${rel} (it is not shipped with the project: the series rebased onto Debian's 7.2.13, kept beside the checkout); build it with \`${build}\` and point the test at it, or set CI to make its absence a failure` };
+  return { path, skip: `${what} is not at ../shared/${rel} (it is not shipped with the project: the series rebased onto Debian's 7.2.13, kept beside the checkout); build it with \`${build}\` and copy the bzImage it prints to ../shared/${rel}, or set CI to make its absence a failure` };
 }
 
 /** The v2 kernel (SPM NUMA nodes RFC v2 on 7.2.13). */
 export const V2_KERNEL = sharedKernel('kernels/spm-v2-7.2.13/bzImage', 'the SPM RFC v2 kernel',
-  'cxl-harness kernel build --kernel-debian-source linux-source-7.2 --patches ../shared/kernels/spm-v2-7.2.13/series');
+  'cxl-harness kernel build --kernel-debian-source linux-source-7.2 --patches ../shared/kernels/spm-v2-7.2.13/series --base-config ../shared/kernels/spm-v2-7.2.13/config');
 
 /** The v3 kernel (N_PRIVATE node isolation RFC v3 on 7.2.13). */
 export const V3_KERNEL = sharedKernel('kernels/n-private-v3-7.2.13/bzImage', 'the N_PRIVATE RFC v3 kernel',
-  'cxl-harness kernel build --kernel-debian-source linux-source-7.2 --patches ../shared/kernels/n-private-v3-7.2.13/series');
+  'cxl-harness kernel build --kernel-debian-source linux-source-7.2 --patches ../shared/kernels/n-private-v3-7.2.13/series --base-config ../shared/kernels/n-private-v3-7.2.13/config');

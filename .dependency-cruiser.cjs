@@ -1,7 +1,7 @@
 /**
  * The layering of docs/ARCHITECTURE.md, checked by `npm run lint:deps` (part of `npm test`).
  * Each folder of src/ imports only itself and the folders its row names; the base is the
- * files directly in src/ (errors, fields, paths, proc, cache, interrupt). Type-only imports
+ * files directly in src/ (errors, fields, paths, exec, cache, interrupt). Type-only imports
  * count too: a layer's types are part of its interface.
  */
 const BASE = '[^/]+\\.ts$';
@@ -17,11 +17,11 @@ const LAYERS = {
   qemu: ['contract/', 'report/', BASE], // contract/: the region rule the guest applies too; report/: the console scanner fed live
   host: ['kernel/', BASE],
   image: ['kernel/', BASE],
-  guest: ['agent/', 'contract/', 'probe/', 'results/', 'report/', BASE], // agent/: the types of what its verbs answer
-  suites: ['agent/', 'contract/', 'guest/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
-  machine: ['guest/', 'host/', 'image/', 'kernel/', 'qemu/', 'results/', 'report/', BASE],
+  remote: ['agent/', 'contract/', 'probe/', 'results/', 'report/', BASE], // agent/: the types of what its verbs answer
+  suites: ['agent/', 'contract/', 'remote/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
+  machine: ['remote/', 'host/', 'image/', 'kernel/', 'qemu/', 'results/', 'report/', BASE],
   run: ['machine/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
-  repro: ['contract/', 'machine/', 'guest/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // contract/: the loop's contract and markers
+  repro: ['contract/', 'machine/', 'remote/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // contract/: the loop's contract and markers
   ci: ['run/', 'results/', 'report/', BASE],
   cli: null, // anything; nothing imports cli/
 };

@@ -1,7 +1,7 @@
 /** `cxl-harness topology list | show NAME | argv NAME`: the presets in qemu/ and what QEMU gets. */
 import { kernelCmdline, topologyToArgv } from '../qemu/argv.js';
 import { builtinTopologies, loadTopology } from '../qemu/topology.js';
-import { shellCommand } from '../proc.js';
+import { shellCommand } from '../exec.js';
 import { usageError } from './args.js';
 
 export const TOPOLOGY_HELP = `cxl-harness topology list

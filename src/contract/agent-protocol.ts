@@ -1,6 +1,6 @@
 /**
  * The guest agent's protocol, shared by the agent (src/agent/main.ts) and its host client
- * (src/guest/agent.ts): one JSON object per line each way over one long-lived channel.
+ * (src/remote/agent.ts): one JSON object per line each way over one long-lived channel.
  *   host -> agent  { id, verb, args, timeoutMs }
  *   agent -> host  { id, ok: true, result, ms } | { id, ok: false, code, error, ms }
  *   agent -> host  { id, progress }  before the answer, for a verb that streams

@@ -1,7 +1,7 @@
 /**
  * The lines the harness writes into the guest's kernel log (/dev/kmsg), so the host sees them
  * live on the serial console: spelled here once, for the guest that writes them (the repro
- * loop, src/agent/repro/) and the host that writes or parses them (guest/session.ts mark(),
+ * loop, src/agent/repro/) and the host that writes or parses them (remote/session.ts mark(),
  * report/console-scan.ts, repro/loop.ts). Pure: no imports.
  *   "### cxl-harness step: <step>"                     a step (a check, a repro iteration) starts
  *   "cxl-harness repro: sync <token> <phase> <i> <n>"  a repro step needs the host (a QMP fault)

@@ -11,7 +11,7 @@ import { HarnessError } from '../errors.js';
 import { HOST_PACKAGES } from '../kernel/toolchain.js';
 import { DEBIAN_MIRROR } from '../kernel/apt.js';
 import { cacheDir } from '../paths.js';
-import { hostPath, run } from '../proc.js';
+import { hostPath, run } from '../exec.js';
 
 export const MIN_QEMU: [number, number] = [8, 0];
 /** A `--version` that takes longer than this is a broken tool, not a slow one. */

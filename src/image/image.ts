@@ -14,11 +14,11 @@ import { cached, hashParts } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { packageRoot } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { DEFAULT_RECIPE, type RootfsRecipe } from './recipe.js';
 import { rootTree } from './rootfs.js';
 import { buildInitramfs } from './initramfs.js';
-import { GUEST_NODE, guestNode } from './node.js';
+import { GUEST_NODE, guestNode } from './nodejs.js';
 import { sshKeys, type SshKeys } from './keys.js';
 
 export interface GuestImage {

@@ -9,7 +9,7 @@ import { cached, hashParts } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { packageRoot } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { loadOrder, MODULE_INDEX_FILES, parseModuleIndex, type ModuleFiles } from './modules.js';
 
 /** The PCI transport too: built into sid's and trixie's kernels, a module in bookworm's 6.1. */

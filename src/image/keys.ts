@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cached } from '../cache.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 
 export interface SshKeys {
   clientKey: string;

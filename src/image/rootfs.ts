@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { cached, type CacheEntry } from '../cache.js';
 import { assertRoot } from '../kernel/apt.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { recipeKey, type RootfsRecipe } from './recipe.js';
 
 export interface RootTree extends CacheEntry {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lock } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import { cacheDir } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const LISTS_MAX_AGE_MS = 12 * 3600 * 1000;

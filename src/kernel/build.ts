@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { cached, hashParts, sha256 } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import type { KernelIdentity } from '../report/model.js';
 import type { KernelArtifact } from './artifact.js';
 import {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { cached } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import { cacheDir } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { dependsNames, downloadPackages, privateApt, showPackage, type PrivateApt } from './apt.js';
 import type { KernelArtifact } from './artifact.js';
 

@@ -7,7 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { sha256 } from '../cache.js';
 import { HarnessError } from '../errors.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 
 export interface Patch {
   /** 1-based position in the series, after ordering. */

@@ -11,7 +11,7 @@ import { readFile, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cached, hashParts, sha256 } from '../cache.js';
 import { HarnessError } from '../errors.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { downloadPackages, privateApt, showPackage } from './apt.js';
 import { parseMakefileVersion } from './identity.js';
 

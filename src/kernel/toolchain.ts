@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { HarnessError } from '../errors.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 
 export interface HostRequirement {
   /** A program on PATH, or an absolute header path. */

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { hashParts, lock } from '../cache.js';
 import { HarnessError, tail } from '../errors.js';
 import { cacheDir } from '../paths.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { extractHunk, type Patch } from './patches.js';
 import { sourceIdentity, sourceLocation, type KernelSource } from './source.js';
 

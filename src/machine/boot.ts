@@ -4,7 +4,7 @@
  * QEMU dying, or a guest that never answers (with the last console lines).
  */
 import { HarnessError, tail } from '../errors.js';
-import { GuestSsh, type ExecResult } from '../guest/ssh.js';
+import { GuestSsh, type ExecResult } from '../remote/ssh.js';
 import type { GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { kernelCmdline, type Accel } from '../qemu/argv.js';

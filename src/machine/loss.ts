@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, HarnessError, tail } from '../errors.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import type { Vm } from '../qemu/vm.js';
 
 export type LossKind = 'kernel-crash' | 'qemu-stopped' | 'qemu-died' | 'hang' | 'lost';

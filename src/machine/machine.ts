@@ -7,8 +7,8 @@
  * leaves no QEMU process, whatever happened.
  */
 import { HarnessError } from '../errors.js';
-import { GuestSession } from '../guest/session.js';
-import type { GuestSsh } from '../guest/ssh.js';
+import { GuestSession } from '../remote/session.js';
+import type { GuestSsh } from '../remote/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
@@ -174,7 +174,7 @@ export class Machine {
    * The kernel log of the running boot, kept as dmesg.txt (boot<n>.dmesg.txt for later
    * boots); the command's record says why when the guest does not answer.
    */
-  async collect(): Promise<{ ok: boolean; error: string }> {
+  async saveDmesg(): Promise<{ ok: boolean; error: string }> {
     const b = this.current;
     if (!b || b.ssh.isClosed) return { ok: false, error: 'the guest is gone' };
     const d = await b.guest.run('dmesg', ['dmesg'], { timeoutMs: 15_000 });
@@ -196,7 +196,7 @@ export class Machine {
     const b = this.last;
     if (!b) return;
     if (this.current && !b.ssh.isClosed) {
-      await this.collect().catch(() => undefined);
+      await this.saveDmesg().catch(() => undefined);
       await this.powerOff();
     }
     b.ssh.close();

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { namesAFile } from '../fields.js';
 import { isGitRange } from '../kernel/patches.js';
 import { packageRoot } from '../paths.js';
-import { shellCommand } from '../proc.js';
+import { shellCommand } from '../exec.js';
 import type { Results } from '../results/results.js';
 
 export async function writeReproducer(results: Results, argv: string[]): Promise<void> {

@@ -12,7 +12,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HarnessError, isHarnessError } from '../errors.js';
 import { buildKernel, printProgress, type BuildOptions } from '../kernel/build.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 import { runRepro, type ReproOptions } from './loop.js';
 import type { ReproOutcome } from './report.js';
 import { loadScenario } from './scenario.js';

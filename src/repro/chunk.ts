@@ -6,7 +6,7 @@
  */
 import { iterationId, type StepEnd } from '../contract/markers.js';
 import type { LoopLine, LoopSpec } from '../contract/repro-protocol.js';
-import type { AgentAnswer } from '../guest/agent.js';
+import type { AgentAnswer } from '../remote/agent.js';
 import type { Machine } from '../machine/machine.js';
 import { findingFailsRun } from '../report/verdict.js';
 import type { BootState } from './boot-state.js';

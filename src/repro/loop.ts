@@ -9,7 +9,7 @@
 import { iterationId, parseIterationEnd, parseIterationStart, parseStepEnd, parseSyncLine, type SyncRequest } from '../contract/markers.js';
 import type { LoopSpec } from '../contract/repro-protocol.js';
 import { ExitCode, HarnessError, isHarnessError } from '../errors.js';
-import type { GuestSession } from '../guest/session.js';
+import type { GuestSession } from '../remote/session.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import type { KernelSpec } from '../kernel/resolve.js';
 import { interruptedBy } from '../interrupt.js';

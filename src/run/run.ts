@@ -87,7 +87,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     });
     await machine.step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
     await machine.step('collect', async () => {
-      const d = await machine.collect();
+      const d = await machine.saveDmesg();
       if (!d.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer dmesg after the suite (${d.error})`, { hint: 'see console.log in the results dir' });
     });
     await machine.step('shutdown', () => machine.powerOff());
@@ -108,7 +108,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     // On a hang, first ask the kernel what it is doing (lands in console.log).
     if (!signal && err.code !== 'QEMU_STOPPED' && machine.current) {
       if (err.code === 'GUEST_HANG') await machine.dumpHang();
-      await machine.collect().catch(() => undefined);
+      await machine.saveDmesg().catch(() => undefined);
     }
     const lost = machine.last;
     if (lost && (err.code === 'GUEST_HANG' || err.code === 'QEMU_STOPPED')) {

@@ -4,7 +4,7 @@
  * skipped, unmet or crashed check can never come out as a pass.
  */
 import { HarnessError } from '../errors.js';
-import type { GuestSession } from '../guest/session.js';
+import type { GuestSession } from '../remote/session.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import type { Topology } from '../qemu/topology.js';
 import type { CheckResult, Observation } from '../report/model.js';

@@ -10,8 +10,8 @@
  * Before a fault fires, `selftest-armed.txt` in the results dir names it, so a test knows when.
  */
 import { HarnessError } from '../errors.js';
-import { shellQuote } from '../proc.js';
-import { AGENT_COMMAND } from '../guest/agent.js';
+import { shellQuote } from '../exec.js';
+import { AGENT_COMMAND } from '../remote/agent.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
 const AGENT_MAIN = AGENT_COMMAND[1]!;

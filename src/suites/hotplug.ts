@@ -2,7 +2,7 @@
  * The spine suite: CXL memory comes online as a new NUMA node, takes pages, gives them
  * back, and goes away again. Every later suite builds on these steps working.
  */
-import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../guest/region.js';
+import { listCxl, offlineRegion, onlineRegion, type OnlineResult } from '../remote/region.js';
 import { regionCapacity, regionSizeMiB, topologyDevices } from '../qemu/topology.js';
 import { ONLINE_REGION, REMOVE_REGION } from './capabilities.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';

@@ -10,7 +10,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuestSsh, type ConnectOptions } from '../../src/guest/ssh.js';
+import { GuestSsh, type ConnectOptions } from '../../src/remote/ssh.js';
 import { sshKeys } from '../../src/image/keys.js';
 import { qemuProcesses } from '../lib/cli.js';
 import { qemuPid, startCli, waitForFile } from '../fixtures/spine/harness.js';

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { SYNC_DIR, type LoopLine, type LoopSpec } from '../../src/contract/repro-protocol.js';
-import { GuestAgent, type AgentStream } from '../../src/guest/agent.js';
+import { GuestAgent, type AgentStream } from '../../src/remote/agent.js';
 
 const main = fileURLToPath(new URL('../../src/agent/main.ts', import.meta.url));
 

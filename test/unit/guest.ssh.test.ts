@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ssh2, { type Connection } from 'ssh2';
-import { GuestSsh, hostKeyVerifier, type ConnectOptions } from '../../src/guest/ssh.js';
+import { GuestSsh, hostKeyVerifier, type ConnectOptions } from '../../src/remote/ssh.js';
 
 const { Server } = ssh2; // CommonJS: Server is not a named ESM export
 const dir = mkdtempSync(join(tmpdir(), 'cxlh-ssh-'));

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../src/cache.js';
 import { HarnessError } from '../../src/errors.js';
-import { run } from '../../src/proc.js';
+import { run } from '../../src/exec.js';
 import {
   decodeMimeWords,
   diffFiles,

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../../src/errors.js';
-import { run } from '../../src/proc.js';
+import { run } from '../../src/exec.js';
 import { prepareKernelTree } from '../../src/kernel/build.js';
 import { patchsetHash } from '../../src/kernel/identity.js';
 import { assertHostTools, HOST_PACKAGES } from '../../src/kernel/toolchain.js';

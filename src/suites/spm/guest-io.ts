@@ -4,7 +4,7 @@
  */
 import { isProbeFailure } from '../../probe/isolate.js';
 import { parseNodeList } from '../../probe/nodelist.js';
-import type { GuestSession } from '../../guest/session.js';
+import type { GuestSession } from '../../remote/session.js';
 
 export interface FileRead {
   exists: boolean;

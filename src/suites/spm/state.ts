@@ -3,7 +3,7 @@
  * nodes once they are online, what the zswap rows measured; and the one way a row runs (look up
  * the version's expectation, require the nodes, observe, judge).
  */
-import type { OnlineResult } from '../../guest/region.js';
+import type { OnlineResult } from '../../remote/region.js';
 import { ONLINE_REGION } from '../capabilities.js';
 import type { CheckApi, CheckOutcome, SuiteContext } from '../check.js';
 import { lookup, type GenerationModule } from './generations/index.js';

@@ -3,7 +3,7 @@
  * SysRAM node on every kernel; then the version's region/dax bit as C's devices show it.
  */
 import { isProbeFailure } from '../../../probe/isolate.js';
-import { onlineRegion } from '../../../guest/region.js';
+import { onlineRegion } from '../../../remote/region.js';
 import type { CheckApi, SuiteContext } from '../../check.js';
 import type { Nodes } from '../rows.js';
 import { readNodes, readValue, writeValue } from '../guest-io.js';

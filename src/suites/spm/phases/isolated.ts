@@ -3,7 +3,7 @@
  * flow, an ordinary node), and the rows that need it fresh: the hugetlb pool first (v2 spins in
  * exactly that state), the type latch, the bit on S's dax device, v3's private_type.
  */
-import { offlineRegion, onlineRegion } from '../../../guest/region.js';
+import { offlineRegion, onlineRegion } from '../../../remote/region.js';
 import { isProbeFailure } from '../../../probe/isolate.js';
 import { topologyDevices } from '../../../qemu/topology.js';
 import type { CheckApi } from '../../check.js';

@@ -3,8 +3,8 @@
  * goes offline (which also moves back whatever refaulted onto S under pressure), and no node
  * state may still name S.
  */
-import { parkNode, unparkNode } from '../../../guest/node.js';
-import { offlineRegion } from '../../../guest/region.js';
+import { parkNode, unparkNode } from '../../../remote/park.js';
+import { offlineRegion } from '../../../remote/region.js';
 import { isProbeFailure } from '../../../probe/isolate.js';
 import type { CheckApi } from '../../check.js';
 import { dmesgLines, dmesgSince, readNodes, readValue } from '../guest-io.js';

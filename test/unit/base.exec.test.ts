@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, shellCommand, shellQuote } from '../../src/proc.js';
+import { run, shellCommand, shellQuote } from '../../src/exec.js';
 import { normalizeArgv, reproducerArgv } from '../../src/machine/reproducer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cxlh-quote-'));

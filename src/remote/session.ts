@@ -6,7 +6,7 @@ import type { ClientChannel } from 'ssh2';
 import { formatStepMarker } from '../contract/markers.js';
 import type { ProgressOf, Verb, Verbs } from '../contract/agent-protocol.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
-import { shellCommand } from '../proc.js';
+import { shellCommand } from '../exec.js';
 import type { Results } from '../results/results.js';
 import { AGENT_COMMAND, AGENT_LOG, AGENT_SOCKET, GuestAgent, type AgentAnswer, type AgentStream } from './agent.js';
 import type { ExecResult, GuestSsh } from './ssh.js';

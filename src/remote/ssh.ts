@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import pRetry, { AbortError } from 'p-retry';
 import { Client, type ClientChannel } from 'ssh2';
 import { HarnessError } from '../errors.js';
-import { shellCommand } from '../proc.js';
+import { shellCommand } from '../exec.js';
 
 export interface ExecResult {
   command: string;

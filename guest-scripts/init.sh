@@ -35,7 +35,7 @@ HOME=/root sh -c 'echo $$ > "$0.pid"; exec node /opt/cxl-harness/dist/agent/main
 DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platform/drivers/cxl_acpi
 cxl_pci:/sys/bus/pci/drivers/cxl_pci cxl_mem:/sys/bus/cxl/drivers/cxl_mem cxl_port:/sys/bus/cxl/drivers/cxl_port
 dax_cxl:/sys/bus/cxl/drivers/cxl_dax_region device_dax:/sys/bus/dax/drivers/device_dax kmem:/sys/bus/dax/drivers/kmem
-zram:/sys/class/zram-control"
+cxl_pmem:/sys/bus/cxl/drivers/cxl_nvdimm_bridge dax_pmem:/sys/bus/nd/drivers/dax_pmem zram:/sys/class/zram-control"
 # The network's driver now (sshd needs it); the others load while the network and sshd come
 # up. The host's first command (the CXL preflight, src/machine/boot.ts) waits for DRIVERS_DONE.
 modprobe -q virtio_net 2>/dev/null

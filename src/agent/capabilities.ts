@@ -13,6 +13,8 @@ export type Capability =
   | 'cxl-region-driver'
   | 'cxl-ram-region'
   | 'dax-kmem'
+  | 'cxl-pmem'
+  | 'dax-pmem'
   | 'memory-hotplug'
   | 'memory-hot-remove'
   | 'cpuset-v2'
@@ -50,6 +52,8 @@ export const CAPABILITY_PROOFS: Record<Capability, Proof> = {
   'cxl-region-driver': { proof: '/sys/bus/cxl/drivers/cxl_region', has: isDir('/sys/bus/cxl/drivers/cxl_region') },
   'cxl-ram-region': { proof: '/sys/bus/cxl/devices/decoder0.*/create_ram_region', has: someHolds('/sys/bus/cxl/devices', 'decoder0.', 'create_ram_region') },
   'dax-kmem': { proof: '/sys/bus/dax/drivers/kmem', has: isDir('/sys/bus/dax/drivers/kmem') },
+  'cxl-pmem': { proof: '/sys/bus/cxl/drivers/cxl_nvdimm_bridge', has: isDir('/sys/bus/cxl/drivers/cxl_nvdimm_bridge') },
+  'dax-pmem': { proof: '/sys/bus/nd/drivers/dax_pmem', has: isDir('/sys/bus/nd/drivers/dax_pmem') },
   'memory-hotplug': { proof: `${MEMORY}/block_size_bytes`, has: exists(`${MEMORY}/block_size_bytes`) },
   'memory-hot-remove': { proof: `${MEMORY}/memory*/valid_zones`, has: someHolds(MEMORY, 'memory', 'valid_zones') },
   'cpuset-v2': { proof: `cpuset in ${CG}/cgroup.controllers`, has: () => controller('cpuset') },

@@ -114,6 +114,10 @@ async function handle(r: Request, s: Serving): Promise<unknown> {
     case 'region.offline':
     case 'node.park':
     case 'node.unpark':
+    case 'pmem.list':
+    case 'pmem.labels':
+    case 'pmem.online':
+    case 'pmem.offline':
       return flows.run(r.id, r.verb, r.args);
     case 'capabilities':
       return capabilities();

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import {
   CXL, DAX, NODES, blockSize, createRegion, daxOfRegion, destroyRegion, driverOf, endpointOf, ls, memdevs, memdevsBelow,
-  isolationAttrs, nodeFacts, onlineMemoryOf, pickTargets, read, rootDecoders, rootGeometry, type Isolation, type NodeFacts, type Step,
+  isolationAttrs, nodeFacts, onlineMemoryOf, pickTargets, read, recorder, rootDecoders, rootGeometry, type Isolation, type NodeFacts, type Step,
 } from './cxl/index.js';
 
 export type { Isolation, NodeFacts, Step as RegionStep } from './cxl/index.js';
@@ -67,16 +67,6 @@ export interface OfflineResult {
   nodeFacts?: NodeFacts;
   steps: Step[];
   ms: number;
-}
-
-/** A step as the region verbs keep it: command output capped at 4000 characters. */
-function recorder(): { steps: Step[]; record: (s: Step) => void } {
-  const steps: Step[] = [];
-  const record = (step: Step): void => {
-    if ('run' in step) steps.push({ ...step, stdout: step.stdout.slice(0, 4000), ...(step.stderr !== undefined ? { stderr: step.stderr.slice(0, 4000) } : {}) });
-    else steps.push(step);
-  };
-  return { steps, record };
 }
 
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;

@@ -14,6 +14,8 @@ import type { Capabilities } from '../agent/capabilities.js';
 import type { GenerationEvidence } from '../agent/evidence.js';
 import type { ParkOptions, ParkResult, UnparkOptions, UnparkResult } from '../agent/park.js';
 import type { CxlFacts, OfflineOptions, OfflineResult, OnlineOptions, OnlineResult } from '../agent/region.js';
+import type { LabelRoundTrip, PmemGone, PmemOnline } from '../agent/cxl/pmem.js';
+import type { PmemLabelsOptions, PmemList, PmemOfflineOptions, PmemOnlineOptions, Timed } from '../agent/pmem.js';
 import type { LoopExit, LoopLine, LoopSpec } from './repro-protocol.js';
 
 export interface Hello {
@@ -32,6 +34,11 @@ export interface Verbs {
   /** A node's free memory taken away (blocks offline, hugetlb pool) down to keepFreeMiB, and given back. */
   'node.park': { args: ParkOptions; result: ParkResult };
   'node.unpark': { args: UnparkOptions; result: UnparkResult };
+  /** Persistent memory: the devices, a label round trip, a pmem region online through a devdax namespace, and taken down. */
+  'pmem.list': { args: Record<string, never>; result: PmemList };
+  'pmem.labels': { args: PmemLabelsOptions; result: Timed<LabelRoundTrip> };
+  'pmem.online': { args: PmemOnlineOptions; result: Timed<PmemOnline> };
+  'pmem.offline': { args: PmemOfflineOptions; result: Timed<PmemGone> };
   capabilities: { args: Record<string, never>; result: Capabilities };
   'generation.evidence': { args: Record<string, never>; result: GenerationEvidence };
   /** A chunk of repro iterations (src/agent/repro/): its lines as progress, how its process ended as the result. */
@@ -39,7 +46,10 @@ export interface Verbs {
 }
 
 export type Verb = keyof Verbs;
-export const VERBS: readonly Verb[] = ['ping', 'probe', 'region.list', 'region.online', 'region.offline', 'node.park', 'node.unpark', 'capabilities', 'generation.evidence', 'repro.run'];
+export const VERBS: readonly Verb[] = [
+  'ping', 'probe', 'region.list', 'region.online', 'region.offline', 'node.park', 'node.unpark',
+  'pmem.list', 'pmem.labels', 'pmem.online', 'pmem.offline', 'capabilities', 'generation.evidence', 'repro.run',
+];
 
 /** The progress lines of a verb (never for one that does not stream). */
 export type ProgressOf<V extends Verb> = V extends Verb ? (Verbs[V] extends { progress: infer P } ? P : never) : never;

@@ -8,13 +8,14 @@
 import type { Isolation } from './isolation.js';
 
 /** Guest kernel features a scenario can require (detected by the guest loop, repro/facts.ts). */
-export const FEATURES = ['spm_node', 'isolated_node', 'zswap', 'poison_list', 'dcd', 'sysrq'] as const;
+export const FEATURES = ['spm_node', 'isolated_node', 'zswap', 'poison_list', 'dcd', 'sysrq', 'pmem'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 export const STEP_KINDS = [
   'create-region', 'destroy-region', 'offline-memory', 'online-memory', 'bind-kmem',
   'hold', 'release', 'churn-start', 'churn-stop', 'pressure-start', 'pressure-stop',
   'zswap-start', 'zswap-stop', 'fault', 'trigger-poison-list', 'expect-log', 'node-free', 'hugetlb-pool',
+  'pmem-online', 'pmem-offline',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -45,6 +46,9 @@ export interface StepFields {
   'expect-log': { pattern: string; present?: boolean };
   'node-free': { mark?: string; since?: string; maxLossKiB?: number };
   'hugetlb-pool': { pages?: number; timeoutS?: number };
+  /** A pmem region of a device with persistent capacity, a devdax namespace on it, its memory online (agent/cxl/pmem.ts). */
+  'pmem-online': { memdev?: string };
+  'pmem-offline': NoFields;
 }
 
 export type ChurnKind = 'move_pages' | 'migrate_pages';

@@ -6,7 +6,7 @@
  * - every virtio device with disable-legacy/iommu_platform/x-max-bounce-buffer-size,
  *   or DMA into CXL pages hangs the guest.
  */
-import type { CxlSwitch, PortSlot, Topology, Type3Device } from './topology.js';
+import { topologyDevices, type CxlSwitch, type PortSlot, type Topology, type Type3Device } from './topology.js';
 
 export type Accel = 'tcg' | 'kvm';
 
@@ -59,11 +59,16 @@ export function topologyToArgv(spec: VmSpec): string[] {
     '-numa', `node,nodeid=0,cpus=0-${t.cpus - 1},memdev=ram-node0`,
   ];
 
+  // A persistent device needs a serial number: without one QEMU gives it no DSN capability, Linux
+  // reads serial 0, and from 6.15 cxl_pmem refuses the region ("invalid or missing serial
+  // number"): the region commits but no nvdimm region appears. Each gets its own, by position.
+  const serials = new Map(topologyDevices(t).map((d, i) => [d.id, i + 1]));
+  const type3Args = (d: Type3Device, bus: string): string[] => type3DeviceArgs(d, bus, serials.get(d.id)!);
   for (const hb of t.hostBridges) {
     argv.push('-device', `pxb-cxl,bus_nr=${hb.busNr},bus=pcie.0,id=${hb.id}`);
     // QEMU gives the root ports their bus addresses in this order, which topology.ts's region model follows.
     for (const rp of hb.rootPorts) argv.push(...rootPortArgs(rp, hb.id), ...type3Args(rp.device, rp.id));
-    for (const s of hb.switches) argv.push(...rootPortArgs(s.rootPort, hb.id), ...switchArgs(s));
+    for (const s of hb.switches) argv.push(...rootPortArgs(s.rootPort, hb.id), ...switchArgs(s, type3Args));
     for (const rp of hb.emptyRootPorts) argv.push(...rootPortArgs(rp, hb.id));
   }
 
@@ -102,7 +107,7 @@ function rootPortArgs(rp: PortSlot, bridge: string): string[] {
  * A switch below its root port: the upstream port (function 0 of the root port's bus, with the
  * mailbox CCI beside it as function 1), then each downstream port and its device.
  */
-function switchArgs(s: CxlSwitch): string[] {
+function switchArgs(s: CxlSwitch, type3Args: (d: Type3Device, bus: string) => string[]): string[] {
   const { rootPort: rp, upstream: up, mailboxCci: cci } = s;
   const args = ['-device', `cxl-upstream,port=${up.port},bus=${rp.id},id=${up.id}${cci ? ',multifunction=on,addr=0.0' : ''}${up.sn === undefined ? '' : `,sn=${up.sn}`}`];
   if (cci) args.push('-device', `cxl-switch-mailbox-cci,bus=${rp.id},addr=0.1,target=${up.id},id=${cci.id}`);
@@ -113,12 +118,12 @@ function switchArgs(s: CxlSwitch): string[] {
   return args;
 }
 
-/** A Type-3 device on `bus` (a root port or a downstream port) with its memory backends. */
-function type3Args(d: Type3Device, bus: string): string[] {
+/** A Type-3 device on `bus` (a root port or a downstream port) with its memory backends; a persistent one with its serial number. */
+function type3DeviceArgs(d: Type3Device, bus: string, serial: number): string[] {
   const args = ['-object', `memory-backend-ram,id=${d.id}-mem,share=on,size=${d.sizeMiB}M`];
   if (d.kind === 'dcd') return [...args, '-device', `cxl-type3,bus=${bus},volatile-dc-memdev=${d.id}-mem,num-dc-regions=${d.dcRegions ?? 1},id=${d.id}`];
   if (d.kind === 'persistent') {
-    return [...args, '-object', `memory-backend-ram,id=${d.id}-lsa,share=on,size=${d.lsaMiB ?? 1}M`, '-device', `cxl-type3,bus=${bus},persistent-memdev=${d.id}-mem,lsa=${d.id}-lsa,id=${d.id}`];
+    return [...args, '-object', `memory-backend-ram,id=${d.id}-lsa,share=on,size=${d.lsaMiB ?? 1}M`, '-device', `cxl-type3,bus=${bus},persistent-memdev=${d.id}-mem,lsa=${d.id}-lsa,sn=${serial},id=${d.id}`];
   }
   return [...args, '-device', `cxl-type3,bus=${bus},volatile-memdev=${d.id}-mem,id=${d.id}`];
 }

@@ -83,6 +83,9 @@ function parse(data: unknown, file: string): Scenario {
   if (Object.values(phases).flat().some((step) => step.do === 'create-region' && step.isolate) && !requires.includes('isolated_node')) {
     throw new FieldError('a create-region step with "isolate": true needs "isolated_node" in requires (the scenario then skips on kernels that cannot isolate a node)');
   }
+  if (Object.values(phases).flat().some((step) => step.do === 'pmem-online') && !requires.includes('pmem')) {
+    throw new FieldError('a pmem-online step needs "pmem" in requires (the scenario then skips on kernels without CXL persistent memory)');
+  }
   return {
     name,
     description: o.description === undefined ? '' : str(o.description, 'description'),
@@ -143,6 +146,16 @@ function parseStep(v: unknown, f: string): Step {
         step.memdev = str(s.memdev, `${f}.memdev`);
         if (!/^mem\d+$/.test(step.memdev as string)) throw new FieldError(`${f}.memdev must be a guest memdev name like mem0 (got "${String(step.memdev)}")`);
       }
+      break;
+    case 'pmem-online':
+      allow('memdev');
+      if (s.memdev !== undefined) {
+        step.memdev = str(s.memdev, `${f}.memdev`);
+        if (!/^mem\d+$/.test(step.memdev as string)) throw new FieldError(`${f}.memdev must be a guest memdev name like mem1 (got "${String(step.memdev)}")`);
+      }
+      break;
+    case 'pmem-offline':
+      allow();
       break;
     case 'offline-memory':
     case 'online-memory':
@@ -264,6 +277,12 @@ export function faultSteps(s: Scenario): FaultStep[] {
  */
 export function bindScenarioToTopology(s: Scenario, t: Topology): Scenario {
   const devices = topologyDevices(t);
+  if (s.requires.includes('pmem') && !devices.some((d) => d.kind === 'persistent')) {
+    throw new HarnessError('SCENARIO_TOPOLOGY', `scenario ${s.name} (${s.file}) needs a persistent-memory device, and topology ${t.name} has none`, {
+      hint: 'run it with --topology pmem (or a topology with a device of "kind": "persistent")',
+      context: { scenario: s.file, topology: t.file },
+    });
+  }
   const fix = (step: Step, where: string): Step => {
     if (step.do !== 'fault') return step;
     const fs = step as FaultStep;

@@ -20,6 +20,8 @@ const CAPABILITIES: Record<Capability, CapabilityWords> = {
   'cxl-region-driver': { title: 'the CXL region driver', origin: 'CONFIG_CXL_REGION, 6.0' },
   'cxl-ram-region': { title: 'CXL volatile (ram) regions', origin: 'added in 6.3' },
   'dax-kmem': { title: 'dax memory onlined by kmem', origin: 'CONFIG_DEV_DAX_KMEM' },
+  'cxl-pmem': { title: 'CXL persistent memory (the nvdimm bridge driver)', origin: 'CONFIG_CXL_PMEM' },
+  'dax-pmem': { title: 'dax devices on nvdimm namespaces', origin: 'CONFIG_DEV_DAX_PMEM' },
   'memory-hotplug': { title: 'memory hotplug', origin: 'CONFIG_MEMORY_HOTPLUG' },
   'memory-hot-remove': { title: 'memory hot-remove', origin: 'CONFIG_MEMORY_HOTREMOVE' },
   'cpuset-v2': { title: 'the cgroup v2 cpuset controller', origin: 'CONFIG_CPUSETS' },
@@ -48,5 +50,7 @@ export function lacking(caps: Capabilities, needs: readonly Capability[]): strin
 
 /** What onlining a CXL region as a NUMA node takes. */
 export const ONLINE_REGION: readonly Capability[] = ['cxl-region-driver', 'cxl-ram-region', 'dax-kmem', 'memory-hotplug'];
+/** What a persistent-memory region, its devdax namespace and its memory online as a node take. */
+export const ONLINE_PMEM: readonly Capability[] = ['cxl-region-driver', 'cxl-pmem', 'dax-pmem', 'dax-kmem', 'memory-hotplug'];
 /** What offlining and removing it again takes. */
 export const REMOVE_REGION: readonly Capability[] = [...ONLINE_REGION, 'memory-hot-remove'];

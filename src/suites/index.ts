@@ -3,9 +3,10 @@ import { HarnessError } from '../errors.js';
 import type { Suite } from './check.js';
 import { faultSuite } from './faults.js';
 import { hotplugSuite } from './hotplug.js';
+import { pmemSuite } from './pmem.js';
 import { spmSuite } from './spm/suite.js';
 
-const SUITES: Suite[] = [spmSuite, hotplugSuite];
+const SUITES: Suite[] = [spmSuite, hotplugSuite, pmemSuite];
 /** Runnable by name but not advertised: the fault-injecting self-test of the harness's own tests. */
 const UNLISTED: Suite[] = [faultSuite];
 

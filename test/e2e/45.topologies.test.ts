@@ -1,12 +1,14 @@
 /**
  * Topologies beyond one device per window, booted for real on Debian's kernel: a host bridge
  * with two root ports under a one-target window (hotplug: both devices in one region, one
- * node of 1 GiB), a persistent-memory device beside a volatile one (enumerated, not
- * onlined), and a CXL switch whose two downstream ports the region interleaves (hotplug: one
- * node of 1 GiB), and the SPM suite with S interleaved across a switch (spm-switch). The SPM
- * suite on spm-interleave (S interleaved at the host bridge) is not here: QEMU 10.0.2 died of
- * SIGSEGV in one of three runs during its pressure row (the hog on interleaved CXL memory), a
- * QEMU fault CI cannot tell from a harness one; spm-switch passed its two runs.
+ * node of 1 GiB), the volatile device of the pmem preset onlined beside its persistent one
+ * (the persistent one's own suite is 46.pmem), and a CXL switch whose two downstream ports the
+ * region interleaves (hotplug: one node of 1 GiB), and the SPM suite with S interleaved across a
+ * switch (spm-switch). The SPM suite on spm-interleave (S interleaved at the host bridge) is not
+ * here: QEMU 10.0.2 died of SIGSEGV in one of three runs during its pressure row. That is
+ * QEMU's TCG writing an XSAVE frame through the missing host pointer of a CXL page
+ * (target/i386/tcg/access.c, access_ptr; the run says so, src/machine/loss.ts), which user
+ * pages on CXL memory make likely: CI cannot afford it; spm-switch passed its two runs.
  */
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
@@ -31,7 +33,7 @@ t.test('hb-interleave: the host bridge interleaves its two root ports, one node 
   t.same(qemuProcesses(dir), []);
 });
 
-t.test('pmem: a persistent-memory device boots and is enumerated beside the volatile one, which onlines alone', async (t) => {
+t.test('pmem: the volatile device onlines alone beside the persistent one', async (t) => {
   const dir = join(base, 'pmem');
   const r = await runCli(['run', '--suite', 'hotplug', '--topology', 'pmem', '--results', dir, '--format', 'none']);
   t.equal(r.exitCode, 0, r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR/.test(l)).join('\n'));

@@ -13,6 +13,8 @@ const SHELL: Record<Capability, string> = {
   'cxl-region-driver': '[ -d /sys/bus/cxl/drivers/cxl_region ]',
   'cxl-ram-region': 'ls /sys/bus/cxl/devices/decoder0.*/create_ram_region >/dev/null 2>&1',
   'dax-kmem': '[ -d /sys/bus/dax/drivers/kmem ]',
+  'cxl-pmem': '[ -d /sys/bus/cxl/drivers/cxl_nvdimm_bridge ]',
+  'dax-pmem': '[ -d /sys/bus/nd/drivers/dax_pmem ]',
   'memory-hotplug': '[ -e /sys/devices/system/memory/block_size_bytes ]',
   'memory-hot-remove': 'ls /sys/devices/system/memory/memory*/valid_zones >/dev/null 2>&1',
   'cpuset-v2': 'grep -qw cpuset /sys/fs/cgroup/cgroup.controllers',

@@ -109,7 +109,7 @@ t.test('45 pmem: a persistent-memory device with its label storage area beside a
     '-device', 'cxl-rp,port=1,bus=cxl.0,id=rp1,chassis=0,slot=3',
     '-object', 'memory-backend-ram,id=cxlpmem0-mem,share=on,size=512M',
     '-object', 'memory-backend-ram,id=cxlpmem0-lsa,share=on,size=1M',
-    '-device', 'cxl-type3,bus=rp1,persistent-memdev=cxlpmem0-mem,lsa=cxlpmem0-lsa,id=cxlpmem0',
+    '-device', 'cxl-type3,bus=rp1,persistent-memdev=cxlpmem0-mem,lsa=cxlpmem0-lsa,sn=2,id=cxlpmem0',
     ...TAIL,
   ]);
 });
@@ -160,9 +160,9 @@ t.test('48 runner-default: pmem/run_qemu\'s default CXL devices and windows, its
     'cxl-rp,port=0,bus=cxl.0,id=hb0rp0,chassis=0,slot=0',
     'cxl-upstream,port=4,bus=hb0rp0,id=cxl-up0,multifunction=on,addr=0.0,sn=12345678',
     'cxl-switch-mailbox-cci,bus=hb0rp0,addr=0.1,target=cxl-up0,id=cxl-up0-cci',
-    downstream('cxl-up0', 0, 4)[0], 'cxl-type3,bus=swport0,persistent-memdev=cxl-pmem0-mem,lsa=cxl-pmem0-lsa,id=cxl-pmem0',
+    downstream('cxl-up0', 0, 4)[0], 'cxl-type3,bus=swport0,persistent-memdev=cxl-pmem0-mem,lsa=cxl-pmem0-lsa,sn=1,id=cxl-pmem0',
     downstream('cxl-up0', 0, 4)[1],
-    downstream('cxl-up0', 0, 4)[2], 'cxl-type3,bus=swport2,persistent-memdev=cxl-pmem1-mem,lsa=cxl-pmem1-lsa,id=cxl-pmem1',
+    downstream('cxl-up0', 0, 4)[2], 'cxl-type3,bus=swport2,persistent-memdev=cxl-pmem1-mem,lsa=cxl-pmem1-lsa,sn=2,id=cxl-pmem1',
     downstream('cxl-up0', 0, 4)[3],
     'cxl-rp,port=1,bus=cxl.0,id=hb0rp1,chassis=0,slot=1',
     'pxb-cxl,bus_nr=191,bus=pcie.0,id=cxl.1',

@@ -93,9 +93,14 @@ export interface OnlineMemory extends FlowResult { dax?: string; driver?: string
  *     bind, so a short bound tells a refused probe from a slow one);
  *   reconfigure: a device bound to device_dax is moved to kmem with daxctl (else NOT_KMEM).
  */
-export function onlineMemoryOf(region: string, { timeoutMs, driverTimeoutMs = timeoutMs, reconfigure = false, blockSize: bs = blockSize() }: OnlineMemoryOptions, record: Recorder): OnlineMemory {
-  const dax = waitRecorded(record, `dax device of ${region}`, () => daxOfRegion(region), timeoutMs);
+export function onlineMemoryOf(region: string, options: OnlineMemoryOptions, record: Recorder): OnlineMemory {
+  const dax = waitRecorded(record, `dax device of ${region}`, () => daxOfRegion(region), options.timeoutMs);
   if (!dax) return { ok: false, code: 'NO_DAX', error: `${region} has no dax device` };
+  return onlineDax(dax, options, record);
+}
+
+/** A dax device's memory online as system RAM (see onlineMemoryOf): the region flows and the pmem flow share it. */
+export function onlineDax(dax: string, { timeoutMs, driverTimeoutMs = timeoutMs, reconfigure = false, blockSize: bs = blockSize() }: OnlineMemoryOptions, record: Recorder): OnlineMemory {
   let driver = waitRecorded(record, `driver bound to ${dax}`, () => driverOf(join(DAX, dax)), driverTimeoutMs);
   if (driver === 'device_dax' && reconfigure) {
     record(run(['daxctl', 'reconfigure-device', '--mode=system-ram', dax]));
@@ -104,7 +109,11 @@ export function onlineMemoryOf(region: string, { timeoutMs, driverTimeoutMs = ti
   const node = Number(read(join(DAX, dax, 'target_node')));
   if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, dax, ...(driver ? { driver } : {}), node };
   // The driver link appears before kmem's probe has added the memory: wait for every block.
-  const expected = bs ? Math.floor(Number(read(join(DAX, dax, 'size')) ?? 0) / bs) : 0;
+  // kmem adds only whole blocks: a range that does not start on one (a pmem namespace's dax
+  // device starts past its metadata) has fewer than size / block size.
+  const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
+  const end = start + Number(read(join(DAX, dax, 'size')) ?? 0);
+  const expected = bs ? Math.max(0, Math.floor(end / bs) - Math.ceil(start / bs)) : 0;
   let blocks: number[] = [];
   const online = waitRecorded(record, `node${node}: ${expected} blocks of ${dax} online`, () => {
     blocks = blocksOfDax(dax, bs);
@@ -180,44 +189,56 @@ export function destroyRegion(region: string, { offline = 'daxctl', force = fals
   const dax = daxOfRegion(region);
   const node = knownNode ?? (dax ? Number(read(join(DAX, dax, 'target_node'))) : undefined);
   const at = { ...(dax ? { dax } : {}), ...(node !== undefined ? { node } : {}) };
-  if (dax && driverOf(join(DAX, dax)) === 'kmem') {
-    if (offline === 'blocks') {
-      const off = setBlocks(blocksOfDax(dax, bs), 'offline', 'reverse');
-      for (const o of off) record({ write: `memory${o.block}/state`, value: 'offline', ...o });
-      const bad = off.find((o) => !o.ok);
-      if (bad) return { ok: false, ...(bad.code ? { code: bad.code } : {}), error: `offlining memory${bad.block} failed: ${bad.code}`, ...at };
-    } else {
-      // Bounded: memory the kernel cannot migrate off the node (leaked pages) makes the offline
-      // retry until a signal; the timeout's SIGTERM interrupts it (EINTR) and the flow says so.
-      const off = run(['daxctl', 'offline-memory', dax], timeoutMs);
-      record(off);
-      if (!off.ok) return { ok: false, code: 'OFFLINE_FAILED', error: `offlining ${dax} failed`, ...at, ...(node !== undefined ? { nodeFacts: nodeFacts(node) } : {}) };
-      // daxctl --mode=devdax adds the device to device_dax/new_id; without this the next region binds device_dax.
-      const rk = write('/sys/bus/dax/drivers/kmem/remove_id', dax);
-      if (rk.ok) record(rk);
-      const re = run(['daxctl', 'reconfigure-device', '--mode=devdax', dax]);
-      record(re);
-      if (!re.ok) return { ok: false, code: 'DEVDAX_FAILED', error: `reconfiguring ${dax} to devdax failed`, ...at };
-      const rd = write('/sys/bus/dax/drivers/device_dax/remove_id', dax);
-      if (rd.ok) record(rd);
-    }
+  if (dax) {
+    const off = offlineDax(dax, { offline, timeoutMs, blockSize: bs }, record);
+    if (!off.ok) return { ...off, ...at, ...(off.code === 'OFFLINE_FAILED' && node !== undefined ? { nodeFacts: nodeFacts(node) } : {}) };
   }
-  // A failed step may leave the region half made: disable it only when it is enabled.
+  const removed = removeRegion(region, { force, timeoutMs }, record);
+  const facts = node === undefined ? undefined : nodeFacts(node);
+  if (!removed.ok) return { ...removed, ...at, ...(facts ? { nodeFacts: facts } : {}) };
+  const empty = nodeEmpty(facts);
+  return { ok: empty, ...(empty ? {} : { code: 'DESTROY_FAILED', error: `node ${node} still has memory` }), ...at, ...(facts ? { nodeFacts: facts } : {}) };
+}
+
+/**
+ * A kmem-bound dax device's memory offline and the device back to devdax (nothing to do for
+ * one that is not kmem-bound): `daxctl offline-memory` (bounded by timeoutMs), or its blocks
+ * through sysfs, last first (offline 'blocks': each block one { write } step).
+ */
+export function offlineDax(dax: string, { offline = 'daxctl', timeoutMs, blockSize: bs = blockSize() }: { offline?: 'daxctl' | 'blocks'; timeoutMs: number; blockSize?: number }, record: Recorder): FlowResult {
+  if (driverOf(join(DAX, dax)) !== 'kmem') return { ok: true };
+  if (offline === 'blocks') {
+    const off = setBlocks(blocksOfDax(dax, bs), 'offline', 'reverse');
+    for (const o of off) record({ write: `memory${o.block}/state`, value: 'offline', ...o });
+    const bad = off.find((o) => !o.ok);
+    return bad ? { ok: false, ...(bad.code ? { code: bad.code } : {}), error: `offlining memory${bad.block} failed: ${bad.code}` } : { ok: true };
+  }
+  // Bounded: memory the kernel cannot migrate off the node (leaked pages) makes the offline
+  // retry until a signal; the timeout's SIGTERM interrupts it (EINTR) and the flow says so.
+  const off = run(['daxctl', 'offline-memory', dax], timeoutMs);
+  record(off);
+  if (!off.ok) return { ok: false, code: 'OFFLINE_FAILED', error: `offlining ${dax} failed` };
+  // daxctl --mode=devdax adds the device to device_dax/new_id; without this the next region binds device_dax.
+  const rk = write('/sys/bus/dax/drivers/kmem/remove_id', dax);
+  if (rk.ok) record(rk);
+  const re = run(['daxctl', 'reconfigure-device', '--mode=devdax', dax]);
+  record(re);
+  if (!re.ok) return { ok: false, code: 'DEVDAX_FAILED', error: `reconfiguring ${dax} to devdax failed` };
+  const rd = write('/sys/bus/dax/drivers/device_dax/remove_id', dax);
+  if (rd.ok) record(rd);
+  return { ok: true };
+}
+
+/** A region disabled (when enabled: a failed step may leave it half made) and destroyed, then gone from sysfs. */
+export function removeRegion(region: string, { force = false, timeoutMs }: { force?: boolean; timeoutMs: number }, record: Recorder): FlowResult {
   if (driverOf(join(CXL, region))) {
     const r = run(['cxl', 'disable-region', region]);
     record(r);
-    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}`, ...at };
+    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}` };
   }
   const r = run(['cxl', 'destroy-region', ...(force ? ['-f'] : []), region]);
   record(r);
-  const gone = r.ok && waitRecorded(record, `${region} gone`, () => !existsSync(join(CXL, region)), timeoutMs);
-  const facts = node === undefined ? undefined : nodeFacts(node);
-  const empty = nodeEmpty(facts);
-  const ok = r.ok && Boolean(gone) && empty;
-  return {
-    ok,
-    ...(ok ? {} : { code: 'DESTROY_FAILED', error: !r.ok ? `cxl destroy-region ${region} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` : !gone ? `${region} still exists` : `node ${node} still has memory` }),
-    ...at,
-    ...(facts ? { nodeFacts: facts } : {}),
-  };
+  if (!r.ok) return { ok: false, code: 'DESTROY_FAILED', error: `cxl destroy-region ${region} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
+  const gone = waitRecorded(record, `${region} gone`, () => !existsSync(join(CXL, region)), timeoutMs);
+  return gone ? { ok: true } : { ok: false, code: 'DESTROY_FAILED', error: `${region} still exists` };
 }

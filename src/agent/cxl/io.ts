@@ -92,3 +92,13 @@ export function driverOf(path: string): string | undefined {
 export function blockSize(): number {
   return parseInt(read(join(MEMORY, 'block_size_bytes')) ?? '0', 16);
 }
+
+/** Steps as the agent's flow verbs answer them: each kept, command output capped at 4000 characters. */
+export function recorder(): { steps: Step[]; record: Recorder } {
+  const steps: Step[] = [];
+  const record = (step: Step): void => {
+    if ('run' in step) steps.push({ ...step, stdout: step.stdout.slice(0, 4000), ...(step.stderr !== undefined ? { stderr: step.stderr.slice(0, 4000) } : {}) });
+    else steps.push(step);
+  };
+  return { steps, record };
+}

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPABILITY_PROOFS } from '../capabilities.js';
-import { CXL, blockSize, ls, memdevs, read } from '../cxl/index.js';
+import { CXL, blockSize, ls, memdevs, pmemDevices, read } from '../cxl/index.js';
 import type { Feature, LoopFacts, LoopSpec } from '../../contract/repro-protocol.js';
 
 interface Kernel { generation: LoopSpec['generation']; memdevs: string[] }
@@ -20,6 +20,8 @@ const FEATURE_TESTS: Record<Feature, (k: Kernel) => boolean> = {
   poison_list: (k) => k.memdevs.some((m) => existsSync(join(CXL, m, 'trigger_poison_list'))),
   dcd: (k) => k.memdevs.some((m) => ls(join(CXL, m)).some((e) => /^dynamic_ram|^dc\d*$/.test(e))),
   sysrq: () => existsSync('/proc/sysrq-trigger'),
+  // A device with persistent capacity, and the drivers a pmem region and a devdax namespace need.
+  pmem: () => pmemDevices().length > 0 && CAPABILITY_PROOFS['cxl-pmem'].has() && CAPABILITY_PROOFS['dax-pmem'].has(),
 };
 
 export function facts(generation: LoopSpec['generation']): LoopFacts {
@@ -35,6 +37,7 @@ export function lacking(f: LoopFacts, requires: readonly Feature[]): string | un
   if (!missing.length) return undefined;
   const why = missing.includes('spm_node') || missing.includes('isolated_node')
     ? ` (generation ${f.generation}: ${f.evidence.join('; ')})`
-    : missing.includes('dcd') ? ` (no dynamic_ram/dc partition under ${f.memdevs.join(', ') || 'any memdev'})` : '';
+    : missing.includes('dcd') ? ` (no dynamic_ram/dc partition under ${f.memdevs.join(', ') || 'any memdev'})`
+      : missing.includes('pmem') ? ' (no memdev with persistent capacity, or no cxl_pmem / dax_pmem driver: CONFIG_CXL_PMEM, CONFIG_DEV_DAX_PMEM)' : '';
   return `the guest kernel lacks ${missing.join(', ')}${why}`;
 }

@@ -7,13 +7,14 @@ import type { LoopState, StepContext, StepHandler, StepHandlers } from './state.
 import { hostSteps } from './steps/host.js';
 import { memorySteps } from './steps/memory.js';
 import { pageSteps } from './steps/pages.js';
+import { pmemSteps } from './steps/pmem.js';
 import { pressureSteps } from './steps/pressure.js';
 import { regionSteps } from './steps/region.js';
 
 /** The groups, each kind in one of them (test/unit/agent.repro-loop.test.ts checks it). */
-export const STEP_GROUPS = { region: regionSteps, pages: pageSteps, pressure: pressureSteps, memory: memorySteps, host: hostSteps } as const;
+export const STEP_GROUPS = { region: regionSteps, pmem: pmemSteps, pages: pageSteps, pressure: pressureSteps, memory: memorySteps, host: hostSteps } as const;
 
-export const STEPS: StepHandlers<StepKind> = { ...regionSteps, ...pageSteps, ...pressureSteps, ...memorySteps, ...hostSteps };
+export const STEPS: StepHandlers<StepKind> = { ...regionSteps, ...pmemSteps, ...pageSteps, ...pressureSteps, ...memorySteps, ...hostSteps };
 
 /**
  * Did the step turn out as the scenario expects? `expect`: ok (default), fail, any, the code it

@@ -28,6 +28,8 @@ export interface RunOptions {
    * make's compilers), which a signal to the program alone would leave running.
    */
   processGroup?: boolean;
+  /** Each whole line of stdout and stderr as it arrives (progress: a build's compiled files, a tool's last words). */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -76,6 +78,17 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.finally(() => log.end()).catch(() => undefined);
+  }
+  if (options.onLine) {
+    const onLine = options.onLine;
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+      });
+    }
   }
   const r = await child;
   endGroup?.(r.timedOut || r.isCanceled);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cached, type CacheEntry } from '../cache.js';
 import { assertRoot } from '../kernel/apt.js';
 import { run } from '../exec.js';
+import { progress } from '../progress.js';
 import { recipeKey, type RootfsRecipe } from './recipe.js';
 
 export interface RootTree extends CacheEntry {
@@ -32,6 +33,8 @@ export async function rootTree(recipe: RootfsRecipe, log?: (line: string) => voi
         {
           timeoutMs: 30 * 60 * 1000,
           logFile: join(dir, 'mmdebstrap.log'),
+          // mmdebstrap says what it is doing ("I: installing remaining packages inside the chroot...").
+          onLine: (line) => { if (line.trim()) progress.update(`root tree: ${line.trim()}`); },
           errorCode: 'ROOTFS_BUILD_FAILED',
           hint: `check that ${recipe.mirror} is reachable and the package names exist in ${recipe.suite}`,
         },

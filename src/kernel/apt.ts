@@ -4,12 +4,13 @@
  * system's apt sources or state.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lock } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import { cacheDir } from '../paths.js';
 import { run } from '../exec.js';
+import { progress } from '../progress.js';
 
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const LISTS_MAX_AGE_MS = 12 * 3600 * 1000;
@@ -118,12 +119,36 @@ export async function showPackage(apt: PrivateApt, name: string): Promise<Record
 
 export async function downloadPackages(apt: PrivateApt, names: string[], destDir: string): Promise<void> {
   await mkdir(destDir, { recursive: true });
-  await run('apt-get', [...apt.options, '-q', 'download', ...names], {
-    cwd: destDir,
-    timeoutMs: 20 * 60 * 1000,
-    errorCode: 'APT_DOWNLOAD_FAILED',
-    hint: `check the package names against \`apt-cache show\` for ${apt.suite}`,
-  });
+  // The live line: bytes in destDir against the packages' Size fields.
+  const total = (await Promise.all(names.map((n) => showPackage(apt, n)))).reduce((sum, f) => sum + Number(f?.Size ?? 0), 0);
+  progress.begin(`downloading ${names.length === 1 ? names[0] : `${names.length} packages`} from Debian ${apt.suite}`);
+  const timer = setInterval(() => {
+    void bytesIn(destDir).then((got) => progress.update(`${mib(got)} of ${total ? mib(total) : '?'} MiB`));
+  }, 500);
+  try {
+    await run('apt-get', [...apt.options, '-q', 'download', ...names], {
+      cwd: destDir,
+      timeoutMs: 20 * 60 * 1000,
+      errorCode: 'APT_DOWNLOAD_FAILED',
+      hint: `check the package names against \`apt-cache show\` for ${apt.suite}`,
+    });
+  } finally {
+    clearInterval(timer);
+    progress.end();
+  }
+}
+
+const mib = (bytes: number): string => (bytes / (1 << 20)).toFixed(1);
+
+/** The bytes of the files in a download dir and its partial/ dir. */
+async function bytesIn(dir: string): Promise<number> {
+  let sum = 0;
+  for (const d of [dir, join(dir, 'partial')]) {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isFile()) sum += (await stat(join(d, e.name)).catch(() => ({ size: 0 }))).size;
+    }
+  }
+  return sum;
 }
 
 /** Parse one Debian control paragraph (continuation lines folded into their field). */

@@ -1,6 +1,7 @@
 /** Turn what the user asked for (distro package, prebuilt image, source tree) into a KernelArtifact. */
 import type { KernelArtifact } from './artifact.js';
-import { buildKernel, checkBuildInputs, printProgress, type BuildOptions } from './build.js';
+import { buildKernel, checkBuildInputs, type BuildOptions } from './build.js';
+import { printProgress } from './build-progress.js';
 import { checkDistroKernel, distroKernel, type DistroKernelOptions } from './distro.js';
 import { prebuiltKernel } from './prebuilt.js';
 

@@ -10,6 +10,7 @@ import type { KernelArtifact } from '../kernel/artifact.js';
 import { kernelCmdline, type Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
 import { Vm } from '../qemu/vm.js';
+import { progress } from '../progress.js';
 import { classifyLoss, lossError } from './loss.js';
 
 /** What guest-scripts/init.sh prints on the console once sshd is started. */
@@ -48,6 +49,9 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       accel: options.accel,
     },
   });
+  // The live line shows the guest's last console words until it answers SSH.
+  let booting = true;
+  vm.console.onLine((line) => { if (booting && line.trim()) progress.update(line.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim()); });
   try {
     const ssh = await GuestSsh.waitReady(
       { port: vm.sshPort, privateKeyPath: options.image.keys.clientKey, hostPub: options.image.keys.hostPub },
@@ -55,8 +59,10 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       options.timeoutMs,
       () => vm.console.contents().includes(GUEST_READY),
     );
+    booting = false;
     return { vm, ssh, bootMs: Date.now() - started };
   } catch (cause) {
+    booting = false;
     const loss = await classifyLoss(vm, { settleMs: 500 });
     const initramfsError = vm.console.contents().split('\n').find((l) => l.includes('cxl-harness: initramfs:'));
     const lastLines = vm.console.lastLines(30);

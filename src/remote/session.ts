@@ -5,7 +5,9 @@
 import type { ClientChannel } from 'ssh2';
 import { formatStepMarker } from '../contract/markers.js';
 import type { ProgressOf, Verb, Verbs } from '../contract/agent-protocol.js';
+import type { NodesResult } from '../probe/nodes.js';
 import { createRemoteProber, type RemoteProber } from '../probe/remote.js';
+import type { NodeMemory } from '../report/model.js';
 import { shellCommand } from '../exec.js';
 import type { Results } from '../results/results.js';
 import { AGENT_COMMAND, AGENT_LOG, AGENT_SOCKET, GuestAgent, type AgentAnswer, type AgentStream } from './agent.js';
@@ -159,6 +161,19 @@ export class GuestSession {
     } catch {
       return { ok: false, error: `${label} printed something that is not JSON (kept in ${record.log})`, record };
     }
+  }
+
+  /**
+   * Every online node's MemTotal and MemFree, through the agent's nodes probe (a sysfs read in
+   * the agent, no command log: it frames every check). Undefined when the guest does not answer.
+   */
+  async nodeMemory(): Promise<NodeMemory | undefined> {
+    if (!this.connected) return undefined;
+    const a = await this.agent.request('probe', { name: 'nodes', args: {} }, 15_000);
+    if (!a.ok) return undefined;
+    const r = a.result as Partial<NodesResult>;
+    if (!Array.isArray(r.nodes)) return undefined;
+    return Object.fromEntries(r.nodes.map((n) => [String(n.id), { totalKiB: n.meminfo.MemTotal ?? 0, freeKiB: n.meminfo.MemFree ?? 0 }]));
   }
 
   /** Put a step marker into the guest's kernel log, so console findings are attributed to it. */

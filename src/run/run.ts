@@ -11,6 +11,7 @@ import type { KernelSpec } from '../kernel/resolve.js';
 import { exitCodeOf, interruptedBy, throwIfInterrupted } from '../interrupt.js';
 import { lossError } from '../machine/loss.js';
 import { Machine } from '../machine/machine.js';
+import { progress } from '../progress.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
 import type { Outcome, RunSummary } from '../report/model.js';
@@ -83,7 +84,7 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     const absent = Object.entries(capabilities).filter(([, has]) => !has).map(([n]) => n);
     log(`capabilities: ${absent.length ? `lacks ${absent.join(', ')}` : 'all the harness knows'}`);
     const ctx = suiteContext({
-      machine, kernel, log, checkTimeoutMs: options.checkTimeoutMs, capabilities,
+      machine, kernel, log, checkTimeoutMs: options.checkTimeoutMs, capabilities, total: options.suite.checks?.length,
     });
     await machine.step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
     await machine.step('collect', async () => {
@@ -143,6 +144,8 @@ interface ContextDeps {
   log: (line: string) => void;
   checkTimeoutMs: number;
   capabilities: Capabilities;
+  /** How many checks the suite runs, when it says. */
+  total: number | undefined;
 }
 
 function suiteContext(d: ContextDeps): SuiteContext {
@@ -150,6 +153,7 @@ function suiteContext(d: ContextDeps): SuiteContext {
   const { results } = machine;
   const boot = machine.current!;
   const { guest, vm, ssh } = boot;
+  let n = 0;
   return {
     guest,
     results,
@@ -159,6 +163,7 @@ function suiteContext(d: ContextDeps): SuiteContext {
     log: d.log,
     async check(id, title, realBody, options = {}) {
       throwIfInterrupted();
+      progress.update(`check ${++n}${d.total ? ` of ${d.total}` : ''}: ${id}`);
       const missing = lacking(d.capabilities, options.needs ?? []);
       const body: typeof realBody = missing ? async (c) => c.skip(missing) : realBody;
       const started = Date.now();

@@ -73,6 +73,10 @@ export interface Suite {
    * row of failed checks that blames the kernel.
    */
   unsuitedTopology?(topology: Topology): string | undefined;
+  /** The checks it runs, in order (`cxl-harness checks`, the live line's "check n of N"); absent when only a run knows them. */
+  checks?: readonly { id: string; title: string }[];
+  /** For a suite whose checks only a run knows: what they are, in words ("one per meson test of ..."). */
+  checksAtRun?: string;
   run(ctx: SuiteContext): Promise<void>;
 }
 
@@ -89,8 +93,10 @@ export async function runCheck(guest: GuestSession, results: Results, id: string
       evidence.push(rel);
     },
   };
+  const before = await guest.nodeMemory().catch(() => undefined);
   await guest.mark(id).catch(() => undefined);
   const outcome = await guest.collect(() => body(api));
+  const after = await guest.nodeMemory().catch(() => undefined);
   const attempt: CheckAttempt = { id, title, durationMs: Date.now() - started, evidence: [...outcome.logs, ...evidence] };
   if ('value' in outcome) {
     Object.assign(attempt, { passed: outcome.value.passed, expected: outcome.value.expected, observed: outcome.value.observed });
@@ -107,6 +113,7 @@ export async function runCheck(guest: GuestSession, results: Results, id: string
   }
   const result = checkFromAttempt(attempt);
   if (options.informational) result.informational = true;
+  if (before && after && result.verdict !== 'skip') result.nodeMemory = { before, after };
   await results.addCheck(result);
   return result;
 }

@@ -13,6 +13,7 @@
 import { regionCapacity } from '../../qemu/topology.js';
 import type { Suite, SuiteContext } from '../check.js';
 import { generationById } from './generations/index.js';
+import { ROWS } from './rows.js';
 import { cgroupsPhase } from './phases/cgroups.js';
 import { controlPhase } from './phases/control.js';
 import { identityPhase } from './phases/identity.js';
@@ -29,6 +30,7 @@ export const spmSuite: Suite = {
   description: 'the check table of every version of the isolated-memory-node series (stock, v1, v2, v3) on two CXL nodes: C onlined as SysRAM control, S set apart the version\'s way',
   defaultTopology: 'spm-pair',
   unsuitedTopology: (t) => (regionCapacity(t) < 2 ? `it needs two CXL regions, C (the SysRAM control) and S (the isolated node), and topology ${t.name} can make ${regionCapacity(t)}` : undefined),
+  checks: Object.values(ROWS).map(({ id, title }) => ({ id, title })),
   run: runSpmSuite,
 };
 

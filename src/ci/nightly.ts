@@ -1,8 +1,9 @@
 /**
- * A nightly: one run, compared with a baseline results dir; compare.json lands in the new
- * results dir, and when asked the baseline moves to the new run if it is no regression. The
- * decision (nightlyDecision) and the file work after the run (finishNightly) are separate
- * functions, so they are tested on crafted results dirs.
+ * A nightly: one run, compared with a baseline results dir; compare.json and trend.html (the
+ * baseline and the new run on one page) land in the new results dir, and when asked the
+ * baseline moves to the new run if it is no regression. The decision (nightlyDecision) and the
+ * file work after the run (finishNightly) are separate functions, so they are tested on
+ * crafted results dirs.
  */
 import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { HarnessError } from '../errors.js';
 import { comparisonJson, describeComparison, type CompareDirsOptions, type DirComparison } from '../report/compare.js';
 import type { RunSummary } from '../report/model.js';
 import { writeAtomic } from '../results/atomic.js';
+import { writeTrendPage } from '../results/report-files.js';
 import { newRunId } from '../results/results.js';
 import type { RunOptions } from '../run/run.js';
 import { advanceBaseline, readBaseline, type BaselineAction } from './baseline.js';
@@ -63,11 +65,14 @@ export interface NightlyOutcome {
   file: string;
   /** compare.json's content. */
   json: string;
+  /** trend.html's path. */
+  trend: string;
 }
 
 /**
  * Everything after the run: compare with the baseline (when there is one), write
- * NEW/compare.json, advance the baseline when asked and allowed. No VM involved.
+ * NEW/compare.json and NEW/trend.html, advance the baseline when asked and allowed. No VM
+ * involved.
  */
 export async function finishNightly(args: {
   newDir: string;
@@ -80,6 +85,10 @@ export async function finishNightly(args: {
 }): Promise<NightlyOutcome> {
   const comparison = args.baseline ? describeComparison(args.baselineDir, args.baseline, args.newDir, args.newRun, args.options) : undefined;
   const decision = nightlyDecision(args.newRun, args.runExitCode, comparison);
+  // Before the baseline moves: the page links to the baseline run where it is now.
+  const trend = join(args.newDir, 'trend.html');
+  const baselineRun = args.baseline ? [{ dir: await realpath(args.baselineDir).catch(() => resolve(args.baselineDir)), summary: args.baseline }] : [];
+  await writeTrendPage(trend, [...baselineRun, { dir: args.newDir, summary: args.newRun }]);
   let baselineAction: BaselineAction | undefined;
   if (args.updateBaseline && decision.mayBecomeBaseline) baselineAction = await advanceBaseline(args.baselineDir, args.newDir);
   const record = {
@@ -97,7 +106,7 @@ export async function finishNightly(args: {
   const json = comparisonJson(record);
   const file = join(args.newDir, 'compare.json');
   await writeAtomic(file, json);
-  return { decision, ...(comparison ? { comparison } : {}), ...(baselineAction ? { baselineAction } : {}), file, json };
+  return { decision, ...(comparison ? { comparison } : {}), ...(baselineAction ? { baselineAction } : {}), file, json, trend };
 }
 
 export interface NightlyRequest {

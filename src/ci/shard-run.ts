@@ -2,7 +2,8 @@
  * `matrix --run`: a shard's jobs one after the other, one results dir per job. A job that
  * cannot start is that job's failure and the others still run; an interrupted one stops the
  * shard. The shard's manifest (every job, its dir and exit code) is rewritten after each job.
- * Jobs of one topology and suite on several kernels end in a side-by-side table of their rows.
+ * Jobs of one topology and suite on several kernels end in a side-by-side table of their rows,
+ * in Markdown and as an HTML page.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import type { RunSummary } from '../report/model.js';
 import { sideBySideMarkdown } from '../report/side-by-side.js';
 import { isInterruptedExit, worstExitCode } from '../report/verdict.js';
 import { writeAtomic } from '../results/atomic.js';
+import { writeTrendPage } from '../results/report-files.js';
 import type { CiRunOptions, RunExecutor } from './executor.js';
 import type { MatrixJob } from './matrix.js';
 
@@ -40,7 +42,7 @@ export interface ShardRun {
   /** The worst exit code of the jobs. */
   exitCode: number;
   manifest: string;
-  /** One side-by-side table (report/side-by-side.ts) per topology and suite that ran on several kernels. */
+  /** Per topology and suite that ran on several kernels: its side-by-side table (report/side-by-side.ts) and its HTML page. */
   tables: string[];
 }
 
@@ -57,7 +59,7 @@ export async function runShard(args: {
   const label = `${args.shard.index}/${args.shard.count}`;
   const manifest = join(base, `shard-${args.shard.index}-of-${args.shard.count}.json`);
   const records: ShardJobRecord[] = [];
-  const summaries = new Map<string, RunSummary>();
+  const summaries = new Map<string, { dir: string; summary: RunSummary }>();
   const save = (): Promise<void> => writeAtomic(manifest, JSON.stringify({ shard: label, jobs: records }, null, 2) + '\n');
   for (const [n, { job, args: runArgs, options }] of args.jobs.entries()) {
     const dir = options.resultsDir;
@@ -65,7 +67,7 @@ export async function runShard(args: {
     const record: ShardJobRecord = { id: job.id, kernel: job.kernel, topology: job.topology, suite: job.suite, shard: label, args: runArgs, dir, exitCode: ExitCode.infrastructure };
     try {
       const summary = await args.execute(options);
-      summaries.set(job.id, summary);
+      summaries.set(job.id, { dir, summary });
       record.exitCode = summary.exitCode;
       record.outcome = summary.outcome;
     } catch (e) {
@@ -88,19 +90,24 @@ export async function runShard(args: {
   return { records, exitCode: worstExitCode(records.map((r) => r.exitCode)), manifest, tables: await writeSideBySide(base, records, summaries) };
 }
 
-/** The runs of one topology and suite on several kernels, side by side: base/side-by-side-<topology>-<suite>.md. */
-async function writeSideBySide(base: string, records: readonly ShardJobRecord[], summaries: ReadonlyMap<string, RunSummary>): Promise<string[]> {
-  const groups = new Map<string, RunSummary[]>();
+/**
+ * The runs of one topology and suite on several kernels, side by side:
+ * base/side-by-side-<topology>-<suite>.md, and .html (the page of report --html, which puts
+ * the kernels side by side first and links each run's report.html).
+ */
+async function writeSideBySide(base: string, records: readonly ShardJobRecord[], runs: ReadonlyMap<string, { dir: string; summary: RunSummary }>): Promise<string[]> {
+  const groups = new Map<string, { dir: string; summary: RunSummary }[]>();
   for (const r of records) {
-    const s = summaries.get(r.id);
-    if (s) groups.set(`${r.topology}-${r.suite}`, [...(groups.get(`${r.topology}-${r.suite}`) ?? []), s]);
+    const run = runs.get(r.id);
+    if (run) groups.set(`${r.topology}-${r.suite}`, [...(groups.get(`${r.topology}-${r.suite}`) ?? []), run]);
   }
   const written: string[] = [];
-  for (const [key, runs] of groups) {
-    if (runs.length < 2) continue;
-    const path = join(base, `side-by-side-${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.md`);
-    await writeAtomic(path, `${sideBySideMarkdown(runs)}\n`);
-    written.push(path);
+  for (const [key, group] of groups) {
+    if (group.length < 2) continue;
+    const path = join(base, `side-by-side-${key.replace(/[^A-Za-z0-9._-]+/g, '_')}`);
+    await writeAtomic(`${path}.md`, `${sideBySideMarkdown(group.map((g) => g.summary))}\n`);
+    await writeTrendPage(`${path}.html`, group);
+    written.push(`${path}.md`, `${path}.html`);
   }
   return written;
 }

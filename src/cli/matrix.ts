@@ -41,7 +41,8 @@ Running:
                      the others, an interrupted one does. DIR/shard-I-of-N.json lists the jobs,
                      their dirs and exit codes; each job dir gets matrix-job.json (its entry);
                      jobs of one topology and suite on several kernels get their rows side by
-                     side in DIR/side-by-side-<topology>-<suite>.md (report --side-by-side)
+                     side in DIR/side-by-side-<topology>-<suite>.md (report --side-by-side) and
+                     .html beside it (report --html's page, each job's report.html linked)
   -- OPTIONS         after --, options for every \`cxl-harness run\` (e.g. -- --kvm --boot-timeout 300);
                      --kernel*/--topology/--suite/--results* come from the matrix and are refused
 

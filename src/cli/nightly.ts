@@ -17,8 +17,9 @@ export const NIGHTLY_HELP = `cxl-harness nightly --baseline DIR [--update-baseli
 Run the harness exactly like \`cxl-harness run [run options...]\` (same options, same results dir,
 same reproducer.sh), then compare the new results dir with the baseline results dir DIR like
 \`cxl-harness compare DIR NEW\`. The comparison is printed (as JSON with --json) and written to
-NEW/compare.json. By default nothing is printed from the run itself but its summary table on
-stderr; pass --format tap|json|junit to also get the run's report on stdout.
+NEW/compare.json; NEW/trend.html shows the baseline run and the new one on one page (as
+\`cxl-harness report --html\` does). By default nothing is printed from the run itself but its
+summary table on stderr; pass --format tap|json|junit to also get the run's report on stdout.
 
   --baseline DIR         results dir of the reference run (or a symlink to one); read before
                          the run starts, so a wrong path fails at once (exit 2)
@@ -70,7 +71,7 @@ export async function nightlyCommand(
   if (values.json) io.out(done.json);
   else if (done.comparison) io.out(renderComparison(done.comparison, { color: shouldColor(io.env, io.isTTY) }));
   else io.out(`no baseline to compare with: ${baseline}\n`);
-  log(`nightly: ${done.decision.reason}; ${done.file} written`);
+  log(`nightly: ${done.decision.reason}; ${done.file} and ${done.trend} written`);
   if (done.baselineAction) log(`nightly: baseline ${baseline} ${done.baselineAction} -> ${done.newDir}`);
   else if (updateBaseline) log(`nightly: baseline ${baseline} left as it was`);
   return done.decision.exitCode;

@@ -1,8 +1,9 @@
 /**
- * `cxl-harness doctor [--fix]`: what the host needs, what it has, and (as root, with --fix)
- * installing what is missing. QEMU >= 8 is needed for volatile-memdev; on Debian 12 that
- * means bookworm-backports, which --fix adds for its own apt-get calls only (a private
- * sources list passed with -o), never by writing /etc/apt.
+ * `cxl-harness doctor [--fix] [--with-browser]`: what the host needs, what it has, and (as
+ * root, with --fix) installing what is missing. QEMU >= 8 is needed for volatile-memdev; on
+ * Debian 12 that means bookworm-backports, which --fix adds for its own apt-get calls only (a
+ * private sources list passed with -o), never by writing /etc/apt. A browser is needed by no
+ * run, only by the test that loads report.html in one: it counts when asked for.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -41,6 +42,14 @@ const RUN_TOOLS: { name: string; package: string; versionArgs?: string[] }[] = [
   { name: 'dpkg-deb', package: 'dpkg', versionArgs: ['--version'] },
 ];
 
+/** Debian's chromium: the browser test of report.html (test/host/report.html-browser.test.ts) loads the page in it headless. */
+const BROWSER_TOOL = { name: 'chromium', package: 'chromium', versionArgs: ['--version'] };
+
+export interface HostNeeds {
+  /** A headless browser too (--with-browser). */
+  browser?: boolean;
+}
+
 /** Parse "QEMU emulator version 10.0.2 (Debian ...)" -> [10, 0]. */
 export function parseQemuVersion(text: string): [number, number] | undefined {
   const m = /version (\d+)\.(\d+)/.exec(text);
@@ -51,9 +60,9 @@ export function versionAtLeast(v: [number, number], min: [number, number]): bool
   return v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
 }
 
-export async function checkHost(): Promise<ToolCheck[]> {
+export async function checkHost(needs: HostNeeds = {}): Promise<ToolCheck[]> {
   const checks: ToolCheck[] = [];
-  for (const tool of RUN_TOOLS) {
+  for (const tool of needs.browser ? [...RUN_TOOLS, BROWSER_TOOL] : RUN_TOOLS) {
     if (!tool.versionArgs) {
       const path = onPath(tool.name);
       checks.push(path ? { name: tool.name, package: tool.package, ok: true, version: path } : { name: tool.name, package: tool.package, ok: false, problem: 'not installed' });
@@ -153,18 +162,22 @@ export async function fixCommands(missingPackages: string[], needNewQemu: boolea
   return commands;
 }
 
-export async function doctor(fix: boolean, print: (line: string) => void): Promise<number> {
-  let checks = await checkHost();
+export async function doctor(fix: boolean, print: (line: string) => void, needs: HostNeeds = {}): Promise<number> {
+  let checks = await checkHost(needs);
   const buildMissing = HOST_PACKAGES.filter((p) => !dpkgInstalled(p));
   for (const c of checks) print(`${c.ok ? 'ok     ' : 'MISSING'} ${c.name.padEnd(22)} ${c.ok ? c.version ?? '' : `${c.problem} (package ${c.package})`}`);
   print(`${buildMissing.length ? 'MISSING' : 'ok     '} kernel build tools      ${buildMissing.length ? buildMissing.join(' ') : HOST_PACKAGES.length + ' packages'} (only for --kernel-src builds)`);
   print(`kvm: ${existsSync('/dev/kvm') ? '/dev/kvm exists (TCG is still the default: CXL memory faults under KVM)' : 'absent (TCG is used)'}`);
+  if (!needs.browser) {
+    const browser = onPath(BROWSER_TOOL.name);
+    print(`browser: ${browser ?? 'chromium absent'} (only the browser test of report.html uses it; doctor --fix --with-browser installs it)`);
+  }
   const bad = checks.filter((c) => !c.ok);
   if (!bad.length && !buildMissing.length) return 0;
   const needNewQemu = bad.some((c) => c.package === 'qemu-system-x86');
   const commands = await fixCommands([...bad.map((c) => c.package), ...buildMissing], needNewQemu);
   if (!fix) {
-    print('\nto install what is missing, run as root:  cxl-harness doctor --fix');
+    print(`\nto install what is missing, run as root:  cxl-harness doctor --fix${needs.browser ? ' --with-browser' : ''}`);
     print('which runs:');
     for (const c of commands) print(`  ${c.join(' ')}`);
     return bad.length ? 2 : 0;
@@ -176,7 +189,7 @@ export async function doctor(fix: boolean, print: (line: string) => void): Promi
     print(`$ ${c.join(' ')}`);
     await run(c[0]!, c.slice(1), { env: { DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 30 * 60 * 1000, errorCode: 'HOST_INSTALL_FAILED', hint: 'check that the Debian archive is reachable' });
   }
-  checks = await checkHost();
+  checks = await checkHost(needs);
   const still = checks.filter((c) => !c.ok);
   for (const c of still) print(`still missing: ${c.name}: ${c.problem}`);
   return still.length ? 2 : 0;

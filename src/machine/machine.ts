@@ -13,10 +13,11 @@ import { guestImage, type GuestImage } from '../image/image.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import { throwIfInterrupted } from '../interrupt.js';
+import { withProgress } from '../progress.js';
 import type { Accel } from '../qemu/argv.js';
-import type { Topology } from '../qemu/topology.js';
+import type { Topology, Type3Device } from '../qemu/topology.js';
 import { stopAll, type Vm } from '../qemu/vm.js';
-import type { ConsoleFinding, RunSummary } from '../report/model.js';
+import type { ConsoleFinding, LayoutPort, RunSummary, TopologyLayout } from '../report/model.js';
 import { settleSummary } from '../report/verdict.js';
 import { writeReports } from '../results/report-files.js';
 import { Results } from '../results/results.js';
@@ -81,7 +82,7 @@ export class Machine {
     options.log(`results: ${results.dir}`);
     const { summary } = results;
     summary.suite = options.purpose;
-    summary.topology = { name: topology.name, file: topology.file };
+    summary.topology = { name: topology.name, file: topology.file, layout: topologyLayout(topology) };
     summary.qemu = { version: qemuVersion, accel: options.accel };
     if (options.argv) await writeReproducer(results, options.argv);
     return new Machine(results, topology, options);
@@ -90,7 +91,7 @@ export class Machine {
   /** A step of this machine's record, started only if the harness was not interrupted. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     throwIfInterrupted();
-    return this.results.step(name, fn);
+    return this.results.step(name, () => withProgress(name, fn));
   }
 
   /** The kernel (resolved or built) and its guest image, once. */
@@ -235,4 +236,20 @@ export class Machine {
       b.vm.console.findings().map((f) => (this.boots.length > 1 ? { ...f, log: this.results.rel(b.vm.consoleLog) } : f)),
     );
   }
+}
+
+/** The topology as report.html draws it: the tree in QEMU's bus order (argv.ts) and the windows. */
+export function topologyLayout(t: Topology): TopologyLayout {
+  const below = (id: string, d: Type3Device | undefined): LayoutPort => (d ? { id, device: { id: d.id, kind: d.kind, sizeMiB: d.sizeMiB } } : { id });
+  return {
+    hostBridges: t.hostBridges.map((hb) => ({
+      id: hb.id,
+      rootPorts: [
+        ...hb.rootPorts.map((rp) => below(rp.id, rp.device)),
+        ...hb.switches.map((s) => ({ id: s.rootPort.id, switch: { id: s.upstream.id, ports: s.downstreamPorts.map((p) => below(p.id, p.device)) } })),
+        ...hb.emptyRootPorts.map((p) => below(p.id, undefined)),
+      ],
+    })),
+    windows: t.windows.map((w) => ({ targets: [...w.targets], sizeMiB: w.sizeMiB, ...(w.granularity ? { granularity: w.granularity } : {}) })),
+  };
 }

@@ -61,7 +61,12 @@ export interface CheckResult {
   durationMs: number;
   /** The check identifies the environment and judges no kernel behaviour (it never makes a run green alone). */
   informational?: boolean;
+  /** Every node's memory just before and just after the check ran (absent for a skip, or when the guest did not answer). */
+  nodeMemory?: { before: NodeMemory; after: NodeMemory };
 }
+
+/** MemTotal and MemFree (kB) of every online node, by node id, from nodeN/meminfo. */
+export type NodeMemory = Record<string, { totalKiB: number; freeKiB: number }>;
 
 /** A known oddity observed (reported at its own level, never changes a verdict). */
 export interface Observation {
@@ -93,6 +98,19 @@ export interface KernelIdentity {
   imagePath?: string;
 }
 
+/** A topology as reports draw it: each host bridge's root ports in bus order, what hangs below them, the windows over the bridges. */
+export interface TopologyLayout {
+  hostBridges: { id: string; rootPorts: LayoutPort[] }[];
+  windows: { targets: string[]; sizeMiB: number; granularity?: number }[];
+}
+
+/** A root port or a switch's downstream port: a device below it, a switch, or nothing. */
+export interface LayoutPort {
+  id: string;
+  device?: { id: string; kind: 'volatile' | 'dcd' | 'persistent'; sizeMiB: number };
+  switch?: { id: string; ports: LayoutPort[] };
+}
+
 export interface StepRecord {
   name: string;
   startedAt: string;
@@ -115,7 +133,7 @@ export interface RunSummary {
   error?: { code: string; message: string; hint?: string };
   kernel?: KernelIdentity;
   qemu?: { version?: string; argv?: string[]; accel?: string };
-  topology?: { name: string; file?: string };
+  topology?: { name: string; file?: string; layout?: TopologyLayout };
   suite?: string;
   /** Detected kernel generation and the evidence for it. */
   generation?: { name: string; evidence: string[] };

@@ -1,20 +1,30 @@
 /**
  * A results dir read back and rewritten after its run: summary.json parsed and checked, the
- * report files (TAP, JUnit, KCIDB) written atomically. Used by report, compare, merge,
- * nightly and matrix.
+ * report files (TAP, JUnit, KCIDB, report.html) written atomically, and the HTML page over
+ * several dirs. Used by the end of every run and repro, report, compare, merge, nightly and
+ * matrix.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { writeAtomic } from './atomic.js';
 import { booted } from '../report/cases.js';
+import type { ReproView } from '../report/html/repro-section.js';
 import { toJUnit } from '../report/junit.js';
 import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
 import type { RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 
 /** The report files a results dir carries next to summary.json. */
-export const REPORT_FILES = ['results.tap', 'junit.xml', 'kcidb.json'] as const;
+export const REPORT_FILES = ['results.tap', 'junit.xml', 'kcidb.json', 'report.html'] as const;
+
+/*
+ * The HTML pages draw their charts with ECharts, which takes about a third of a second to
+ * load: they are imported when a page is written, so the commands that write none (help,
+ * doctor, compare, ssh...) never pay for it.
+ */
+const runPageModule = () => import('../report/html/run-page.js');
+const trendPageModule = () => import('../report/html/trend-page.js');
 
 /**
  * A results dir whose run got as far as a boot: one that ended before it (a download that
@@ -65,6 +75,34 @@ export async function readSummary(dir: string): Promise<RunSummary> {
   return { ...run, steps: run.steps ?? [], observations: run.observations ?? [], findings: run.findings ?? [], timings: run.timings ?? {} };
 }
 
+/**
+ * A repro dir's repro.json as report.html reads it; undefined when `dir` is no repro dir. A
+ * file that is there but is no repro summary is an error naming it, as for summary.json.
+ */
+export async function readReproView(dir: string): Promise<ReproView | undefined> {
+  const file = join(dir, 'repro.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HarnessError('RESULTS_CORRUPT', `${file} cannot be read (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new HarnessError('RESULTS_CORRUPT', `${file} is not valid JSON`, { hint: 'repro.json is written atomically; a corrupt one was edited by hand', cause });
+  }
+  const r = data as Partial<ReproView> & { kind?: unknown } | null;
+  if (!r || typeof r !== 'object' || r.kind !== 'repro' || typeof r.scenario?.name !== 'string' || !Array.isArray(r.iterations) || typeof r.timings !== 'object') {
+    throw new HarnessError('RESULTS_CORRUPT', `${file} is not a cxl-harness repro summary (kind repro with scenario, timings and iterations)`, {
+      hint: 'remove it, or pass a results dir made by cxl-harness repro',
+    });
+  }
+  return r as ReproView;
+}
+
 /** KCIDB JSON exactly as the run and `report --write` store it in kcidb.json. */
 export function kcidbJson(summary: RunSummary, options: KcidbOptions = {}): string {
   try {
@@ -84,7 +122,9 @@ export async function writeReports(
   const files: [string, string][] = [];
   if (options.summary) files.push(['summary.json', JSON.stringify(summary, null, 2) + '\n']);
   const kcidb = options.transformKcidb ? JSON.stringify(options.transformKcidb(JSON.parse(kcidbJson(summary, options.kcidb)) as KcidbData), null, 2) + '\n' : kcidbJson(summary, options.kcidb);
-  files.push(['results.tap', toTap(summary)], ['junit.xml', toJUnit(summary)], ['kcidb.json', kcidb]);
+  const repro = await readReproView(dir);
+  const { runPage } = await runPageModule();
+  files.push(['results.tap', toTap(summary)], ['junit.xml', toJUnit(summary)], ['kcidb.json', kcidb], ['report.html', runPage(summary, repro ? { repro } : {})]);
   const written: string[] = [];
   for (const [name, text] of files) {
     const path = join(dir, name);
@@ -92,4 +132,18 @@ export async function writeReports(
     written.push(path);
   }
   return written;
+}
+
+/**
+ * The HTML page over several results dirs (report/html/trend-page.ts) written to `file`; each
+ * run links to its own report.html when its dir has one, by a path relative to `file`.
+ */
+export async function writeTrendPage(file: string, runs: readonly { dir: string; summary: RunSummary }[]): Promise<void> {
+  const { trendPage } = await trendPageModule();
+  const linked = await Promise.all(runs.map(async ({ dir, summary }) => {
+    const page = join(dir, 'report.html');
+    const has = await stat(page).then((s) => s.isFile(), () => false);
+    return has ? { summary, page: relative(dirname(file), page).split(sep).join('/') } : { summary };
+  }));
+  await writeAtomic(file, trendPage(linked));
 }

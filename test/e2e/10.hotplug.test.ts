@@ -49,7 +49,7 @@ t.test('cxl-harness run --suite hotplug on the Debian kernel', async (t) => {
   });
   t.ok(parsed.ok, 'the TAP report says ok');
 
-  for (const f of ['console.log', 'dmesg.txt', 'junit.xml', 'kcidb.json', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} kept`);
+  for (const f of ['console.log', 'dmesg.txt', 'junit.xml', 'kcidb.json', 'report.html', 'reproducer.sh', 'qemu.argv.json']) t.ok(existsSync(join(dir, f)), `${f} kept`);
   t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /cxl-harness: guest ready/, 'the console shows the guest init');
   t.match(readFileSync(join(dir, 'dmesg.txt'), 'utf8'), /cxl/i, 'dmesg was collected');
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');

@@ -59,7 +59,8 @@ t.test('repro online-offline: 3 cycles in one guest, per-iteration timings', asy
   t.equal(r.stdout, tap, 'stdout carries repro.tap');
   const parsed = await parseTap(tap);
   t.same([parsed.ok, parsed.count], [true, 3], 'one passing test point per iteration');
-  for (const f of ['console.log', 'dmesg.txt', 'summary.json', 'results.tap', 'junit.xml', 'kcidb.json', 'reproducer.sh']) t.ok(existsSync(join(dir, f)), `${f} kept`);
+  for (const f of ['console.log', 'dmesg.txt', 'summary.json', 'results.tap', 'junit.xml', 'kcidb.json', 'report.html', 'reproducer.sh']) t.ok(existsSync(join(dir, f)), `${f} kept`);
+  t.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<section id="repro"><h2>Repro loop: online-offline<\/h2>/, 'report.html shows the loop from repro.json');
   t.match(readFileSync(join(dir, 'reproducer.sh'), 'utf8'), /repro online-offline --iterations 3 --seed 11/, 'reproducer.sh repeats it with the same seed');
   t.notOk(existsSync(join(dir, 'iterations')), 'no failing iteration, no iteration folder');
   t.same(qemuProcesses(dir), [], 'no QEMU process outlives the run');

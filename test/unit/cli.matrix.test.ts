@@ -142,18 +142,26 @@ t.test('50 --run runs its shard one job after the other, a dir per job, the wors
   t.match(r.stdout, /^ {2}1 {2}fail {2}distro__default__zswap /m);
 });
 
-t.test('55 jobs of one topology and suite on several kernels end in their rows side by side', async (t) => {
+t.test('55 jobs of one topology and suite on several kernels end in their rows side by side, in Markdown and HTML', async (t) => {
   const base = scratch(t);
   const fake = fakeRuns({ spm: 1 });
-  const r = await matrix(['--kernels', 'distro,distro:trixie', '--topologies', 'spm-pair', '--suites', 'spm', '--run', '--results-base', base], { execute: fake.execute });
+  // Each kernel entry its own kernel, as the real runs would report them.
+  const execute: RunExecutor = async (o) => ({ ...(await fake.execute(o)), kernel: { origin: 'distro', release: `7.2.13-${o.kernel.kind === 'distro' ? o.kernel.suite ?? 'sid' : '?'}` } });
+  const r = await matrix(['--kernels', 'distro,distro:trixie', '--topologies', 'spm-pair', '--suites', 'spm', '--run', '--results-base', base], { execute });
   t.equal(r.code, 1);
   const table = readFileSync(join(base, 'side-by-side-spm-pair-spm.md'), 'utf8').split('\n');
   t.match(table[0], /^\| check \| .* \| .* \|$/, 'one column per kernel');
   t.match(table[2], /^\| `spm\.x` \| \*\*fail\*\* .* \| \*\*fail\*\* .* \|$/);
   t.match(r.stderr, /the kernels side by side: .*side-by-side-spm-pair-spm\.md/);
+  const page = readFileSync(join(base, 'side-by-side-spm-pair-spm.html'), 'utf8');
+  t.match(r.stderr, /the kernels side by side: .*side-by-side-spm-pair-spm\.html/);
+  t.match(page, /<h1>2 runs of spm on 2 kernels<\/h1>/);
+  t.match(page, /<section id="kernels"><h2>Kernels side by side<\/h2>[\s\S]*<th>generation unknown \(7\.2\.13-sid\)<div>[\s\S]*<th>generation unknown \(7\.2\.13-trixie\)<div>/, 'the HTML page puts the kernels side by side');
+  t.match(page, /<tr><td><code>spm\.x<\/code><\/td><td><span class="badge v-fail">fail<\/span>/);
   const one = scratch(t);
   await matrix(['--kernels', 'distro', '--topologies', 'spm-pair', '--suites', 'spm', '--run', '--results-base', one], { execute: fakeRuns({ spm: 0 }).execute });
   t.notOk(existsSync(join(one, 'side-by-side-spm-pair-spm.md')), 'one kernel: nothing to set side by side');
+  t.notOk(existsSync(join(one, 'side-by-side-spm-pair-spm.html')));
 });
 
 t.test('60 a job that cannot start does not stop the shard; an interrupted one does', async (t) => {

@@ -61,6 +61,10 @@ t.test('10 two shards of one kernel and topology merge into one results dir', as
   const index = read<{ groups: { name: string; dir: string; inputs: string[] }[] }>(join(out, 'merge.json'));
   t.same(index.groups.map((g) => [g.name, g.dir, g.inputs]), [['.', '.', ['../shard-1', '../shard-2']]]);
   t.match(r.stdout, /FAIL\s+zswap\.a/);
+  const page = readFileSync(join(out, 'report.html'), 'utf8');
+  for (const c of m.checks) t.ok(page.includes(`id="check-${c.id}"`), `report.html shows ${c.id}`);
+  const links = [...page.matchAll(/<a href="(\.\.\/shard-[^"#]+)"/g)].map((x) => x[1]!);
+  t.ok(links.length > 0 && links.every((l) => existsSync(join(out, decodeURI(l)))), `its links into the shards resolve: ${links.join(' ')}`);
 
   const again = capture();
   t.equal(await reportCommand([out, '--json'], again.io), 0, 'report reads the merged dir');
@@ -90,7 +94,7 @@ t.test('20 a matrix over two kernels merges into one report per kernel/topology,
   ]);
   t.same(index.groups[0]?.inputs, ['../shard-1/distro__default__hotplug', '../shard-1/distro__default__zswap']);
   for (const g of index.groups) {
-    for (const f of ['summary.json', 'results.tap', 'junit.xml', 'kcidb.json']) t.ok(existsSync(join(out, g.dir, f)), `${g.dir}/${f}`);
+    for (const f of ['summary.json', 'results.tap', 'junit.xml', 'kcidb.json', 'report.html']) t.ok(existsSync(join(out, g.dir, f)), `${g.dir}/${f}`);
     const m = read<RunSummary>(join(out, g.dir, 'summary.json'));
     for (const c of m.checks) for (const e of c.evidence) t.ok(existsSync(join(out, g.dir, e)), `${g.dir}: ${e} resolves`);
   }

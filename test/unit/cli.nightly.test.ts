@@ -53,6 +53,10 @@ t.test('20 finishNightly writes compare.json into the new dir and repoints a sym
   };
   t.same([written.old.runId, written.new.runId, written.comparison.newFailures.map((x) => x.id), written.comparison.isRegression], ['run-1', 'run-2', ['hotplug.b'], true]);
   t.same(written.nightly, { ...written.nightly, exitCode: 1, regression: true, baselineUpdated: null, runExitCode: 1 });
+  t.equal(bad.trend, join(badDir, 'trend.html'));
+  const trend = readFileSync(bad.trend, 'utf8');
+  t.match(trend, /<h1>2 runs of spm on 1 kernel<\/h1>/, 'trend.html: the baseline and the new run on one page');
+  t.match(trend, /<tr><td><code>hotplug\.b<\/code><\/td><td class="cell v-pass"[^>]*>P<\/td><td class="cell v-fail"[^>]*>F<\/td><\/tr>/, 'the new failure in the grid, the baseline first');
 
   const okDir = writeResultsDir(join(root, 'results', 'run-3'), good('run-3'));
   const ok = await finishNightly({ newDir: okDir, newRun: good('run-3'), runExitCode: 0, baselineDir: baseline, baseline: good('run-1'), updateBaseline: true, options: OPTS });

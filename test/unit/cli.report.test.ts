@@ -82,13 +82,13 @@ t.test('20 --kcidb --origin names the CI system; a bad origin is a usage error',
   await t.rejects(reportCommand([dir, '--kcidb', '--origin', 'My-CI'], capture().io), { code: 'USAGE', exitCode: 2 });
 });
 
-t.test('30 --write (re)writes results.tap, junit.xml and kcidb.json from summary.json', async (t) => {
+t.test('30 --write (re)writes results.tap, junit.xml, kcidb.json and report.html from summary.json', async (t) => {
   const dir = writeResultsDir(join(scratch(t), 'run'), failing());
   writeFileSync(join(dir, 'results.tap'), 'stale\n');
   const c = capture();
   t.equal(await reportCommand([dir, '--write', '--origin', 'lab_ci'], c.io), 0);
   t.equal(c.stdout, '', '--write alone prints nothing on stdout');
-  for (const f of ['results.tap', 'junit.xml', 'kcidb.json']) {
+  for (const f of ['results.tap', 'junit.xml', 'kcidb.json', 'report.html']) {
     t.ok(existsSync(join(dir, f)), `${f} written`);
     t.match(c.stderr, `wrote ${join(dir, f)}`);
   }
@@ -99,9 +99,34 @@ t.test('30 --write (re)writes results.tap, junit.xml and kcidb.json from summary
   t.equal(kcidb.builds[0]?.origin, 'lab_ci');
   t.equal(readFileSync(join(dir, 'kcidb.json'), 'utf8'), kcidbJson(await readSummary(dir), { origin: 'lab_ci' }), 'the same bytes the run writes');
 
+  t.match(readFileSync(join(dir, 'report.html'), 'utf8'), /<tr class="check" id="check-spm\.cpuset\.mems"><td><span class="badge v-fail">fail<\/span>/, 'report.html shows the run');
+
   const both = capture();
   await reportCommand([dir, '--write', '--tap'], both.io);
   t.match(both.stdout, /^TAP version 14/, 'with a format, --write also prints it');
+});
+
+t.test('35 --html OUT: one page over several results dirs, each run linked to its report.html', async (t) => {
+  const root = scratch(t);
+  const before = writeResultsDir(join(root, 'runs', 'before'), summary({ runId: 'before', startedAt: '2024-05-01T12:00:00.000Z' }));
+  const after = writeResultsDir(join(root, 'runs', 'after'), { ...failing(), runId: 'after', startedAt: '2024-05-02T12:00:00.000Z' });
+  await reportCommand([after, '--write'], capture().io);
+  const out = join(root, 'pages', 'trend.html');
+  const c = capture();
+  t.equal(await reportCommand(['--html', out, after, before], c.io), 0);
+  t.equal(c.stderr, `wrote ${out}\n`);
+  t.equal(c.stdout, '');
+  const html = readFileSync(out, 'utf8');
+  t.match(html, /<h1>2 runs of spm on 1 kernel<\/h1>/);
+  t.ok(html.indexOf('<code class="nowrap">before</code>') < html.indexOf('<code class="nowrap">after</code>'), 'oldest first');
+  t.ok(html.includes('<a href="../runs/after/report.html"><code class="nowrap">after</code></a>'), 'a run with a report.html is linked, relative to the page');
+  t.notOk(html.includes('../runs/before/report.html'), 'one without is not');
+  for (const id of ['spm.cpuset.mems_sysram_file', 'spm.cpuset.mems']) t.ok(html.includes(`<code>${id}</code>`), `${id} in the grid`);
+
+  await t.rejects(reportCommand(['--html', out, before], capture().io), { code: 'USAGE', message: /--html makes a page over two results dirs or more \(got 1\)/, hint: /RESULTS_DIR\/report\.html/ });
+  await t.rejects(reportCommand(['--html', out, before, after, '--tap'], capture().io), { code: 'USAGE', message: /--html writes a page and takes no --tap/ });
+  await t.rejects(reportCommand(['--html', '', before, after], capture().io), { code: 'USAGE', message: /--html needs the file to write/ });
+  await t.rejects(reportCommand(['--html', out, before, join(root, 'nope')], capture().io), { code: 'RESULTS_MISSING' });
 });
 
 t.test('40 --table honours NO_COLOR over FORCE_COLOR and a terminal', async (t) => {

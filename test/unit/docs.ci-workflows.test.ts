@@ -1,5 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { join } from 'node:path';
 import { matrixCommand } from '../../src/cli/matrix.js';
 import { ROOT } from '../lib/cli.js';
@@ -13,6 +14,29 @@ try {
   YAML = undefined;
 }
 const noYaml = YAML ? false : 'the yaml package is not installed (it normally comes with tap)';
+
+/*
+ * GitHub's own workflow parser (@actions/workflow-parser, what the Actions editor runs). It
+ * imports its JSON schema without `with { type: 'json' }`, which Node refuses
+ * (actions/languageservices#387): a load hook gives that package's JSON files the attribute.
+ */
+const JSON_ATTRIBUTE_HOOK = `export async function load(url, context, nextLoad) {
+  if (url.endsWith('.json') && url.includes('/@actions/workflow-parser/') && context.importAttributes?.type === undefined) {
+    return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: 'json' } });
+  }
+  return nextLoad(url, context);
+}`;
+register(`data:text/javascript,${encodeURIComponent(JSON_ATTRIBUTE_HOOK)}`);
+const workflowParser = await import('@actions/workflow-parser');
+
+/** What GitHub would say about a workflow file: its parse errors, then what its conversion to a run refuses. */
+async function githubErrors(name: string, content: string): Promise<string[]> {
+  const parsed = workflowParser.parseWorkflow({ name, content }, new workflowParser.NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (errors.length > 0 || !parsed.value) return errors.length ? errors : [`${name}: nothing parsed`];
+  const template = await workflowParser.convertWorkflowTemplate(parsed.context, parsed.value);
+  return (template.errors ?? []).map((e) => e.Message);
+}
 
 type Obj = Record<string, unknown>;
 const load = (name: string): Obj => YAML!.parse(readFileSync(join(ROOT, 'docs', 'ci', name), 'utf8')) as Obj;
@@ -37,6 +61,14 @@ async function runMatrix(argv: string[]): Promise<unknown> {
   if (code !== 0) throw new Error(`matrix ${argv.join(' ')} exited ${code}`);
   return JSON.parse(c.stdout);
 }
+
+t.test('05 GitHub\'s workflow parser accepts the GitHub Actions example, and would refuse a broken one', async (t) => {
+  const text = readFileSync(join(ROOT, 'docs', 'ci', 'github-actions.yml'), 'utf8');
+  t.same(await githubErrors('github-actions.yml', text), [], 'no error from GitHub\'s parser');
+  // The parser is really judging: a misspelt job key and a broken expression are each refused.
+  t.match(await githubErrors('github-actions.yml', text.replace('timeout-minutes: 360', 'timeout-minute: 360')), [/Unexpected value 'timeout-minute'/]);
+  t.match(await githubErrors('github-actions.yml', text.replace('${{ matrix.shard }}', '${{ matrix.shard( }}')), [/Unexpected symbol: '\('/]);
+});
 
 t.test('10 the GitHub Actions example parses and plans shards the shard job consumes', { skip: noYaml }, async (t) => {
   const wf = load('github-actions.yml');
@@ -69,6 +101,15 @@ t.test('10 the GitHub Actions example parses and plans shards the shard job cons
   const merge = String(steps('merge').find((s) => String(s.run ?? '').includes(' merge '))!.run);
   t.match(merge, /merge artifacts --out artifacts\/merged/);
   t.ok(steps('merge').some((s) => s.uses === 'actions/download-artifact@v4' && (s.with as Obj).pattern === 'results-shard-*'));
+
+  // The pages people open are an artifact of their own, kept whatever the verdicts; the whole tree beside them.
+  const uploads = steps('merge').filter((s) => s.uses === 'actions/upload-artifact@v4');
+  const pages = uploads.find((s) => (s.with as Obj).name === 'cxl-harness-pages');
+  t.equal(pages?.if, 'always()');
+  const paths = String((pages?.with as Obj).path).trim().split('\n');
+  t.same(paths, ['artifacts/merged/**/report.html', 'artifacts/results-shard-*/**/report.html', 'artifacts/results-shard-*/side-by-side-*.html']);
+  const tree = uploads.find((s) => (s.with as Obj).name === 'cxl-harness-report');
+  t.same([tree?.if, (tree?.with as Obj).path], ['always()', 'artifacts/'], 'the results dirs the pages link to');
 });
 
 t.test('20 the GitLab CI example parses: plan, parallel shards, merge with a JUnit report', { skip: noYaml }, async (t) => {

@@ -125,3 +125,23 @@ t.test('70 checkHost runs only version flags: a tool without one is found on PAT
   t.equal(onPath('not-executable', dir), undefined, 'a file without x bit is not a tool');
   t.equal(onPath('cxlh-absent-tool'), undefined);
 });
+
+t.test('80 --with-browser: chromium is checked (and installed by --fix) only when asked for', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cxlh-tools-'));
+  const fake = (name: string, script: string): void => {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(dir, name), 0o755);
+  };
+  fake('qemu-system-x86_64', 'echo "QEMU emulator version 10.0.2 (fake)"');
+  fake('chromium', 'echo "Chromium 156.0.8078.129 built on Debian GNU/Linux 12 (bookworm)"');
+  const saved = process.env.PATH;
+  process.env.PATH = `${dir}:${saved ?? ''}`;
+  t.teardown(() => { process.env.PATH = saved; });
+  t.notOk((await checkHost()).some((c) => c.name === 'chromium'), 'no run needs a browser: not checked by default');
+  const browser = (await checkHost({ browser: true })).find((c) => c.name === 'chromium');
+  t.same(browser, { name: 'chromium', package: 'chromium', ok: true, version: 'Chromium 156.0.8078.129 built on Debian GNU/Linux 12 (bookworm)' });
+  t.same(await fixCommands(['chromium'], false, { codename: 'bookworm', aptDir: join(dir, 'apt') }), [
+    ['apt-get', 'update', '-q'],
+    ['apt-get', 'install', '-y', '-q', '--no-install-recommends', 'chromium'],
+  ], 'Debian\'s own package, from the main archive');
+});

@@ -23,6 +23,7 @@ const LAYERS = {
   run: ['machine/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
   repro: ['contract/', 'machine/', 'remote/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // contract/: the loop's contract and markers
   ci: ['run/', 'results/', 'report/', BASE],
+  mcp: ['suites/', 'repro/', 'qemu/', 'kernel/', 'results/', 'report/', BASE], // the MCP server: what can be run (suite table, scenarios, topologies, cached kernels), results dirs read back; runs are CLI children, never run/ or repro/loop in-process
   cli: null, // anything; nothing imports cli/
 };
 
@@ -101,5 +102,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // Resolve packages the way Node does: the MCP SDK names its entry points
+    // (@modelcontextprotocol/sdk/server/mcp.js...) only in package.json "exports".
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };

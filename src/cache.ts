@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from './errors.js';
@@ -70,6 +70,30 @@ export async function cached(
   } finally {
     await release();
   }
+}
+
+/** A complete entry as cached() left it, with what its `.meta.json` says it is. */
+export interface StoredEntry {
+  dir: string;
+  key: string;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * The complete entries of one kind, sorted by key: an entry being built (its temp dir, its
+ * lock) is not one yet. An entry whose meta cannot be read is listed with an empty meta.
+ */
+export async function cachedEntries(kind: string): Promise<StoredEntry[]> {
+  const base = cacheDir(kind);
+  const keys = await readdir(base).catch(() => [] as string[]);
+  const entries: StoredEntry[] = [];
+  for (const key of keys.sort()) {
+    const dir = join(base, key);
+    if (!existsSync(join(dir, COMPLETE))) continue;
+    const meta = await readFile(join(dir, '.meta.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+    entries.push({ dir, key, meta });
+  }
+  return entries;
 }
 
 /**

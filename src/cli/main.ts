@@ -8,6 +8,7 @@ import { ExitCode, isHarnessError } from '../errors.js';
 import { doctor } from '../host/doctor.js';
 import { stopAll } from '../qemu/vm.js';
 import { exitCodeOf, interrupt, interruptedBy } from '../interrupt.js';
+import { progress } from '../progress.js';
 import { TOOL_VERSION } from '../results/results.js';
 import { parse, usageError } from './args.js';
 import { imageCommand, IMAGE_HELP } from './image.js';
@@ -20,18 +21,22 @@ import { reportCommands } from './report.js';
 import { bisectCommands } from './bisect.js';
 import { reproCommands } from './repro.js';
 import { checksCommands } from './checks.js';
+import { mcpCommands } from './mcp.js';
 
 const log = (line: string): void => {
-  process.stderr.write(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  progress.log(`[cxl-harness ${new Date().toISOString().slice(11, 19)}] ${line}`);
 };
 
-const DOCTOR_HELP = `cxl-harness doctor [--fix]
+const DOCTOR_HELP = `cxl-harness doctor [--fix] [--with-browser]
 
 Check the host tools the harness needs (QEMU >= 8 with CXL, mmdebstrap, e2fsprogs, cpio,
 kmod, xz, zstd, ssh-keygen, setpriv, dpkg) and the kernel build tools, with versions.
 --fix (as root) installs what is missing with apt-get; on Debian 12 it takes
 qemu-system-x86 from bookworm-backports through a private sources list, without
 changing /etc/apt.
+--with-browser also needs Debian's chromium (headless), which no run uses: the browser test
+of report.html (test/host/report.html-browser.test.ts) loads the page in it; with --fix it
+is installed with the rest.
 
 Exit codes: 0 everything is there (or was installed with --fix), 2 something is still missing.`;
 
@@ -47,10 +52,10 @@ const COMMANDS: CommandTable = {
   doctor: {
     summary: 'check (and with --fix, install) the host tools',
     help: DOCTOR_HELP,
-    examples: ['cxl-harness doctor          # what is there, what is missing', 'cxl-harness doctor --fix    # install what is missing (root)'],
+    examples: ['cxl-harness doctor          # what is there, what is missing', 'cxl-harness doctor --fix    # install what is missing (root)', 'cxl-harness doctor --fix --with-browser    # and chromium, for the browser test of report.html'],
     run: async (a) => {
-      const { values } = parse(a, { fix: { type: 'boolean' } }, DOCTOR_HELP);
-      return doctor(Boolean(values.fix), (l) => process.stdout.write(l + '\n'));
+      const { values } = parse(a, { fix: { type: 'boolean' }, 'with-browser': { type: 'boolean' } }, DOCTOR_HELP);
+      return doctor(Boolean(values.fix), (l) => process.stdout.write(l + '\n'), { browser: Boolean(values['with-browser']) });
     },
   },
   ssh: { summary: 'boot a guest and run a command in it (--exec) or open a shell', help: SSH_HELP,
@@ -69,6 +74,7 @@ const COMMANDS: CommandTable = {
   ...reproCommands(log),
   ...bisectCommands(log),
   ...checksCommands(),
+  ...mcpCommands(log),
 };
 
 function usage(): string {

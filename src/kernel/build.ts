@@ -13,6 +13,7 @@ import { cached, hashParts, sha256 } from '../cache.js';
 import { HarnessError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { run } from '../exec.js';
+import { progress } from '../progress.js';
 import type { KernelIdentity } from '../report/model.js';
 import type { KernelArtifact } from './artifact.js';
 import {
@@ -30,6 +31,7 @@ import { loadKconfig } from './kconfig.js';
 import { loadPatchSeries, type Patch } from './patches.js';
 import { debianSourcePackage, fetchDebianKernelSource, resolveSourceDir, sourceIdentity, type KernelSource } from './source.js';
 import { assertHostTools, toolchainIdentity } from './toolchain.js';
+import { buildProgress } from './build-progress.js';
 import { applySeries, withWorkTree, type WorkTree } from './worktree.js';
 
 /** A directory (git checkout or plain tree, optionally at a git ref), or a Debian linux-source package. */
@@ -337,12 +339,21 @@ export async function buildKernel(opts: BuildOptions): Promise<KernelArtifact> {
         const stop = watchLog(log, opts.progressIntervalMs ?? 10_000, (compiled) =>
           report('build', `${compiled} files compiled`, { compiled, logFile: log }),
         );
+        // The live line: files compiled against what the last full build of this tree compiled.
+        const lastPath = join(wt.logs, 'last-build.json');
+        const last = existsSync(lastPath) ? (JSON.parse(await readFile(lastPath, 'utf8')) as { compiled: number; ms: number }) : undefined;
+        const t0 = Date.now();
+        progress.begin('kernel build');
+        const live = watchLog(log, 1000, (n) => progress.update(buildProgress(n, last)));
         let compiled: number;
         try {
           await make(wt, [`-j${jobs}`, ...targets], log, 6 * 3600 * 1000);
         } finally {
           compiled = await stop();
+          await live();
+          progress.end();
         }
+        if (!last || compiled >= last.compiled / 2) await writeFile(lastPath, JSON.stringify({ compiled, ms: Date.now() - t0 }));
         report('install', `${compiled} files compiled; installing`, { compiled, logFile: log });
         const release = (await readFile(join(wt.build, 'include', 'config', 'kernel.release'), 'utf8')).trim();
         await copyFile(join(wt.build, 'arch', 'x86', 'boot', 'bzImage'), join(out, 'bzImage'));
@@ -365,15 +376,12 @@ export async function buildKernel(opts: BuildOptions): Promise<KernelArtifact> {
     },
     { source: sourceIdentity(inputs.source), patches: inputs.patches.map((p) => p.subject) },
   );
-  const stored = JSON.parse(await readFile(join(entry.dir, 'artifact.json'), 'utf8')) as StoredArtifact;
-  report(entry.hit ? 'cached' : 'done', `${entry.hit ? 'cache hit' : 'built'}: ${stored.release} in ${entry.dir}`);
-  return toArtifact(entry.dir, stored);
+  const artifact = await builtKernel(entry.dir);
+  report(entry.hit ? 'cached' : 'done', `${entry.hit ? 'cache hit' : 'built'}: ${artifact.release} in ${entry.dir}`);
+  return artifact;
 }
 
-/** A progress callback that prints one line per report, for the CLI. */
-export function printProgress(write: (line: string) => void = (l) => process.stderr.write(l)): (p: KernelProgress) => void {
-  return (p) => {
-    const s = Math.round(p.elapsedMs / 1000);
-    write(`[kernel ${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${p.phase}: ${p.message}\n`);
-  };
+/** The kernel a `kernel/` entry of the cache holds (a build's bzImage, modules, config and identity). */
+export async function builtKernel(dir: string): Promise<KernelArtifact> {
+  return toArtifact(dir, JSON.parse(await readFile(join(dir, 'artifact.json'), 'utf8')) as StoredArtifact);
 }

@@ -49,13 +49,18 @@ export async function distroKernel(options: DistroKernelOptions = {}): Promise<K
     },
     { suite, package: image.name, version: image.version },
   );
-  const root = join(entry.dir, 'root');
+  return unpackedKernel(entry.dir, image);
+}
+
+/** The kernel a `kernels/` entry of the cache holds: package `pkg` unpacked and depmod'ed in `dir`. */
+export async function unpackedKernel(dir: string, pkg: { name: string; version: string }): Promise<KernelArtifact> {
+  const root = join(dir, 'root');
   const { release, modulesDir } = await findModules(root);
   const imagePath = [join(modulesDir, 'vmlinuz'), join(root, 'boot', `vmlinuz-${release}`)].find((p) => existsSync(p));
   if (!imagePath) {
-    throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `package ${image.name} ${image.version} holds no vmlinuz for ${release}`, {
+    throw new HarnessError('KERNEL_PACKAGE_UNUSABLE', `package ${pkg.name} ${pkg.version} holds no vmlinuz for ${release}`, {
       hint: 'choose another package with --kernel-package, or pass a kernel with --kernel PATH',
-      context: { dir: entry.dir },
+      context: { dir },
     });
   }
   const config = [join(modulesDir, 'config'), join(root, 'boot', `config-${release}`)].find((p) => existsSync(p));
@@ -64,7 +69,7 @@ export async function distroKernel(options: DistroKernelOptions = {}): Promise<K
     release,
     modulesDir,
     config,
-    identity: { origin: 'distro', release, package: `${image.name}=${image.version}`, imagePath, patches: [], patchsetHash: '' },
+    identity: { origin: 'distro', release, package: `${pkg.name}=${pkg.version}`, imagePath, patches: [], patchsetHash: '' },
   };
 }
 

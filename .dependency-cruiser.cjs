@@ -18,7 +18,7 @@ const LAYERS = {
   host: ['kernel/', BASE],
   image: ['kernel/', BASE],
   remote: ['agent/', 'contract/', 'probe/', 'results/', 'report/', BASE], // agent/: the types of what its verbs answer
-  suites: ['agent/', 'contract/', 'remote/', 'qemu/', 'kernel/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer
+  suites: ['agent/', 'contract/', 'remote/', 'qemu/', 'kernel/', 'image/', 'probe/', 'results/', 'report/', BASE], // agent/: what its verbs answer; image/: a suite's own root tree (ndctl)
   machine: ['remote/', 'host/', 'image/', 'kernel/', 'qemu/', 'results/', 'report/', BASE],
   run: ['machine/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE],
   repro: ['contract/', 'machine/', 'remote/', 'kernel/', 'qemu/', 'suites/', 'results/', 'report/', BASE], // contract/: the loop's contract and markers

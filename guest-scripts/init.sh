@@ -10,6 +10,9 @@ mountpoint -q /proc || mount -t proc proc /proc
 mountpoint -q /sys || mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
+# What udev or systemd would make: bash's process substitution <(...) opens /dev/fd/N.
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
@@ -36,6 +39,11 @@ DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platfor
 cxl_pci:/sys/bus/pci/drivers/cxl_pci cxl_mem:/sys/bus/cxl/drivers/cxl_mem cxl_port:/sys/bus/cxl/drivers/cxl_port
 dax_cxl:/sys/bus/cxl/drivers/cxl_dax_region device_dax:/sys/bus/dax/drivers/device_dax kmem:/sys/bus/dax/drivers/kmem
 cxl_pmem:/sys/bus/cxl/drivers/cxl_nvdimm_bridge dax_pmem:/sys/bus/nd/drivers/dax_pmem zram:/sys/class/zram-control"
+# cxlh.nocxl (a machine without CXL hardware, for cxl_test): no CXL or dax driver at boot; the
+# tests load cxl_test's mock ones themselves, and a real one loaded first would stay in their way.
+case " $(cat /proc/cmdline) " in
+  *" cxlh.nocxl "*) DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net zram:/sys/class/zram-control" ;;
+esac
 # The network's driver now (sshd needs it); the others load while the network and sshd come
 # up. The host's first command (the CXL preflight, src/machine/boot.ts) waits for DRIVERS_DONE.
 modprobe -q virtio_net 2>/dev/null

@@ -14,6 +14,14 @@ export interface RootfsRecipe {
   packages: string[];
   /** dpkg path-exclude patterns that keep the tree small. */
   excludes: string[];
+  /**
+   * mmdebstrap --customize-hook commands run on the finished tree (`$1` is its root): copy-in,
+   * chroot "$1" ...; what builds software into the tree (the ndctl test tree, image/ndctl.ts).
+   * Anything they read from the host must be named in them by a content-addressed path.
+   */
+  customize?: string[];
+  /** Hashes of the host files the hooks copy in, so that a change to one rebuilds the tree. */
+  inputs?: Record<string, string>;
 }
 
 export const DEFAULT_RECIPE: RootfsRecipe = {

@@ -26,6 +26,7 @@ export async function rootTree(recipe: RootfsRecipe, log?: (line: string) => voi
           `--variant=${recipe.variant}`,
           `--include=${recipe.packages.join(',')}`,
           ...recipe.excludes.map((p) => `--dpkgopt=path-exclude=${p}`),
+          ...(recipe.customize ?? []).map((h) => `--customize-hook=${h}`),
           recipe.suite,
           join(dir, 'tree'),
           recipe.mirror,

@@ -18,6 +18,7 @@ import type { KernelIdentity } from '../report/model.js';
 import type { KernelArtifact } from './artifact.js';
 import {
   applySettings,
+  cxlTestBuildable,
   describeMismatch,
   mergeFragments,
   parseDotConfig,
@@ -362,6 +363,14 @@ export async function buildKernel(opts: BuildOptions): Promise<KernelArtifact> {
         let modulesDir: string | undefined;
         if (values.get('MODULES') === 'y') {
           const modRoot = join(out, 'modules');
+          // cxl_test's mock modules (kernel-config/cxl-test.config), before the final depmod of
+          // modules_install; they go to updates/, which depmod prefers to the real drivers.
+          if (cxlTestBuildable(values)) {
+            const mock = join(wt.tree, 'tools', 'testing', 'cxl');
+            report('install', 'building cxl_test (tools/testing/cxl)', { compiled, logFile: log });
+            await make(wt, [`-j${jobs}`, `M=${mock}`, 'modules'], log);
+            await make(wt, [`M=${mock}`, `INSTALL_MOD_PATH=${modRoot}`, 'INSTALL_MOD_STRIP=1', 'modules_install'], log);
+          }
           await make(wt, [`INSTALL_MOD_PATH=${modRoot}`, 'INSTALL_MOD_STRIP=1', 'modules_install'], log);
           const dir = join(modRoot, 'lib', 'modules', release);
           // These point back into the work tree, which changes: not part of a content-addressed entry.

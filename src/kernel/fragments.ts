@@ -130,3 +130,9 @@ export function describeMismatch(m: ConfigMismatch): string {
   const got = m.actual === undefined ? 'absent from .config' : m.actual === 'n' ? 'is not set' : `became ${m.actual}`;
   return `${renderSetting(m.setting)} (${m.setting.source}:${m.setting.line}) did not land: ${got}`;
 }
+
+/** What tools/testing/cxl/config_check.c insists on: with it the mock modules build. */
+export function cxlTestBuildable(values: Map<string, string>): boolean {
+  return ['CXL_BUS', 'CXL_ACPI', 'CXL_PMEM', 'CXL_PORT', 'CXL_MEM'].every((o) => values.get(o) === 'm')
+    && ['CXL_REGION_INVALIDATION_TEST', 'NVDIMM_SECURITY_TEST', 'DEBUG_FS', 'MEMORY_HOTPLUG'].every((o) => values.get(o) === 'y');
+}

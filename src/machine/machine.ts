@@ -10,6 +10,7 @@ import { HarnessError } from '../errors.js';
 import { GuestSession } from '../remote/session.js';
 import type { GuestSsh } from '../remote/ssh.js';
 import { guestImage, type GuestImage } from '../image/image.js';
+import type { RootfsRecipe } from '../image/recipe.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import { resolveKernel, type KernelSpec } from '../kernel/resolve.js';
 import { throwIfInterrupted } from '../interrupt.js';
@@ -44,9 +45,13 @@ export interface MachineOptions {
   argv?: string[];
   /**
    * A kernel without a CXL root: `refuse` ends the command before anything runs (run, repro);
-   * `warn` says so and goes on (ssh, which is how one looks into such a kernel).
+   * `warn` says so and goes on (ssh, which is how one looks into such a kernel); `expected`: the
+   * machine has no CXL hardware on purpose (cxl_test mocks its own), so nothing is checked and
+   * the guest's init loads no CXL driver (cxlh.nocxl on its command line).
    */
-  withoutCxl: 'refuse' | 'warn';
+  withoutCxl: 'refuse' | 'warn' | 'expected';
+  /** The guest's root tree, when not the default one (a suite's own). */
+  recipe?: (log: (line: string) => void) => Promise<RootfsRecipe>;
   log: (line: string) => void;
 }
 
@@ -63,6 +68,7 @@ export interface Boot {
 export class Machine {
   private readonly boots: Boot[] = [];
   private provisioned?: { kernel: KernelArtifact; image: GuestImage };
+  private resolved?: KernelArtifact;
 
   private constructor(
     readonly results: Results,
@@ -97,15 +103,24 @@ export class Machine {
   /** The kernel (resolved or built) and its guest image, once. */
   async provision(): Promise<{ kernel: KernelArtifact; image: GuestImage }> {
     if (this.provisioned) return this.provisioned;
+    const { log, recipe } = this.options;
+    const kernel = await this.kernel();
+    const image = await this.step('image', async () => guestImage(kernel, { log, ...(recipe ? { recipe: await recipe(log) } : {}) }));
+    log(`image: ${image.hit ? 'cached' : 'built'} ${image.image}`);
+    this.provisioned = { kernel, image };
+    return this.provisioned;
+  }
+
+  /** The kernel (resolved or built), once: the step a run can stop after when its suite has nothing to judge on it. */
+  async kernel(): Promise<KernelArtifact> {
+    if (this.resolved) return this.resolved;
     const { log } = this.options;
     const spec = this.options.kernel;
     const kernel = await this.step('kernel', () => ('artifact' in spec ? Promise.resolve(spec.artifact) : resolveKernel(spec, log)));
     this.results.summary.kernel = kernel.identity;
     log(`kernel: ${kernel.release ?? kernel.image}`);
-    const image = await this.step('image', () => guestImage(kernel, { log }));
-    log(`image: ${image.hit ? 'cached' : 'built'} ${image.image}`);
-    this.provisioned = { kernel, image };
-    return this.provisioned;
+    this.resolved = kernel;
+    return kernel;
   }
 
   /** The boot running now, if any. */
@@ -128,11 +143,16 @@ export class Machine {
     const b = await this.step(name ?? 'boot', async () => {
       const booted = await bootGuest({
         kernel, image, topology: this.topology, dir: this.results.dir, accel: this.options.accel,
-        timeoutMs: this.options.bootTimeoutMs, extraCmdline: this.options.extraCmdline ?? [], ...(name ? { name } : {}),
+        timeoutMs: this.options.bootTimeoutMs, ...(name ? { name } : {}),
+        // No CXL hardware (cxl_test's machine): no CXL driver at boot, and hot-added memory stays
+        // offline, as the kernel's default: cxl_test's mock regions are no memory, and onlined
+        // (online_movable, the harness's default) they gave processes pages that do not exist
+        // (bash, sshd and udevd segfaulted the moment the mock region's memory came online).
+        extraCmdline: [...(this.options.extraCmdline ?? []), ...(withoutCxl === 'expected' ? ['cxlh.nocxl', 'memhp_default_state=offline'] : [])],
       });
       const boot: Boot = { n, ...booted, guest: new GuestSession(booted.ssh, this.results) };
       this.boots.push(boot);
-      try {
+      if (withoutCxl !== 'expected') try {
         const readConsole = async (): Promise<string> => {
           await booted.vm.console.poll();
           return booted.vm.console.contents();

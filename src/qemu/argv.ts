@@ -32,7 +32,9 @@ export const VIRTIO_SAFE_DMA = 'disable-legacy=on,iommu_platform=on,x-max-bounce
 
 export function topologyToArgv(spec: VmSpec): string[] {
   const { topology: t } = spec;
-  const machine = ['q35', 'cxl=on'];
+  // A topology without host bridges is a machine without CXL: no cxl=on, so no ACPI0017 either
+  // (cxl_test's mock cxl_acpi would bind it beside its own).
+  const machine = t.hostBridges.length ? ['q35', 'cxl=on'] : ['q35'];
   t.windows.forEach((w, i) => {
     w.targets.forEach((target, k) => machine.push(`cxl-fmw.${i}.targets.${k}=${target}`));
     machine.push(`cxl-fmw.${i}.size=${w.sizeMiB}M`);
@@ -52,11 +54,11 @@ export function topologyToArgv(spec: VmSpec): string[] {
     // a quiet machine, nothing beside a busy one.
     '-accel', spec.accel === 'tcg' ? 'tcg,thread=single' : spec.accel,
     '-cpu', spec.accel === 'kvm' ? 'host,hypervisor=off' : 'max,hypervisor=off',
-    '-smp', String(t.cpus),
+    '-smp', t.ramNodes > 1 ? `${t.cpus},sockets=${t.ramNodes}` : String(t.cpus),
     '-m', `${t.ramMiB}M`,
-    // The SRAT: node 0 holds all RAM and CPUs; windows without an SRAT entry get nodes 1, 2, ...
-    '-object', `memory-backend-ram,id=ram-node0,size=${t.ramMiB}M`,
-    '-numa', `node,nodeid=0,cpus=0-${t.cpus - 1},memdev=ram-node0`,
+    // The SRAT: the RAM and CPUs on nodes 0..ramNodes-1 (node 0 alone by default); windows
+    // without an SRAT entry get the nodes after them.
+    ...ramNodeArgs(t),
   ];
 
   // A persistent device needs a serial number: without one QEMU gives it no DSN capability, Linux
@@ -97,6 +99,15 @@ export function topologyToArgv(spec: VmSpec): string[] {
     '-no-reboot',
   );
   return argv;
+}
+
+/** Each RAM node with its share of the memory and of the CPUs (a socket each: topology.ts). */
+function ramNodeArgs(t: Topology): string[] {
+  const per = t.cpus / t.ramNodes;
+  return Array.from({ length: t.ramNodes }, (_, k) => {
+    const cpus = per === 1 ? `${k}` : `${k * per}-${(k + 1) * per - 1}`;
+    return ['-object', `memory-backend-ram,id=ram-node${k},size=${t.ramMiB / t.ramNodes}M`, '-numa', `node,nodeid=${k},cpus=${cpus},memdev=ram-node${k}`];
+  }).flat();
 }
 
 function rootPortArgs(rp: PortSlot, bridge: string): string[] {

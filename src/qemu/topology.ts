@@ -84,6 +84,12 @@ export interface Topology {
   file: string;
   ramMiB: number;
   cpus: number;
+  /**
+   * NUMA nodes the RAM and CPUs are split across (default 1: node 0 holds them all). The CXL
+   * windows' nodes come after them. cxl_test puts its mock devices on nodes 0 and 1 and oopses
+   * allocating on a node that does not exist: its topology (cxl-test) has 2.
+   */
+  ramNodes: number;
   hostBridges: HostBridge[];
   windows: FixedWindow[];
 }
@@ -167,17 +173,18 @@ export function parseTopology(data: unknown, file: string): Topology {
 }
 
 function parse(data: unknown, file: string): Topology {
-  const o = obj(data, '(top level)', ['name', 'description', 'ramMiB', 'cpus', 'hostBridges', 'windows']);
+  const o = obj(data, '(top level)', ['name', 'description', 'ramMiB', 'cpus', 'ramNodes', 'hostBridges', 'windows']);
   const c = claims();
   const busNrs = new Set<number>();
-  const hostBridges = arr(o.hostBridges, 'hostBridges', 1).map((hbv, i): HostBridge => {
+  // None at all is a machine without CXL hardware (qemu/cxl-test.json: cxl_test mocks its own).
+  const hostBridges = arr(o.hostBridges, 'hostBridges', 0).map((hbv, i): HostBridge => {
     const hb = hostBridge(hbv, i, c);
     if (busNrs.has(hb.busNr)) throw new FieldError(`hostBridges[${i}].busNr ${hb.busNr} is used by another host bridge`);
     busNrs.add(hb.busNr);
     return hb;
   });
   const bridgeIds = new Set(hostBridges.map((h) => h.id));
-  const windows = arr(o.windows, 'windows', 1).map((wv, i) => fixedWindow(wv, `windows[${i}]`, bridgeIds));
+  const windows = arr(o.windows, 'windows', hostBridges.length ? 1 : 0).map((wv, i) => fixedWindow(wv, `windows[${i}]`, bridgeIds));
   checkBuses(hostBridges);
   // The region flow gives a region one whole device per interleave position: the window must
   // hold them all at the largest one's size, or every region made on it fails at create time.
@@ -196,9 +203,17 @@ function parse(data: unknown, file: string): Topology {
     file,
     ramMiB: int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024),
     cpus: int(o.cpus ?? 2, 'cpus', 1, 64),
+    ramNodes: ramNodes(o, int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024), int(o.cpus ?? 2, 'cpus', 1, 64)),
     hostBridges,
     windows,
   };
+}
+
+/** Each RAM node gets an equal share of the RAM and a socket of its own with an equal share of the CPUs (CPUs of one socket on two nodes make the kernel WARN at boot). */
+function ramNodes(o: Record<string, unknown>, ramMiB: number, cpus: number): number {
+  const n = int(o.ramNodes ?? 1, 'ramNodes', 1, 8);
+  if (ramMiB % n !== 0 || cpus % n !== 0) throw new FieldError(`ramNodes ${n} must divide ramMiB ${ramMiB} and cpus ${cpus} (each node gets an equal share and a socket of its own)`);
+  return n;
 }
 
 /** What the parts of one file share: every id is used once, and every (chassis, slot) pair (PCIe wants them distinct machine-wide). */

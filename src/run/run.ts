@@ -66,13 +66,23 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     ...(options.extraCmdline ? { extraCmdline: options.extraCmdline } : {}),
     purpose: options.suite.name,
     argv: options.argv ?? [],
-    withoutCxl: 'refuse',
+    withoutCxl: options.suite.withoutCxlHardware ? 'expected' : 'refuse',
+    ...(options.suite.recipe ? { recipe: options.suite.recipe } : {}),
     log: options.log,
   });
   const { results } = machine;
   const { summary } = results;
   const log = options.log;
   try {
+    // A suite with nothing to judge on this kernel says so before anything is downloaded (from
+    // the spec) or booted (from the kernel): the run is a skip with that reason, exit 4.
+    const { suite } = options;
+    const nothing = suite.kernelSpecProblem?.(options.kernel) ?? (suite.kernelProblem ? await suite.kernelProblem(await machine.kernel()) : undefined);
+    if (nothing) {
+      log(`SKIP  ${suite.name}: ${nothing}`);
+      await results.addCheck(checkFromAttempt({ id: `${suite.name}.kernel`, title: `the kernel can run the ${suite.name} suite`, durationMs: 0, evidence: [], skip: nothing }));
+      return await finish(machine);
+    }
     const { kernel } = await machine.provision();
     const { guest } = await machine.boot();
     const capabilities = await machine.step('capabilities', async () => {
@@ -120,6 +130,14 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   } finally {
     await machine.close();
   }
+  return finish(machine);
+}
+
+/** The end of a run, however far it got: QEMU's own end named, the record concluded. */
+async function finish(machine: Machine): Promise<RunHandle> {
+  const { results } = machine;
+  const { summary } = results;
+  await machine.close();
   // The run ended as planned by its record, but QEMU ended on its own under it.
   const lastExit = machine.last?.vm.exited;
   const findings = machine.findings();
@@ -167,19 +185,20 @@ function suiteContext(d: ContextDeps): SuiteContext {
       const missing = lacking(d.capabilities, options.needs ?? []);
       const body: typeof realBody = missing ? async (c) => c.skip(missing) : realBody;
       const started = Date.now();
+      const boundMs = options.timeoutMs ?? d.checkTimeoutMs;
       const hang = (): HarnessError => {
         const stuck = ssh.inFlight();
         const what = stuck.length
           ? `; still running in the guest: ${stuck.map((s) => `\`${s.command.slice(0, 200)}\` (${(s.runningMs / 1000).toFixed(1)} s)`).join(', ')}`
           : '';
-        return new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(d.checkTimeoutMs / 1000)} s: the guest or a command in it hangs${what}`, {
+        return new HarnessError('GUEST_HANG', `check ${id} did not finish within ${Math.round(boundMs / 1000)} s: the guest or a command in it hangs${what}`, {
           hint: `raise --check-timeout if ${id} is only slow; see console.log for the guest's last words (blocked tasks are dumped there) and commands/ for what ${id} ran before`,
           context: { check: id, stuck, console: vm.console.lastLines(20) },
         });
       };
       try {
         const result = await machine.supervise(() => runCheck(guest, results, id, title, body, options), {
-          during: `during check ${id}`, bound: { ms: d.checkTimeoutMs, hang },
+          during: `during check ${id}`, bound: { ms: boundMs, hang },
         });
         d.log(`${result.verdict.toUpperCase().padEnd(5)} ${id}${result.reason ? ` (${result.reason})` : ''}`);
         return result;

@@ -10,6 +10,8 @@ import type { Topology } from '../qemu/topology.js';
 import type { CheckResult, Observation } from '../report/model.js';
 import { checkFromAttempt, type CheckAttempt } from '../report/verdict.js';
 import type { Results } from '../results/results.js';
+import type { RootfsRecipe } from '../image/recipe.js';
+import type { KernelSpec } from '../kernel/resolve.js';
 import type { Capabilities, Capability } from './capabilities.js';
 
 class SkipSignal extends Error {
@@ -46,6 +48,8 @@ export interface CheckOptions {
    * the kernel's behaviour: a run whose other checks all skip is `skip`, not `pass`.
    */
   informational?: boolean;
+  /** Its own bound, when the run's --check-timeout is not the right one (an ndctl test: meson's own bound and more). */
+  timeoutMs?: number;
 }
 
 export interface SuiteContext {
@@ -77,6 +81,17 @@ export interface Suite {
   checks?: readonly { id: string; title: string }[];
   /** For a suite whose checks only a run knows: what they are, in words ("one per meson test of ..."). */
   checksAtRun?: string;
+  /** The guest's root tree, when the default one will not do (the ndctl suite's has ndctl built with its tests). */
+  recipe?: (log: (line: string) => void) => Promise<RootfsRecipe>;
+  /** The guest needs no CXL hardware (cxl_test mocks its own): no CXL preflight, and its init loads no CXL driver. */
+  withoutCxlHardware?: boolean;
+  /**
+   * Why this suite has nothing to judge on that kernel (a skip of the whole run, exit 4): from
+   * the spec before anything is downloaded when it can tell (a Debian kernel), else from the
+   * kernel once it is there.
+   */
+  kernelSpecProblem?(spec: KernelSpec): string | undefined;
+  kernelProblem?(kernel: KernelArtifact): Promise<string | undefined>;
   run(ctx: SuiteContext): Promise<void>;
 }
 

@@ -3,10 +3,11 @@ import { HarnessError } from '../errors.js';
 import type { Suite } from './check.js';
 import { faultSuite } from './faults.js';
 import { hotplugSuite } from './hotplug.js';
+import { ndctlSuite } from './ndctl/suite.js';
 import { pmemSuite } from './pmem.js';
 import { spmSuite } from './spm/suite.js';
 
-const SUITES: Suite[] = [spmSuite, hotplugSuite, pmemSuite];
+const SUITES: Suite[] = [spmSuite, hotplugSuite, pmemSuite, ndctlSuite];
 /** Runnable by name but not advertised: the fault-injecting self-test of the harness's own tests. */
 const UNLISTED: Suite[] = [faultSuite];
 

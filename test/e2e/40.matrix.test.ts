@@ -6,7 +6,7 @@
  * topology: bookworm's 6.1 boots and skips what it cannot do (no CXL ram regions, named).
  */
 import t from 'tap';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunSummary } from '../../src/report/model.js';
@@ -49,6 +49,10 @@ t.test('matrix plans two shards over three kernels, each job runs in a real gues
       t.same(qemuProcesses(job.dir), [], 'no QEMU left');
     }
   }
+  // The shard of two kernels writes the kernels side by side, in Markdown and as a page.
+  for (const ext of ['md', 'html']) t.ok(existsSync(join(shardDirs[0]!, `side-by-side-interleave-hotplug.${ext}`)), `shard 1: side-by-side-interleave-hotplug.${ext}`);
+  const page = readFileSync(join(shardDirs[0]!, 'side-by-side-interleave-hotplug.html'), 'utf8');
+  for (const id of ['hotplug.enumerate', 'hotplug.online', 'hotplug.offline']) t.match(page, id, `the cross-kernel page has ${id}`);
   const interleaved = readJson<RunSummary>(join(shardDirs[1]!, 'distro__interleave__hotplug', 'summary.json'));
   const online = interleaved.checks.find((c) => c.id === 'hotplug.online')!.observed as { memTotalKiB: number };
   t.equal(online.memTotalKiB, 1024 * 1024, 'the 2-way interleaved region onlines both 512 MiB devices as one 1 GiB node');
@@ -65,7 +69,7 @@ t.test('matrix plans two shards over three kernels, each job runs in a real gues
   ], 'one group per kernel, each with its 5 checks');
   t.same(index.notRun, []);
   for (const g of index.groups) {
-    for (const f of ['summary.json', 'results.tap', 'junit.xml', 'kcidb.json']) t.ok(existsSync(join(out, g.dir, f)), `${g.dir}/${f}`);
+    for (const f of ['summary.json', 'results.tap', 'junit.xml', 'kcidb.json', 'report.html']) t.ok(existsSync(join(out, g.dir, f)), `${g.dir}/${f}`);
   }
   const kcidb = readJson<{ tests: { path: string; status: string }[] }>(join(out, 'kcidb.json'));
   t.equal(kcidb.tests.length, 21, 'the combined KCIDB file holds the three runs\' tests (per run: the run itself, 5 checks and the console check)');

@@ -228,3 +228,15 @@ t.test('70 kernelCmdline: serial console, panic=-1, hot-added memory onlined Mov
   t.ok(words.includes('init=/bin/sh'));
   t.same(words.slice(-2), ['module_blacklist=cxl_acpi', 'loglevel=8'], 'extra arguments come last, so they win');
 });
+
+t.test('60 cxl-test: no CXL hardware, so no cxl=on and no CXL device (cxl_test mocks its own), and two RAM nodes', async (t) => {
+  const argv = topologyToArgv(spec('cxl-test'));
+  t.equal(argv[argv.indexOf('-machine') + 1], 'q35');
+  t.notOk(argv.some((a) => /cxl/.test(a)), 'nothing CXL on the command line');
+  t.equal(argv[argv.indexOf('-smp') + 1], '2,sockets=2', 'a socket per node: CPUs of one socket on two nodes make the kernel WARN');
+  // cxl_test puts its mock devices on nodes 0 and 1: both must exist, with memory.
+  t.same(argv.flatMap((a, i) => (a === '-numa' || (a === '-object' && argv[i + 1]!.startsWith('memory-backend-ram,id=ram-node')) ? [argv[i + 1]] : [])), [
+    'memory-backend-ram,id=ram-node0,size=1024M', 'node,nodeid=0,cpus=0,memdev=ram-node0',
+    'memory-backend-ram,id=ram-node1,size=1024M', 'node,nodeid=1,cpus=1,memdev=ram-node1',
+  ]);
+});

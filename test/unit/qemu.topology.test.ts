@@ -46,7 +46,7 @@ function parseError(data: unknown): HarnessError {
 }
 
 t.test('10 the presets in qemu/ all parse, with the shape their names promise', async (t) => {
-  t.same(builtinTopologies(), ['dcd', 'default', 'hb-interleave', 'interleave', 'pmem', 'runner-default', 'spm-interleave', 'spm-pair', 'spm-switch', 'switch']);
+  t.same(builtinTopologies(), ['cxl-test', 'dcd', 'default', 'hb-interleave', 'interleave', 'pmem', 'runner-default', 'spm-interleave', 'spm-pair', 'spm-switch', 'switch']);
   const all = Object.fromEntries(builtinTopologies().map((n) => [n, loadTopology(n)]));
   for (const [name, topo] of Object.entries(all)) {
     t.equal(topo.name, name, `${name}: name matches the file`);
@@ -55,6 +55,7 @@ t.test('10 the presets in qemu/ all parse, with the shape their names promise', 
   }
   const devices = (n: string) => topologyDevices(all[n]!).map((d) => [d.kind, d.sizeMiB]);
   t.same(devices('default'), [['volatile', 512]]);
+  t.same([all['cxl-test']!.hostBridges, all['cxl-test']!.windows], [[], []], 'cxl-test: no CXL hardware (cxl_test mocks its own)');
   t.same(all.default!.windows, [{ targets: ['cxl.0'], sizeMiB: 4096 }]);
   t.same(devices('spm-pair'), [['volatile', 512], ['volatile', 512]]);
   t.same(all['spm-pair']!.windows.map((w) => w.targets), [['cxl.0'], ['cxl.1']], 'spm-pair: one window per device, so two CXL nodes');
@@ -104,7 +105,7 @@ t.test('25 switch defaults: root ports count on across the lists, downstream por
 t.test('30 every mistake names the file, the field and what is allowed', async (t) => {
   const cases: [string, (d: Record<string, any>) => void, RegExp][] = [
     ['name missing', (d) => delete d.name, /: name must be a non-empty string$/],
-    ['misspelt top-level field', (d) => { d.hostbridges = []; }, /: hostbridges is not a topology field \(allowed here: name, description, ramMiB, cpus, hostBridges, windows\)/],
+    ['misspelt top-level field', (d) => { d.hostbridges = []; }, /: hostbridges is not a topology field \(allowed here: name, description, ramMiB, cpus, ramNodes, hostBridges, windows\)/],
     ['misspelt window field', (d) => { d.windows[0].granularty = 256; }, /windows\[0\]\.granularty is not a topology field \(allowed here: targets, sizeMiB, granularity\)/],
     ['device kind', (d) => { d.hostBridges[0].rootPorts[0].device.kind = 'pmem'; }, /hostBridges\[0\]\.rootPorts\[0\]\.device\.kind must be one of volatile, dcd, persistent \(got "pmem"\)/],
     ['lsaMiB on a volatile device', (d) => { d.hostBridges[0].rootPorts[0].device.lsaMiB = 1; }, /device\.lsaMiB is only allowed with kind "persistent"/],
@@ -112,7 +113,9 @@ t.test('30 every mistake names the file, the field and what is allowed', async (
     ['device size as a string', (d) => { d.hostBridges[0].rootPorts[0].device.sizeMiB = '512'; }, /device\.sizeMiB must be an integer \(got "512"\)/],
     ['dcRegions on a volatile device', (d) => { d.hostBridges[0].rootPorts[0].device.dcRegions = 2; }, /device\.dcRegions is only allowed with kind "dcd"/],
     ['RAM too small', (d) => { d.ramMiB = 100; }, /: ramMiB must be between 512 and 65536 \(got 100\)/],
-    ['no host bridges', (d) => { d.hostBridges = []; }, /: hostBridges needs at least 1 entry/],
+    ['RAM that does not split across its nodes', (d) => { d.ramMiB = 2048; d.ramNodes = 3; }, /: ramNodes 3 must divide ramMiB 2048 and cpus 2 \(each node gets an equal share and a socket of its own\)/],
+    ['a window over no host bridge', (d) => { d.hostBridges = []; }, /windows\[0\]\.targets/],
+    ['host bridges without a window', (d) => { d.windows = []; }, /: windows needs at least 1 entry/],
     ['busNr out of range', (d) => { d.hostBridges[0].busNr = 0; }, /hostBridges\[0\]\.busNr must be between 1 and 254 \(got 0\)/],
     ['id with a space', (d) => { d.hostBridges[0].id = 'cxl 0'; d.windows[0].targets = ['cxl 0']; }, /hostBridges\[0\]\.id must start with a letter and hold only letters, digits, _ \. - \(got "cxl 0"\)/],
     ['id used twice', (d) => { d.hostBridges[0].rootPorts[0].device.id = 'rp0'; }, /hostBridges\[0\]\.rootPorts\[0\]\.id: id "rp0" is used twice/],
@@ -180,7 +183,7 @@ t.test('40 loading: an unknown name lists the presets; a broken file is named', 
   const unknown = t.throws(() => loadTopology('no-such-topology')) as HarnessError;
   t.equal(unknown.code, 'TOPOLOGY_UNKNOWN');
   t.equal(unknown.message, 'unknown topology "no-such-topology"');
-  t.match(unknown.hint, 'use one of: dcd, default, hb-interleave, interleave, pmem, runner-default, spm-interleave, spm-pair, spm-switch, switch, or a path to a topology JSON file');
+  t.match(unknown.hint, 'use one of: cxl-test, dcd, default, hb-interleave, interleave, pmem, runner-default, spm-interleave, spm-pair, spm-switch, switch, or a path to a topology JSON file');
 
   const dir = mkdtempSync(join(tmpdir(), 'cxlh-topo-'));
   const missing = t.throws(() => loadTopology(join(dir, 'nope.json'))) as HarnessError;

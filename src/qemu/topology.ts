@@ -197,23 +197,13 @@ function parse(data: unknown, file: string): Topology {
       throw new FieldError(`windows[${i}].sizeMiB ${w.sizeMiB} is smaller than a region on it: ${devices.length} way(s) x ${largest} MiB (${devices.map((d) => d.id).join(', ')} below ${w.targets.join(', ')}) = ${need} MiB; make it at least ${need}`);
     }
   });
-  return {
-    name: str(o.name, 'name'),
-    description: o.description === undefined ? '' : str(o.description, 'description'),
-    file,
-    ramMiB: int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024),
-    cpus: int(o.cpus ?? 2, 'cpus', 1, 64),
-    ramNodes: ramNodes(o, int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024), int(o.cpus ?? 2, 'cpus', 1, 64)),
-    hostBridges,
-    windows,
-  };
-}
-
-/** Each RAM node gets an equal share of the RAM and a socket of its own with an equal share of the CPUs (CPUs of one socket on two nodes make the kernel WARN at boot). */
-function ramNodes(o: Record<string, unknown>, ramMiB: number, cpus: number): number {
-  const n = int(o.ramNodes ?? 1, 'ramNodes', 1, 8);
-  if (ramMiB % n !== 0 || cpus % n !== 0) throw new FieldError(`ramNodes ${n} must divide ramMiB ${ramMiB} and cpus ${cpus} (each node gets an equal share and a socket of its own)`);
-  return n;
+  const ramMiB = int(o.ramMiB ?? 2048, 'ramMiB', 512, 64 * 1024);
+  const cpus = int(o.cpus ?? 2, 'cpus', 1, 64);
+  // Each RAM node gets an equal share of the RAM and a socket of its own with an equal share of the CPUs (CPUs of one socket on two nodes make the kernel WARN at boot).
+  const ramNodes = int(o.ramNodes ?? 1, 'ramNodes', 1, 8);
+  if (ramMiB % ramNodes !== 0 || cpus % ramNodes !== 0) throw new FieldError(`ramNodes ${ramNodes} must divide ramMiB ${ramMiB} and cpus ${cpus} (each node gets an equal share and a socket of its own)`);
+  const description = o.description === undefined ? '' : str(o.description, 'description');
+  return { name: str(o.name, 'name'), description, file, ramMiB, cpus, ramNodes, hostBridges, windows };
 }
 
 /** What the parts of one file share: every id is used once, and every (chassis, slot) pair (PCIe wants them distinct machine-wide). */

@@ -2,6 +2,8 @@
  * Kernels users bring, for real: Debian stable's (trixie, 6.12: ext4 needs crc32c, named only
  * as a soft dependency) runs the SPM suite, every verdict written out. Debian oldstable's
  * (bookworm, 6.1) runs the hotplug suite in the matrix test (40.matrix), next to trixie and sid.
+ * Debian experimental's (the newest kernel Debian has, 7.3-rc7 when written) runs the SPM suite:
+ * what a nightly against new kernels sees first.
  * And trixie's kernel brought by hand, --kernel vmlinuz --modules DIR with its .ko.xz modules.
  */
 import t from 'tap';
@@ -27,6 +29,19 @@ t.test('Debian stable (trixie, 6.12): the SPM suite boots and judges it as the u
   for (const c of s.checks.filter((x) => x.verdict === 'skip')) t.equal(c.reason, UNPATCHED_SKIP_REASONS[c.id], `${c.id} says why`);
   // 6.12's zswap rejects random pages where 7.x stores them raw: recorded, not judged.
   t.ok(s.observations.some((o) => o.id === 'spm.observation.zswap_pool'), 'the zswap pool is an observation on unpatched kernels');
+  t.same(qemuProcesses(dir), [], 'no QEMU left');
+});
+
+t.test('Debian experimental (the newest kernel Debian has): the SPM suite judges it as unpatched', async (t) => {
+  const dir = join(base, 'experimental');
+  const r = await runCli(['run', '--kernel-suite', 'experimental', '--results', dir]);
+  t.comment(r.stderr.split('\n').filter((l) => /PASS|FAIL|ERROR|SKIP|NOTE|guest up|capabilities|kernel:/.test(l)).join('\n'));
+  t.equal(r.exitCode, 0);
+  const s = readJson<RunSummary>(join(dir, 'summary.json'));
+  t.equal(s.kernel?.origin, 'distro');
+  t.match(s.kernel?.package, /~exp\d+$/, 'the package is an experimental upload');
+  t.equal(s.generation?.name, 'stock');
+  t.same(s.checks.map((c) => [c.id, c.verdict]), UNPATCHED_SPM_VERDICTS, 'every row, in order, with the stock column\'s verdict');
   t.same(qemuProcesses(dir), [], 'no QEMU left');
 });
 

@@ -15,9 +15,6 @@ import { toKcidb, type KcidbData, type KcidbOptions } from '../report/kcidb.js';
 import type { RunSummary } from '../report/model.js';
 import { toTap } from '../report/tap.js';
 
-/** The report files a results dir carries next to summary.json. */
-export const REPORT_FILES = ['results.tap', 'junit.xml', 'kcidb.json', 'report.html'] as const;
-
 /*
  * The HTML pages draw their charts with ECharts, which takes about a third of a second to
  * load: they are imported when a page is written, so the commands that write none (help,

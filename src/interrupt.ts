@@ -36,13 +36,14 @@ export function throwIfInterrupted(): void {
 }
 
 /**
- * A promise that rejects (with the error `make` returns) once the harness is interrupted, for
- * racing against long waits; call dispose() when the wait is over so listeners do not pile up.
+ * A promise that rejects with the interruption (saying where: `during`) once the harness is
+ * interrupted, for racing against long waits; call dispose() when the wait is over so listeners
+ * do not pile up.
  */
-export function whenInterrupted(make: (signal: InterruptSignal) => Error = (sig) => interruptedError(sig)): { promise: Promise<never>; dispose: () => void } {
+export function whenInterrupted(during?: string): { promise: Promise<never>; dispose: () => void } {
   let onAbort: (() => void) | undefined;
   const promise = new Promise<never>((_, reject) => {
-    onAbort = () => reject(make(received ?? 'SIGINT'));
+    onAbort = () => reject(interruptedError(received ?? 'SIGINT', during));
     if (interruptSignal.aborted) onAbort();
     else interruptSignal.addEventListener('abort', onAbort, { once: true });
   });

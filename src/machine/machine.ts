@@ -182,7 +182,7 @@ export class Machine {
   supervise<T>(work: () => Promise<T>, options: SuperviseOptions): Promise<T> {
     const b = this.current;
     if (!b) return Promise.reject(new HarnessError('GUEST_LOST', `no guest is running ${options.during}`));
-    return supervise(b, (o) => this.loss(o), work, options);
+    return supervise(b, () => this.loss(), work, options);
   }
 
   /** A hang: ask the kernel what it is doing (blocked tasks, every CPU's backtrace), into the console log. */

@@ -7,8 +7,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.js';
-import { interruptedError, throwIfInterrupted, whenInterrupted } from '../interrupt.js';
-import { lossError, type Loss, type LossOptions } from './loss.js';
+import { throwIfInterrupted, whenInterrupted } from '../interrupt.js';
+import { lossError, type Loss } from './loss.js';
 import type { Boot } from './machine.js';
 import { Watchdog } from './watchdog.js';
 
@@ -21,7 +21,7 @@ export interface SuperviseOptions {
 
 export async function supervise<T>(
   boot: Boot,
-  loss: (options?: LossOptions) => Promise<Loss>,
+  loss: () => Promise<Loss>,
   work: () => Promise<T>,
   o: SuperviseOptions,
 ): Promise<T> {
@@ -33,9 +33,11 @@ export async function supervise<T>(
   });
   let over = false;
   const never = new Promise<never>(() => undefined);
-  const gone = (): Promise<never> => loss().then((l) => Promise.reject(lossError(l, o.during)));
+  // Classified once (it may read the host's kernel log), however many paths notice the loss.
+  let lost: Promise<never> | undefined;
+  const gone = (): Promise<never> => (lost ??= loss().then((l) => Promise.reject(lossError(l, o.during))));
   const ended = vm.exit.then((exit) => (exit.byHarness || over ? never : gone()));
-  const interrupted = whenInterrupted((sig) => interruptedError(sig, o.during));
+  const interrupted = whenInterrupted(o.during);
   try {
     const result = await Promise.race([work(), ended, interrupted.promise, ...(hang ? [hang] : [])]);
     // Work that ended because the connection dropped may have raced QEMU's exit: wait a moment.

@@ -71,16 +71,6 @@ export function waitRecorded<T>(record: Recorder, what: string, predicate: () =>
   return v;
 }
 
-/** "0-2,5" -> [0, 1, 2, 5] (sysfs node lists). */
-export function expandList(list: string | undefined): number[] {
-  const out: number[] = [];
-  for (const part of (list ?? '').split(',').filter(Boolean)) {
-    const [a = NaN, b] = part.split('-').map(Number);
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
-  }
-  return out;
-}
-
 export function driverOf(path: string): string | undefined {
   try {
     return basename(realpathSync(join(path, 'driver')));

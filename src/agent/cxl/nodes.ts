@@ -1,7 +1,8 @@
 /** A NUMA node's memory as sysfs shows it: its totals, its memory blocks and their states. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODES, expandList, ls, read } from './io.js';
+import { parseNodeList } from '../../probe/nodelist.js';
+import { NODES, ls, read } from './io.js';
 
 export interface NodeMemory { node: number; memTotalKiB: number; memFreeKiB: number; hasMemory: boolean }
 
@@ -20,7 +21,7 @@ export interface NodeFacts {
 export function nodeMemory(node: number): NodeMemory {
   const meminfo = read(join(NODES, `node${node}`, 'meminfo')) ?? '';
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(meminfo)?.[1] ?? NaN);
-  return { node, memTotalKiB: kb('MemTotal'), memFreeKiB: kb('MemFree'), hasMemory: expandList(read(join(NODES, 'has_memory'))).includes(node) };
+  return { node, memTotalKiB: kb('MemTotal'), memFreeKiB: kb('MemFree'), hasMemory: parseNodeList(read(join(NODES, 'has_memory')) ?? '').includes(node) };
 }
 
 /** A node's memory in full: also its blocks, their states and zones. (NaN totals become null in JSON.) */

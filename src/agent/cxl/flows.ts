@@ -11,11 +11,31 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Isolation } from '../../contract/isolation.js';
-import { CXL, DAX, MEMORY, blockSize, driverOf, read, run, waitRecorded, write, type FlowResult, type Recorder } from './io.js';
+import { CXL, DAX, MEMORY, blockSize, complaint, driverOf, read, run, waitRecorded, write, type FlowResult, type Recorder } from './io.js';
 import { nodeEmpty, nodeFacts, type NodeFacts } from './nodes.js';
 import { blockStates, blocksOfDax, daxOfRegion, endpointDecoders, rootGeometry } from './topology.js';
 
 export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'ndctl' | 'sysfs'; isolate?: Isolation }
+
+/**
+ * `cxl create-region` of `type` over `memdevs` (in position order) below a root decoder: commit
+ * and bind in one; the region it names, or CREATE_FAILED with the tool's complaint.
+ */
+export function cxlCreateRegion(
+  { type, decoder, memdevs, timeoutMs }: { type: 'ram' | 'pmem'; decoder: string; memdevs: string[]; timeoutMs?: number },
+  record: Recorder,
+): { ok: true; region: string } | { ok: false; code: 'CREATE_FAILED'; error: string } {
+  const r = run(['cxl', 'create-region', '-m', '-t', type, '-d', decoder, '-w', String(memdevs.length), ...memdevs], timeoutMs);
+  record(r);
+  let region: string | undefined;
+  try {
+    region = (JSON.parse(r.stdout) as { region?: string }).region;
+  } catch {
+    // below
+  }
+  if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region -t ${type} failed: ${complaint(r.stderr)}` };
+  return { ok: true, region };
+}
 
 /**
  * Create a ram region of the memdevs (in position order, see pickTargets) below a root
@@ -27,18 +47,7 @@ export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'n
  */
 export function createRegion({ decoder, memdevs: targetsOf, method = 'ndctl', isolate }: CreateOptions, record: Recorder): FlowResult & { region?: string } {
   const ways = targetsOf.length;
-  if (method === 'ndctl') {
-    const r = run(['cxl', 'create-region', '-m', '-t', 'ram', '-d', decoder, '-w', String(ways), ...targetsOf]);
-    record(r);
-    let region: string | undefined;
-    try {
-      region = (JSON.parse(r.stdout) as { region?: string }).region;
-    } catch {
-      // below
-    }
-    if (!r.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
-    return { ok: true, region };
-  }
+  if (method === 'ndctl') return cxlCreateRegion({ type: 'ram', decoder, memdevs: targetsOf }, record);
   const targets = targetsOf.map((m) => ({
     memdev: m,
     size: Number(read(join(CXL, m, 'ram', 'size')) ?? 0),
@@ -234,11 +243,11 @@ export function removeRegion(region: string, { force = false, timeoutMs }: { for
   if (driverOf(join(CXL, region))) {
     const r = run(['cxl', 'disable-region', region]);
     record(r);
-    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${(r.stderr ?? '').trim().split('\n').pop()}` };
+    if (!r.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-region ${region}: ${complaint(r.stderr)}` };
   }
   const r = run(['cxl', 'destroy-region', ...(force ? ['-f'] : []), region]);
   record(r);
-  if (!r.ok) return { ok: false, code: 'DESTROY_FAILED', error: `cxl destroy-region ${region} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
+  if (!r.ok) return { ok: false, code: 'DESTROY_FAILED', error: `cxl destroy-region ${region} failed: ${complaint(r.stderr)}` };
   const gone = waitRecorded(record, `${region} gone`, () => !existsSync(join(CXL, region)), timeoutMs);
   return gone ? { ok: true } : { ok: false, code: 'DESTROY_FAILED', error: `${region} still exists` };
 }

@@ -71,6 +71,15 @@ export function waitRecorded<T>(record: Recorder, what: string, predicate: () =>
   return v;
 }
 
+/**
+ * The line of a command's stderr that says what went wrong: the last (most tools end with the
+ * failure) or the first (cxl's label commands print the cause first, then their summary).
+ */
+export function complaint(stderr: string | undefined, line: 'first' | 'last' = 'last'): string {
+  const lines = (stderr ?? '').trim().split('\n');
+  return (line === 'first' ? lines[0] : lines.pop()) ?? '';
+}
+
 export function driverOf(path: string): string | undefined {
   try {
     return basename(realpathSync(join(path, 'driver')));

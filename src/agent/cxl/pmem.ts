@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CXL, DAX, blockSize, driverOf, ls, read, run, waitRecorded, type FlowResult, type Recorder } from './io.js';
-import { offlineDax, onlineDax, removeRegion } from './flows.js';
+import { CXL, DAX, blockSize, complaint, driverOf, ls, read, run, waitRecorded, type FlowResult, type Recorder } from './io.js';
+import { cxlCreateRegion, offlineDax, onlineDax, removeRegion } from './flows.js';
 import { nodeEmpty, nodeFacts, type NodeFacts } from './nodes.js';
 import { memdevsBelow, rootDecoders, rootGeometry } from './topology.js';
 
@@ -49,8 +49,6 @@ export function pmemDevices(): PmemDevice[] {
 export const LABEL_BYTES = 64 * 1024;
 
 const sha256 = (path: string): string | undefined => (existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined);
-/** The first line of a command's complaint ("cxl memdev: action_zero: mem0: has active nvdimm bridge, abort label write"). */
-const lastLine = (stderr: string | undefined): string => (stderr ?? '').trim().split('\n')[0] ?? '';
 const allZero = (path: string): boolean => existsSync(path) && readFileSync(path).every((b) => b === 0);
 
 export interface LabelRoundTrip extends FlowResult {
@@ -87,15 +85,15 @@ export function labelRoundTrip(memdev: string, timeoutMs: number, record: Record
     const first = sha256(file('first'))!;
     const disable = run(['cxl', 'disable-memdev', memdev], timeoutMs);
     record(disable);
-    if (!disable.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-memdev ${memdev} failed: ${lastLine(disable.stderr)}`, ...at, bytes, first };
+    if (!disable.ok) return { ok: false, code: 'DISABLE_FAILED', error: `cxl disable-memdev ${memdev} failed: ${complaint(disable.stderr, 'first')}`, ...at, bytes, first };
     const zero = run(['cxl', 'zero-labels', memdev, ...size], timeoutMs);
     record(zero);
-    if (!zero.ok) return { ok: false, code: 'ZERO_FAILED', error: `cxl zero-labels ${memdev} failed: ${lastLine(zero.stderr)}`, ...at, bytes, first };
+    if (!zero.ok) return { ok: false, code: 'ZERO_FAILED', error: `cxl zero-labels ${memdev} failed: ${complaint(zero.stderr, 'first')}`, ...at, bytes, first };
     if (!readTo('zeroed')) return { ok: false, code: 'READ_FAILED', error: `cxl read-labels ${memdev} after zero-labels failed`, ...at, bytes, first };
     const zeroed = allZero(file('zeroed'));
     const write = run(['cxl', 'write-labels', memdev, ...size, '-i', file('first')], timeoutMs);
     record(write);
-    if (!write.ok) return { ok: false, code: 'WRITE_FAILED', error: `cxl write-labels ${memdev} failed: ${lastLine(write.stderr)}`, ...at, bytes, first, zeroed };
+    if (!write.ok) return { ok: false, code: 'WRITE_FAILED', error: `cxl write-labels ${memdev} failed: ${complaint(write.stderr, 'first')}`, ...at, bytes, first, zeroed };
     if (!readTo('restored')) return { ok: false, code: 'READ_FAILED', error: `cxl read-labels ${memdev} after write-labels failed`, ...at, bytes, first, zeroed };
     const restored = sha256(file('restored'))!;
     return { ok: zeroed && restored === first, ...(zeroed && restored === first ? {} : { code: 'MISMATCH', error: !zeroed ? 'the labels read after zero-labels are not all zero' : 'the labels read after write-labels differ from those written' }), ...at, bytes, first, zeroed, restored };
@@ -138,15 +136,9 @@ export function onlinePmem({ memdev: wanted, timeoutMs }: { memdev?: string; tim
   const { memdev } = device;
   const decoder = pmemDecoderFor(memdev);
   if (!decoder) return { ok: false, code: 'NO_DECODER', error: `no 1-way root decoder with cap_pmem reaches ${memdev}`, memdev };
-  const created = run(['cxl', 'create-region', '-m', '-t', 'pmem', '-d', decoder, '-w', '1', memdev], timeoutMs);
-  record(created);
-  let region: string | undefined;
-  try {
-    region = (JSON.parse(created.stdout) as { region?: string }).region;
-  } catch {
-    // below
-  }
-  if (!created.ok || !region) return { ok: false, code: 'CREATE_FAILED', error: `cxl create-region -t pmem failed: ${(created.stderr ?? '').trim().split('\n').pop()}`, memdev, decoder };
+  const created = cxlCreateRegion({ type: 'pmem', decoder, memdevs: [memdev], timeoutMs }, record);
+  if (!created.ok) return { ...created, memdev, decoder };
+  const { region } = created;
   const at = { memdev, decoder, region };
   const ndRegion = waitRecorded(record, `nvdimm region of ${region}`, () => (existsSync(join(ND, region!)) ? region : undefined), timeoutMs);
   if (!ndRegion) return { ok: false, code: 'NO_ND_REGION', error: `${region} got no nvdimm region (on 6.15 and later a device without a serial number gets none: "invalid or missing serial number" in the kernel log)`, ...at };
@@ -161,13 +153,13 @@ export function onlinePmem({ memdev: wanted, timeoutMs }: { memdev?: string; tim
   } catch {
     // below
   }
-  if (!ns.ok || !namespace || !dax) return { ok: false, code: 'NAMESPACE_FAILED', error: `ndctl create-namespace -r ${ndRegion} -m devdax failed: ${(ns.stderr ?? '').trim().split('\n').pop()}`, ...at, ndRegion };
+  if (!ns.ok || !namespace || !dax) return { ok: false, code: 'NAMESPACE_FAILED', error: `ndctl create-namespace -r ${ndRegion} -m devdax failed: ${complaint(ns.stderr)}`, ...at, ndRegion };
   const on = { ...at, ndRegion, namespace, dax };
   // daxctl aborts against a kernel that will online the memory itself ("kernel policy will
   // auto-online memory") unless forced; --no-online leaves the onlining to that policy.
   const re = run(['daxctl', 'reconfigure-device', '--mode=system-ram', '--no-online', '--force', dax], timeoutMs);
   record(re);
-  if (!re.ok) return { ok: false, code: 'SYSTEM_RAM_FAILED', error: `daxctl reconfigure-device --mode=system-ram ${dax} failed: ${(re.stderr ?? '').trim().split('\n').pop()}`, ...on };
+  if (!re.ok) return { ok: false, code: 'SYSTEM_RAM_FAILED', error: `daxctl reconfigure-device --mode=system-ram ${dax} failed: ${complaint(re.stderr)}`, ...on };
   const mem = onlineDax(dax, { timeoutMs }, record);
   return {
     ok: mem.ok, ...(mem.ok ? {} : { code: mem.code, error: mem.error }), ...on,
@@ -214,7 +206,7 @@ export function offlinePmem({ region, timeoutMs }: { region: string; timeoutMs: 
   for (const ns of ls(ND).filter((d) => d.startsWith(`namespace${n}.`) && Number(read(join(ND, d, 'size')) ?? 0) > 0)) {
     const r = run(['ndctl', 'destroy-namespace', '-f', ns], timeoutMs);
     record(r);
-    if (!r.ok) return done({ ok: false, code: 'NAMESPACE_DESTROY_FAILED', error: `ndctl destroy-namespace -f ${ns} failed: ${(r.stderr ?? '').trim().split('\n').pop()}` });
+    if (!r.ok) return done({ ok: false, code: 'NAMESPACE_DESTROY_FAILED', error: `ndctl destroy-namespace -f ${ns} failed: ${complaint(r.stderr)}` });
   }
   const removed = removeRegion(region, { timeoutMs }, record);
   if (!removed.ok) return done(removed);

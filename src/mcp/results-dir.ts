@@ -6,11 +6,11 @@
  * capped, saying how much was left out, so one answer never carries a whole console.
  */
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { CheckResult } from '../report/model.js';
-import { readSummary } from '../results/report-files.js';
+import { readReproView, readSummary } from '../results/report-files.js';
 import type { HarnessChild, HarnessChildren } from './runs.js';
 
 /** A piece of a file: its size, its text, and how many bytes of it the text leaves out. */
@@ -100,13 +100,13 @@ export async function runStatus(dir: string, child: HarnessChild | undefined) {
   };
 }
 
-/** A repro's counters so far (repro.json is rewritten after every chunk of iterations). */
+/** A repro's counters so far (repro.json is rewritten after every chunk of iterations), read as `report` reads it. */
 async function reproProgress(dir: string): Promise<{ repro?: Record<string, unknown> }> {
-  const file = join(dir, 'repro.json');
-  if (!existsSync(file)) return {};
-  const r = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  const keep = ['scenario', 'seed', 'outcome', 'iterationsRun', 'failures', 'crashes', 'firstFailure', 'boots', 'skipReason'];
-  return { repro: Object.fromEntries(keep.filter((k) => r[k] !== undefined).map((k) => [k, k === 'scenario' ? (r[k] as { name?: string }).name : r[k]])) };
+  const r = await readReproView(dir);
+  if (!r) return {};
+  const { scenario, seed, outcome, iterationsRun, failures, crashes, firstFailure, boots, skipReason } = r;
+  const repro = { scenario: scenario.name, seed, outcome, iterationsRun, failures, crashes, firstFailure, boots, skipReason };
+  return { repro: Object.fromEntries(Object.entries(repro).filter(([, v]) => v !== undefined)) };
 }
 
 /** Evidence paths inside the results dir only: a summary is data, never a way out of its dir. */

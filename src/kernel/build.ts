@@ -337,21 +337,25 @@ export async function buildKernel(opts: BuildOptions): Promise<KernelArtifact> {
         const jobs = opts.jobs ?? availableParallelism();
         const targets = values.get('MODULES') === 'y' ? ['bzImage', 'modules'] : ['bzImage'];
         report('build', `make -j${jobs} ${targets.join(' ')} (log: ${log})`, { logFile: log, compiled: 0 });
-        const stop = watchLog(log, opts.progressIntervalMs ?? 10_000, (compiled) =>
-          report('build', `${compiled} files compiled`, { compiled, logFile: log }),
-        );
-        // The live line: files compiled against what the last full build of this tree compiled.
+        // One reader of the log: the live line every second (files compiled against what the last
+        // full build of this tree compiled), the progress report every progressIntervalMs.
         const lastPath = join(wt.logs, 'last-build.json');
         const last = existsSync(lastPath) ? (JSON.parse(await readFile(lastPath, 'utf8')) as { compiled: number; ms: number }) : undefined;
         const t0 = Date.now();
+        const reportEveryMs = opts.progressIntervalMs ?? 10_000;
+        let reportedAt = t0;
         progress.begin('kernel build');
-        const live = watchLog(log, 1000, (n) => progress.update(buildProgress(n, last)));
+        const stop = watchLog(log, Math.min(1000, reportEveryMs), (n) => {
+          progress.update(buildProgress(n, last));
+          if (Date.now() - reportedAt < reportEveryMs) return;
+          reportedAt = Date.now();
+          report('build', `${n} files compiled`, { compiled: n, logFile: log });
+        });
         let compiled: number;
         try {
           await make(wt, [`-j${jobs}`, ...targets], log, 6 * 3600 * 1000);
         } finally {
           compiled = await stop();
-          await live();
           progress.end();
         }
         if (!last || compiled >= last.compiled / 2) await writeFile(lastPath, JSON.stringify({ compiled, ms: Date.now() - t0 }));

@@ -81,27 +81,9 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
     if (nothing) {
       log(`SKIP  ${suite.name}: ${nothing}`);
       await results.addCheck(checkFromAttempt({ id: `${suite.name}.kernel`, title: `the kernel can run the ${suite.name} suite`, durationMs: 0, evidence: [], skip: nothing }));
-      return await finish(machine);
+    } else {
+      await bootAndJudge(machine, options);
     }
-    const { kernel } = await machine.provision();
-    const { guest } = await machine.boot();
-    const capabilities = await machine.step('capabilities', async () => {
-      const r = await guest.requestJson('capabilities', 'capabilities', {}, 60_000);
-      if (!r.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer the capability probe (${r.error})`, { hint: 'see console.log and commands/ in the results dir' });
-      return r.value;
-    });
-    summary.capabilities = capabilities;
-    const absent = Object.entries(capabilities).filter(([, has]) => !has).map(([n]) => n);
-    log(`capabilities: ${absent.length ? `lacks ${absent.join(', ')}` : 'all the harness knows'}`);
-    const ctx = suiteContext({
-      machine, kernel, log, checkTimeoutMs: options.checkTimeoutMs, capabilities, total: options.suite.checks?.length,
-    });
-    await machine.step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
-    await machine.step('collect', async () => {
-      const d = await machine.saveDmesg();
-      if (!d.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer dmesg after the suite (${d.error})`, { hint: 'see console.log in the results dir' });
-    });
-    await machine.step('shutdown', () => machine.powerOff());
   } catch (e) {
     let err = isHarnessError(e) ? e : new HarnessError('HARNESS_BUG', `unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, { cause: e });
     // A guest that stops answering because QEMU itself was stopped by a signal has not hung:
@@ -133,11 +115,35 @@ export async function runHarness(options: RunOptions): Promise<RunHandle> {
   return finish(machine);
 }
 
-/** The end of a run, however far it got: QEMU's own end named, the record concluded. */
+/** Provision, boot, probe the capabilities, run the suite, keep dmesg and power off: each a step of the record. */
+async function bootAndJudge(machine: Machine, options: RunOptions): Promise<void> {
+  const { summary } = machine.results;
+  const log = options.log;
+  const { kernel } = await machine.provision();
+  const { guest } = await machine.boot();
+  const capabilities = await machine.step('capabilities', async () => {
+    const r = await guest.requestJson('capabilities', 'capabilities', {}, 60_000);
+    if (!r.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer the capability probe (${r.error})`, { hint: 'see console.log and commands/ in the results dir' });
+    return r.value;
+  });
+  summary.capabilities = capabilities;
+  const absent = Object.entries(capabilities).filter(([, has]) => !has).map(([n]) => n);
+  log(`capabilities: ${absent.length ? `lacks ${absent.join(', ')}` : 'all the harness knows'}`);
+  const ctx = suiteContext({
+    machine, kernel, log, checkTimeoutMs: options.checkTimeoutMs, capabilities, total: options.suite.checks?.length,
+  });
+  await machine.step(`suite:${options.suite.name}`, () => options.suite.run(ctx));
+  await machine.step('collect', async () => {
+    const d = await machine.saveDmesg();
+    if (!d.ok) throw new HarnessError('GUEST_LOST', `the guest did not answer dmesg after the suite (${d.error})`, { hint: 'see console.log in the results dir' });
+  });
+  await machine.step('shutdown', () => machine.powerOff());
+}
+
+/** The end of a run, however far it got (QEMU closed): QEMU's own end named, the record concluded. */
 async function finish(machine: Machine): Promise<RunHandle> {
   const { results } = machine;
   const { summary } = results;
-  await machine.close();
   // The run ended as planned by its record, but QEMU ended on its own under it.
   const lastExit = machine.last?.vm.exited;
   const findings = machine.findings();

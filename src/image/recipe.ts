@@ -20,8 +20,6 @@ export interface RootfsRecipe {
    * Anything they read from the host must be named in them by a content-addressed path.
    */
   customize?: string[];
-  /** Hashes of the host files the hooks copy in, so that a change to one rebuilds the tree. */
-  inputs?: Record<string, string>;
 }
 
 export const DEFAULT_RECIPE: RootfsRecipe = {

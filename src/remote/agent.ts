@@ -11,6 +11,14 @@ import type { FailureCode, Hello, Line, ProgressOf, Request, Response, Verb, Ver
 /** The guest command that runs the agent. */
 export const AGENT_COMMAND = ['node', '/opt/cxl-harness/dist/agent/main.js'];
 
+/**
+ * A guest shell command that kills the running agent (test aids: the fault suites). The bracket
+ * keeps pkill from matching the shell that runs it; it succeeds whether or not an agent ran.
+ */
+export function killAgentCommand(signal: 'TERM' | 'KILL' = 'TERM'): string {
+  return `pkill -${signal} -f '${AGENT_COMMAND.join(' ').replace(/main\.js$/, 'mai[n].js')}'; true`;
+}
+
 /** Where the agent the guest's init started listens (guest-scripts/init.sh), until it is taken; its pid in AGENT_SOCKET.pid. */
 export const AGENT_SOCKET = '/run/cxlh-agent.sock';
 /** What that agent prints (its stdout and stderr), as init redirects them. */

@@ -11,7 +11,7 @@
  */
 import { HarnessError } from '../errors.js';
 import { shellQuote } from '../exec.js';
-import { AGENT_COMMAND } from '../remote/agent.js';
+import { AGENT_COMMAND, killAgentCommand } from '../remote/agent.js';
 import type { CheckApi, Suite, SuiteContext } from './check.js';
 
 const AGENT_MAIN = AGENT_COMMAND[1]!;
@@ -60,7 +60,7 @@ const FAULT_CHECKS: Record<Fault, (ctx: SuiteContext) => Promise<unknown>> = {
       const setup = await c.guest.run('garbage-setup', [
         `printf '%s' ${shellQuote(garbage)} > /tmp/garbage.js`,
         `mount --bind /tmp/garbage.js ${AGENT_MAIN}`,
-        `pkill -f 'node ${AGENT_MAIN.replace(/main\.js$/, 'mai[n].js')}'; true`,
+        killAgentCommand(),
       ].join(' && '));
       c.require('the garbage agent is in place', setup.exitCode === 0, setup.stderr.trim());
       // The next request must find the old agent gone, not race its channel's close.

@@ -3,6 +3,7 @@
  * goes offline (which also moves back whatever refaulted onto S under pressure), and no node
  * state may still name S.
  */
+import { killAgentCommand } from '../../../remote/agent.js';
 import { parkNode, unparkNode } from '../../../remote/park.js';
 import { offlineRegion } from '../../../remote/region.js';
 import { isProbeFailure } from '../../../probe/isolate.js';
@@ -116,7 +117,7 @@ const MEMORY_STATE = [
 
 async function killAgentWhileParking(c: CheckApi): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
-  await c.guest.run('fault-kill-agent', "pkill -9 -f 'dist/agent/main.js'");
+  await c.guest.run('fault-kill-agent', killAgentCommand('KILL'));
 }
 
 /** S's MemFree and its allocation counter (numastat numa_hit + numa_miss: every page allocated on S, monotonic). */

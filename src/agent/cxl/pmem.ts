@@ -114,6 +114,8 @@ export interface PmemOnline extends FlowResult {
   dax?: string;
   driver?: string;
   node?: number;
+  /** Its memory blocks, once online. */
+  blocks?: number[];
   nodeFacts?: NodeFacts;
   /** The memory block size: a node of pmem memory holds whole blocks only. */
   blockSize?: number;
@@ -163,7 +165,7 @@ export function onlinePmem({ memdev: wanted, timeoutMs }: { memdev?: string; tim
   const mem = onlineDax(dax, { timeoutMs }, record);
   return {
     ok: mem.ok, ...(mem.ok ? {} : { code: mem.code, error: mem.error }), ...on,
-    ...(mem.driver ? { driver: mem.driver } : {}), ...(mem.node !== undefined ? { node: mem.node, nodeFacts: nodeFacts(mem.node) } : {}), blockSize: blockSize(),
+    ...(mem.driver ? { driver: mem.driver } : {}), ...(mem.ok && mem.blocks ? { blocks: mem.blocks } : {}), ...(mem.node !== undefined ? { node: mem.node, nodeFacts: nodeFacts(mem.node) } : {}), blockSize: blockSize(),
   };
 }
 

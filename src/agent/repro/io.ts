@@ -21,6 +21,21 @@ export function cap(r: cxl.RunStep): cxl.RunStep {
 }
 
 /** A command as a step shows it. */
+/** A flow's step as a repro step keeps it: commands (capped) and writes, a block's with its ms; no waits or notes. */
+export type SubStep = cxl.RunStep | Omit<cxl.WriteStep, 'ms'> | (cxl.WriteStep & cxl.BlockWrite);
+
+/** The recorder a repro step hands the agent's flows: what it keeps of each of their steps goes to `sub`. */
+export function recorder(sub: SubStep[]): cxl.Recorder {
+  return (step) => {
+    if ('run' in step) sub.push(cap(step));
+    else if ('block' in step) sub.push(step as cxl.WriteStep & cxl.BlockWrite);
+    else if ('write' in step) {
+      const { ms: _ms, ...w } = step;
+      sub.push(w);
+    }
+  };
+}
+
 export function runCapped(argv: string[]): cxl.RunStep {
   return cap(cxl.run(argv));
 }

@@ -5,22 +5,18 @@
  * online-memory) work on pmem memory too.
  */
 import * as cxl from '../../cxl/index.js';
-import { cap } from '../io.js';
+import { recorder, type SubStep } from '../io.js';
 import type { StepResult } from '../../../contract/repro-protocol.js';
 import { noRegion, type StepHandlers } from '../state.js';
 
-function recorder(sub: cxl.RunStep[]): cxl.Recorder {
-  return (step) => { if ('run' in step) sub.push(cap(step)); };
-}
-
 export const pmemSteps: StepHandlers<'pmem-online' | 'pmem-offline'> = {
   'pmem-online': (step, st, ctx): StepResult => {
-    const sub: cxl.RunStep[] = [];
+    const sub: SubStep[] = [];
     const on = cxl.onlinePmem({ ...(step.memdev ? { memdev: step.memdev } : {}), timeoutMs: ctx.timeoutMs }, recorder(sub));
     st.region = on.region;
     st.dax = on.dax;
     st.node = on.node;
-    st.blocks = on.dax && on.ok ? cxl.blocksOfDax(on.dax, ctx.blockSize) : undefined;
+    st.blocks = on.ok ? on.blocks : undefined;
     const { ok, code, error, region, namespace, dax, node } = on;
     return { ok, ...(ok ? {} : { code, error }), region, namespace, dax, node, blocks: st.blocks?.length ?? 0, ...(node !== undefined ? { nodeFacts: cxl.nodeMemory(node) } : {}), sub };
   },
@@ -28,7 +24,7 @@ export const pmemSteps: StepHandlers<'pmem-online' | 'pmem-offline'> = {
   'pmem-offline': (_step, st, ctx): StepResult => {
     const region = st.region;
     if (!region) return noRegion('no pmem region to take down: run pmem-online first');
-    const sub: cxl.RunStep[] = [];
+    const sub: SubStep[] = [];
     const r = cxl.offlinePmem({ region, timeoutMs: ctx.timeoutMs }, recorder(sub));
     // Its memory would not go offline: the region stays, as it was.
     if (!r.ok && (r.code === 'OFFLINE_FAILED' || r.code === 'DEVDAX_FAILED')) return { ok: false, code: r.code, error: r.error, region, sub };

@@ -6,25 +6,11 @@
  */
 import { join } from 'node:path';
 import * as cxl from '../../cxl/index.js';
-import { cap, writeAttr } from '../io.js';
+import { recorder, writeAttr, type SubStep } from '../io.js';
 import type { StepResult } from '../../../contract/repro-protocol.js';
 import { noRegion, type StepHandlers } from '../state.js';
 
 const { DAX, MEMORY, blockStates, nodeMemory, offlineBlocksBounded, read, setBlocks } = cxl;
-
-/** A flow's step as a repro step keeps it: commands (capped) and writes, a block's with its ms; no waits or notes. */
-type SubStep = cxl.RunStep | Omit<cxl.WriteStep, 'ms'> | (cxl.WriteStep & cxl.BlockWrite);
-
-function recorder(sub: SubStep[]): cxl.Recorder {
-  return (step) => {
-    if ('run' in step) sub.push(cap(step));
-    else if ('block' in step) sub.push(step as cxl.WriteStep & cxl.BlockWrite);
-    else if ('write' in step) {
-      const { ms: _ms, ...w } = step;
-      sub.push(w);
-    }
-  };
-}
 
 export const regionSteps: StepHandlers<'create-region' | 'destroy-region' | 'offline-memory' | 'online-memory' | 'bind-kmem'> = {
   'create-region': (step, st, ctx) => {

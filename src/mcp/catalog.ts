@@ -8,8 +8,8 @@ import { cachedKernels } from '../kernel/cached.js';
 import { cacheRoot } from '../paths.js';
 import { builtinTopologies, loadTopology, regionCapacity, topologyDevices } from '../qemu/topology.js';
 import { findSuite, suiteNames } from '../suites/index.js';
-import { GENERATIONS, lookup } from '../suites/spm/generations/index.js';
-import { ROWS, type RowName } from '../suites/spm/rows.js';
+import { GENERATIONS } from '../suites/spm/generations/index.js';
+import { checkTable } from '../suites/spm/table.js';
 
 /** Every preset with its description, what it holds, and the suites that can run on it (their own test, as run's preflight applies it). */
 export function topologyCatalog() {
@@ -40,19 +40,13 @@ export function checkCatalog() {
     suites: suiteNames().map(findSuite).map((s) => ({ name: s.name, description: s.description, defaultTopology: s.defaultTopology, checks: s.checks ?? [] })),
     spm: {
       generations: GENERATIONS.map((g) => ({ short: g.short, id: g.id, title: g.title, ...(g.unproven ? { unproven: g.unproven } : {}) })),
-      checks: (Object.keys(ROWS) as RowName[]).map((key) => {
-        const row = ROWS[key];
-        return {
-          id: row.id,
-          title: row.title,
-          tableRow: row.tableRow,
-          ...(row.needs?.length ? { needs: [...row.needs] } : {}),
-          byGeneration: Object.fromEntries(GENERATIONS.map((g) => {
-            const found = lookup(key, g);
-            return [g.short, found.kind === 'expect' ? { expect: found.expectation.expected } : { skip: found.reason }];
-          })),
-        };
-      }),
+      checks: checkTable().map(({ row, cells }) => ({
+        id: row.id,
+        title: row.title,
+        tableRow: row.tableRow,
+        ...(row.needs?.length ? { needs: [...row.needs] } : {}),
+        byGeneration: Object.fromEntries(GENERATIONS.map((g, i) => [g.short, cells[i]])),
+      })),
     },
   };
 }

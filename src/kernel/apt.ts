@@ -31,8 +31,8 @@ export interface PrivateApt {
  * nothing, and lists that are not whole are fetched again, never believed.
  */
 export async function privateApt(suite: string, mirror = DEBIAN_MIRROR, { sources = false }: { sources?: boolean } = {}): Promise<PrivateApt> {
-  // With source packages too (apt-get source): a configuration of its own, so the binary-only
-  // one most runs use does not fetch the Sources index (10 MB) every 12 h.
+  // Source packages (apt-cache showsrc): a configuration of its own with the Sources index only,
+  // so the binary one most runs use does not fetch it every 12 h, nor this one the Packages index.
   const root = join(cacheDir('apt'), sources ? `${suite}+src` : suite);
   const existed = existsSync(root);
   const optionsFor = (state: string): string[] => [
@@ -51,12 +51,12 @@ export async function privateApt(suite: string, mirror = DEBIAN_MIRROR, { source
   let keep = false;
   try {
     const line = (type: string): string => `${type} [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} ${suite} main\n`;
-    await writeFile(join(root, 'sources.list'), line('deb') + (sources ? line('deb-src') : ''));
-    const updated = wholeListsUpdated(state, suite);
+    await writeFile(join(root, 'sources.list'), line(sources ? 'deb-src' : 'deb'));
+    const updated = wholeListsUpdated(state, suite, sources);
     if (!updated || Date.now() - Date.parse(updated) > LISTS_MAX_AGE_MS) {
       // A refresh that fails leaves the last whole lists as they were (and as old as they say):
       // an offline machine keeps working from them; with none, the failure is the answer.
-      await updateLists(root, state, suite, mirror, optionsFor).catch((e: unknown) => {
+      await updateLists(root, state, suite, mirror, optionsFor, sources).catch((e: unknown) => {
         if (!updated || (e instanceof HarnessError && e.code === 'KERNEL_SUITE_UNKNOWN')) throw e;
       });
     }
@@ -66,19 +66,19 @@ export async function privateApt(suite: string, mirror = DEBIAN_MIRROR, { source
     // Nothing of a suite whose first update failed is kept: not its sources.list, not its dirs.
     if (!keep && !existed) await rm(root, { recursive: true, force: true });
   }
-  return { suite, options: optionsFor(state), listsUpdated: wholeListsUpdated(state, suite)! };
+  return { suite, options: optionsFor(state), listsUpdated: wholeListsUpdated(state, suite, sources)! };
 }
 
-/** When a state dir's lists were fetched, if they are whole: the stamp written last, and the suite's Packages list. */
-export function wholeListsUpdated(state: string, suite: string): string | undefined {
+/** When a state dir's lists were fetched, if they are whole: the stamp written last, and the suite's Packages (or, for `sources`, Sources) list. */
+export function wholeListsUpdated(state: string, suite: string, sources = false): string | undefined {
   const stamp = join(state, 'updated');
   if (!existsSync(stamp)) return undefined;
   const lists = join(state, 'lists');
-  const packages = existsSync(lists) && readdirSync(lists).some((f) => f.includes(`_dists_${suite}_main_binary-amd64_Packages`) && statSync(join(lists, f)).size > 0);
+  const packages = existsSync(lists) && readdirSync(lists).some((f) => f.includes(`_dists_${suite}_main_${sources ? 'source_Sources' : 'binary-amd64_Packages'}`) && statSync(join(lists, f)).size > 0);
   return packages ? readFileSync(stamp, 'utf8').trim() : undefined;
 }
 
-async function updateLists(root: string, state: string, suite: string, mirror: string, optionsFor: (state: string) => string[]): Promise<void> {
+async function updateLists(root: string, state: string, suite: string, mirror: string, optionsFor: (state: string) => string[], sources: boolean): Promise<void> {
   const fresh = join(root, `state.tmp-${process.pid}`);
   await rm(fresh, { recursive: true, force: true });
   await mkdir(join(fresh, 'lists', 'partial'), { recursive: true });
@@ -98,7 +98,7 @@ async function updateLists(root: string, state: string, suite: string, mirror: s
       throw e;
     });
     await writeFile(join(fresh, 'updated'), new Date().toISOString());
-    if (!wholeListsUpdated(fresh, suite)) {
+    if (!wholeListsUpdated(fresh, suite, sources)) {
       throw new HarnessError('APT_UPDATE_FAILED', `apt-get update for Debian ${suite} ended without the suite's package list`, {
         hint: `check that ${mirror} serves ${suite}/main for amd64`,
         context: { suite, mirror, state: fresh },

@@ -4,7 +4,7 @@
  *   cxl-harness ssh --exec 'cxl-harness probe nodes --json'
  */
 import { HarnessError, isHarnessError } from '../errors.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, resultsAt } from '../machine/machine.js';
 import { parse } from './args.js';
 import { KERNEL_HELP, KERNEL_OPTIONS, MACHINE_OPTIONS, RESULTS_HELP, RESULTS_OPTIONS, kernelSpecFrom, machineFrom, machineHelp, resultsFrom } from './options.js';
 
@@ -27,9 +27,8 @@ export async function sshCommand(argv: string[], log: (line: string) => void): P
   const { values } = parse(argv, { ...KERNEL_OPTIONS, ...MACHINE_OPTIONS, ...RESULTS_OPTIONS, exec: { type: 'string' } }, SSH_HELP);
   const spec = kernelSpecFrom(values, SSH_HELP);
   const { topology = 'default', ...machineRequest } = machineFrom(values);
-  const { resultsDir, resultsBase } = resultsFrom(values);
   const machine = await Machine.open({
-    results: { ...(resultsDir ? { dir: resultsDir } : {}), ...(resultsBase ? { base: resultsBase } : {}) },
+    results: resultsAt(resultsFrom(values)),
     topology,
     kernel: spec,
     ...machineRequest,

@@ -28,6 +28,11 @@ import { preflight } from './preflight.js';
 import { supervise, type SuperviseOptions } from './supervise.js';
 import { writeReproducer } from './reproducer.js';
 
+/** Where a command's request puts its results (--results DIR, --results-base DIR), as Machine.open takes it. */
+export function resultsAt(o: { resultsDir?: string | undefined; resultsBase?: string | undefined }): MachineOptions['results'] {
+  return { ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) };
+}
+
 export interface MachineOptions {
   results: { dir?: string; base?: string };
   /** Topology name or file. */

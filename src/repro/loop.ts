@@ -13,7 +13,7 @@ import type { GuestSession } from '../remote/session.js';
 import type { KernelArtifact } from '../kernel/artifact.js';
 import type { KernelSpec } from '../kernel/resolve.js';
 import { interruptedBy } from '../interrupt.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, resultsAt } from '../machine/machine.js';
 import { Watchdog } from '../machine/watchdog.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Results } from '../results/results.js';
@@ -63,7 +63,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproHandle> {
   let scenario = o.scenario;
   const wallStart = Date.now();
   const machine = await Machine.open({
-    results: { ...(o.resultsDir ? { dir: o.resultsDir } : {}), ...(o.resultsBase ? { base: o.resultsBase } : {}) },
+    results: resultsAt(o),
     topology: o.topology ?? o.scenario.topology,
     kernel: o.kernel,
     fits: (t) => {

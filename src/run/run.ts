@@ -10,7 +10,7 @@ import type { KernelArtifact } from '../kernel/artifact.js';
 import type { KernelSpec } from '../kernel/resolve.js';
 import { exitCodeOf, interruptedBy, throwIfInterrupted } from '../interrupt.js';
 import { lossError } from '../machine/loss.js';
-import { Machine } from '../machine/machine.js';
+import { Machine, resultsAt } from '../machine/machine.js';
 import { progress } from '../progress.js';
 import type { Accel } from '../qemu/argv.js';
 import type { Topology } from '../qemu/topology.js';
@@ -57,7 +57,7 @@ function suitedTopology(suite: Suite): (topology: Topology) => void {
 
 export async function runHarness(options: RunOptions): Promise<RunHandle> {
   const machine = await Machine.open({
-    results: { ...(options.resultsDir ? { dir: options.resultsDir } : {}), ...(options.resultsBase ? { base: options.resultsBase } : {}) },
+    results: resultsAt(options),
     topology: options.topology ?? options.suite.defaultTopology,
     kernel: options.kernel,
     fits: suitedTopology(options.suite),

@@ -50,8 +50,7 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
     },
   });
   // The live line shows the guest's last console words until it answers SSH.
-  let booting = true;
-  vm.console.onLine((line) => { if (booting && line.trim()) progress.update(line.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim()); });
+  const stopShowing = vm.console.onLine((line) => { if (line.trim()) progress.update(line.replace(/^\[\s*\d+\.\d+\]\s*/, '').trim()); });
   try {
     const ssh = await GuestSsh.waitReady(
       { port: vm.sshPort, privateKeyPath: options.image.keys.clientKey, hostPub: options.image.keys.hostPub },
@@ -59,10 +58,10 @@ export async function bootGuest(options: BootOptions): Promise<Booted> {
       options.timeoutMs,
       () => vm.console.contents().includes(GUEST_READY),
     );
-    booting = false;
+    stopShowing();
     return { vm, ssh, bootMs: Date.now() - started };
   } catch (cause) {
-    booting = false;
+    stopShowing();
     const loss = await classifyLoss(vm, { settleMs: 500 });
     const initramfsError = vm.console.contents().split('\n').find((l) => l.includes('cxl-harness: initramfs:'));
     const lastLines = vm.console.lastLines(30);

@@ -37,8 +37,13 @@ export class ConsoleWatcher {
     await fh?.close().catch(() => undefined);
   }
 
-  onLine(listener: (line: string) => void): void {
+  /** Call `listener` with every complete console line from now on; the answer unsubscribes it. */
+  onLine(listener: (line: string) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** All console text read so far. */

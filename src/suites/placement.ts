@@ -7,9 +7,9 @@ import type { CheckApi, CheckOutcome } from './check.js';
 
 export const PAGES = 256;
 
-export async function pagesLandOn(c: CheckApi, node: number, pages = PAGES): Promise<CheckOutcome> {
-  const r = await c.guest.probe.run('place', { pages, mbind: 'bind', mbindNodes: [node] });
+export async function pagesLandOn(c: CheckApi, node: number): Promise<CheckOutcome> {
+  const r = await c.guest.probe.run('place', { pages: PAGES, mbind: 'bind', mbindNodes: [node] });
   c.require('the place probe ran', !('failure' in r), 'failure' in r ? r.message : undefined);
   const onNode = r.placed?.nodes[String(node)] ?? 0;
-  return { passed: r.ok && onNode === pages, expected: { [`node${node}`]: pages }, observed: r.placed ?? r };
+  return { passed: r.ok && onNode === PAGES, expected: { [`node${node}`]: PAGES }, observed: r.placed ?? r };
 }

@@ -35,15 +35,16 @@ HOME=/root sh -c 'echo $$ > "$0.pid"; exec node /opt/cxl-harness/dist/agent/main
 
 # The drivers the harness uses, each with the sysfs directory that proves the kernel has it
 # (module name first: a driver's name can differ from its module's).
-DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net cxl_acpi:/sys/bus/platform/drivers/cxl_acpi
+CXL_DRIVERS="cxl_acpi:/sys/bus/platform/drivers/cxl_acpi
 cxl_pci:/sys/bus/pci/drivers/cxl_pci cxl_mem:/sys/bus/cxl/drivers/cxl_mem cxl_port:/sys/bus/cxl/drivers/cxl_port
 dax_cxl:/sys/bus/cxl/drivers/cxl_dax_region device_dax:/sys/bus/dax/drivers/device_dax kmem:/sys/bus/dax/drivers/kmem
-cxl_pmem:/sys/bus/cxl/drivers/cxl_nvdimm_bridge dax_pmem:/sys/bus/nd/drivers/dax_pmem zram:/sys/class/zram-control"
+cxl_pmem:/sys/bus/cxl/drivers/cxl_nvdimm_bridge dax_pmem:/sys/bus/nd/drivers/dax_pmem"
 # cxlh.nocxl (a machine without CXL hardware, for cxl_test): no CXL or dax driver at boot; the
 # tests load cxl_test's mock ones themselves, and a real one loaded first would stay in their way.
 case " $(cat /proc/cmdline) " in
-  *" cxlh.nocxl "*) DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net zram:/sys/class/zram-control" ;;
+  *" cxlh.nocxl "*) CXL_DRIVERS="" ;;
 esac
+DRIVERS="virtio_net:/sys/bus/virtio/drivers/virtio_net $CXL_DRIVERS zram:/sys/class/zram-control"
 # The network's driver now (sshd needs it); the others load while the network and sshd come
 # up. The host's first command (the CXL preflight, src/machine/boot.ts) waits for DRIVERS_DONE.
 modprobe -q virtio_net 2>/dev/null

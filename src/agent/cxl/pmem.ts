@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CXL, DAX, blockSize, complaint, driverOf, ls, read, run, waitRecorded, type FlowResult, type Recorder } from './io.js';
 import { cxlCreateRegion, offlineDax, onlineDax, removeRegion } from './flows.js';
 import { nodeEmpty, nodeFacts, type NodeFacts } from './nodes.js';
-import { memdevsBelow, rootDecoders, rootGeometry } from './topology.js';
+import { memdevs, memdevsBelow, rootDecoders, rootGeometry } from './topology.js';
 
 export const ND = '/sys/bus/nd/devices';
 
@@ -33,7 +33,7 @@ export interface PmemDevice {
 
 /** Every memdev with persistent capacity. */
 export function pmemDevices(): PmemDevice[] {
-  return ls(CXL).filter((d) => /^mem\d+$/.test(d)).flatMap((memdev) => {
+  return memdevs().flatMap((memdev) => {
     const pmemSize = Number(read(join(CXL, memdev, 'pmem', 'size')) ?? 0);
     if (!(pmemSize > 0)) return [];
     // Its cxl_nvdimm (memX/pmemY) makes an nmemK on the bridge's nd bus, whose cxl/provider names pmemY.
@@ -177,12 +177,18 @@ export interface PmemGone extends FlowResult {
   left: string[];
 }
 
+/** A pmem region's namespaces that hold capacity (an nd region keeps an empty seed namespace). */
+function namespacesOf(region: string): string[] {
+  const n = region.replace(/^region/, '');
+  return ls(ND).filter((d) => d.startsWith(`namespace${n}.`) && Number(read(join(ND, d, 'size')) ?? 0) > 0);
+}
+
 /** What exists of a pmem region's objects: the CXL region, the nd region, namespaces, the dax device. */
 export function pmemObjects(region: string): string[] {
   const n = region.replace(/^region/, '');
   return [
     join(CXL, region), join(ND, region),
-    ...ls(ND).filter((d) => d.startsWith(`namespace${n}.`) && Number(read(join(ND, d, 'size')) ?? 0) > 0).map((d) => join(ND, d)),
+    ...namespacesOf(region).map((d) => join(ND, d)),
     ...ls(DAX).filter((d) => d.startsWith(`dax${n}.`)).map((d) => join(DAX, d)),
   ].filter((p) => existsSync(p));
 }
@@ -205,7 +211,7 @@ export function offlinePmem({ region, timeoutMs }: { region: string; timeoutMs: 
     const off = offlineDax(dax, { timeoutMs, blockSize: blockSize() }, record);
     if (!off.ok) return done(off);
   }
-  for (const ns of ls(ND).filter((d) => d.startsWith(`namespace${n}.`) && Number(read(join(ND, d, 'size')) ?? 0) > 0)) {
+  for (const ns of namespacesOf(region)) {
     const r = run(['ndctl', 'destroy-namespace', '-f', ns], timeoutMs);
     record(r);
     if (!r.ok) return done({ ok: false, code: 'NAMESPACE_DESTROY_FAILED', error: `ndctl destroy-namespace -f ${ns} failed: ${complaint(r.stderr)}` });

@@ -36,6 +36,12 @@ export function fileLink(path: string, text = path): string {
   return href ? `<a href="${esc(href)}">${esc(text)}</a>` : `<span class="path">${esc(text)}</span>`;
 }
 
+/** A run's or a loop's error: its code, its message and the hint that names the fix. */
+export function errorBanner(e: { code: string; message: string; hint?: string | undefined } | undefined): string {
+  if (!e) return '';
+  return `<div class="banner"><strong>${esc(e.code)}</strong>: <span class="message">${esc(e.message)}</span>${e.hint ? `<br><span class="muted">${esc(e.hint)}</span>` : ''}</div>`;
+}
+
 /** Milliseconds for people: 850 ms, 4.6 s, 2 min 5 s. */
 export function duration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';

@@ -4,7 +4,7 @@
  * linked to its folder (iterations/NNN: its console slice, kernel log, commands).
  */
 import { iterationChart } from './charts.js';
-import { duration, esc, facts, figure, fileLink, type Section } from './page.js';
+import { duration, errorBanner, esc, facts, figure, fileLink, type Section } from './page.js';
 
 export interface StatsView {
   count: number;
@@ -87,7 +87,7 @@ export function reproSection(repro: ReproView): Section {
     ['boot time', statsText(repro.timings.bootMs)],
     ['whole loop', repro.timings.wallMs === undefined ? undefined : esc(duration(repro.timings.wallMs))],
   ]);
-  const error = repro.error ? `<div class="banner"><strong>${esc(repro.error.code)}</strong>: ${esc(repro.error.message)}${repro.error.hint ? `<br><span class="muted">${esc(repro.error.hint)}</span>` : ''}</div>` : '';
+  const error = errorBanner(repro.error);
   const chart = repro.iterations.length
     ? figure(iterationChart(repro.iterations.map((i) => ({ iteration: i.iteration, ok: i.ok, boot: i.boot, ...(i.ms !== undefined ? { ms: i.ms } : {}) }))),
       'Each iteration\'s time in the guest, in order: red failed, a red triangle an iteration that never finished (a crash or a hang), a dashed line where the guest was booted again.')

@@ -8,7 +8,7 @@ import { booted } from '../cases.js';
 import type { CheckResult, ConsoleFinding, RunSummary } from '../model.js';
 import { countVerdicts, enforceEvidence, findingFailsRun } from '../verdict.js';
 import { checkTimesChart, nodeMemoryChart, timelineChart, type NodeMemorySeries } from './charts.js';
-import { checkAnchor, checkHref, duration, esc, facts, figure, fileLink, htmlDocument, jsonPre, mib, outcomeBadge, sections, verdictBadge, when, type Section } from './page.js';
+import { checkAnchor, checkHref, duration, errorBanner, esc, facts, figure, fileLink, htmlDocument, jsonPre, mib, outcomeBadge, sections, verdictBadge, when, type Section } from './page.js';
 import { reproSection, type ReproView } from './repro-section.js';
 import { topologyDrawing } from './topology-drawing.js';
 
@@ -29,9 +29,7 @@ function header(s: RunSummary, checks: readonly CheckResult[]): string {
   const counts = [`${n.pass} passed`, `${n.fail} failed`, `${n.skip} skipped`, `${n.error} error${n.error === 1 ? '' : 's'}`];
   if (failing) counts.push(`${failing} console finding${failing === 1 ? '' : 's'} failing the run`);
   const wall = s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : undefined;
-  const error = s.error
-    ? `<div class="banner"><strong>${esc(s.error.code)}</strong>: <span class="message">${esc(s.error.message)}</span>${s.error.hint ? `<br><span class="muted">${esc(s.error.hint)}</span>` : ''}</div>`
-    : '';
+  const error = errorBanner(s.error);
   return `<h1>${esc(s.suite ?? 'run')} on ${esc(kernelName(s))}${s.generation ? ` <span class="muted">(${esc(s.generation.name)})</span>` : ''}</h1>`
     + `<p class="outcome">${outcomeBadge(s.outcome, s.exitCode)} ${esc(counts.join(', '))}</p>${error}`
     + facts([

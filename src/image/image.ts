@@ -46,13 +46,15 @@ const AGENT_JS = join('dist', 'agent');
 const CONTRACT_JS = join('dist', 'contract');
 /** What runs before the agent: the guest init (the initramfs init is initramfs.ts's). */
 const INIT = join('guest-scripts', 'init.sh');
+/** The compiled trees the payload disk carries beside the addon, by the name its key gives each. */
+const PAYLOAD_TREES = { probe: PROBE_JS, agent: AGENT_JS, contract: CONTRACT_JS };
 
 export async function guestImage(
   kernel: KernelArtifact,
   options: { recipe?: RootfsRecipe; log?: (line: string) => void } = {},
 ): Promise<GuestImage> {
   const recipe = options.recipe ?? DEFAULT_RECIPE;
-  for (const need of [ADDON, PROBE_JS, CONTRACT_JS, AGENT_JS]) {
+  for (const need of [ADDON, ...Object.values(PAYLOAD_TREES)]) {
     if (!existsSync(join(packageRoot, need))) {
       throw new HarnessError('ADDON_NOT_BUILT', `${need} is missing: the probe addon has not been built`, {
         hint: 'run `npm run build` in the cxl-harness directory',
@@ -100,16 +102,14 @@ async function payloadImage(log?: (line: string) => void): Promise<{ image: stri
   const key = hashParts({
     version: '2',
     addon: await readFile(join(packageRoot, ADDON)),
-    probe: await hashTree(join(packageRoot, PROBE_JS)),
-    agent: await hashTree(join(packageRoot, AGENT_JS)),
-    contract: await hashTree(join(packageRoot, CONTRACT_JS)),
+    ...Object.fromEntries(await Promise.all(Object.entries(PAYLOAD_TREES).map(async ([name, tree]) => [name, await hashTree(join(packageRoot, tree))]))),
   });
   const entry = await cached('payloads', key, async (dir) => {
     log?.('assembling the harness payload disk (ext4)');
     const stage = join(dir, 'stage');
     await mkdir(join(stage, 'build', 'Release'), { recursive: true });
     await cp(join(packageRoot, ADDON), join(stage, ADDON));
-    for (const tree of [PROBE_JS, CONTRACT_JS, AGENT_JS]) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
+    for (const tree of Object.values(PAYLOAD_TREES)) await cp(join(packageRoot, tree), join(stage, tree), { recursive: true });
     await writeFile(join(stage, 'package.json'), '{"type":"module"}\n');
     try {
       const usedMiB = Number((await run('du', ['-sm', stage])).stdout.split(/\s/)[0]);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Isolation } from '../../contract/isolation.js';
 import { CXL, DAX, MEMORY, blockSize, complaint, driverOf, read, run, waitRecorded, write, type FlowResult, type Recorder } from './io.js';
 import { nodeEmpty, nodeFacts, type NodeFacts } from './nodes.js';
-import { blockStates, blocksOfDax, daxOfRegion, endpointDecoders, rootGeometry } from './topology.js';
+import { blockStates, blocksOfDax, daxBlockRange, daxOfRegion, endpointDecoders, rootGeometry } from './topology.js';
 
 export interface CreateOptions { decoder: string; memdevs: string[]; method?: 'ndctl' | 'sysfs'; isolate?: Isolation }
 
@@ -118,14 +118,11 @@ export function onlineDax(dax: string, { timeoutMs, driverTimeoutMs = timeoutMs,
   const node = Number(read(join(DAX, dax, 'target_node')));
   if (driver !== 'kmem') return { ok: false, code: 'NOT_KMEM', error: `${dax} bound to ${driver ?? 'no driver'}, not kmem`, dax, ...(driver ? { driver } : {}), node };
   // The driver link appears before kmem's probe has added the memory: wait for every block.
-  // kmem adds only whole blocks: a range that does not start on one (a pmem namespace's dax
-  // device starts past its metadata) has fewer than size / block size.
-  const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
-  const end = start + Number(read(join(DAX, dax, 'size')) ?? 0);
-  const expected = bs ? Math.max(0, Math.floor(end / bs) - Math.ceil(start / bs)) : 0;
+  const range = daxBlockRange(dax, bs);
+  const expected = Math.max(0, range.end - range.first);
   let blocks: number[] = [];
   const online = waitRecorded(record, `node${node}: ${expected} blocks of ${dax} online`, () => {
-    blocks = blocksOfDax(dax, bs);
+    blocks = blocksOfDax(dax, bs, range);
     return expected > 0 && blocks.length === expected && blockStates(blocks).every((s) => s === 'online');
   }, timeoutMs);
   return { ok: Boolean(online), ...(online ? {} : { code: 'NOT_ONLINE', error: `memory of ${dax} did not come online on node ${node} (driver ${driver})` }), dax, driver, node, blocks };

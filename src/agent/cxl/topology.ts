@@ -142,13 +142,22 @@ export function daxOfRegion(region: string): string | undefined {
   return dr ? ls(join(CXL, region, dr)).find((e) => /^dax\d+\.\d+$/.test(e)) : undefined;
 }
 
-/** The memory blocks a dax device's range covers (that exist, i.e. were added). */
-export function blocksOfDax(dax: string, bs: number): number[] {
+/**
+ * The memory blocks a dax device's range covers whole, [first, end): kmem adds only whole blocks,
+ * and a range that does not start on one (a pmem namespace's dax device starts past its
+ * metadata) has fewer than size / block size.
+ */
+export function daxBlockRange(dax: string, bs: number): { first: number; end: number } {
   const start = Number(BigInt(read(join(DAX, dax, 'resource')) ?? '0'));
   const size = Number(read(join(DAX, dax, 'size')) ?? 0);
+  if (!bs || !size) return { first: 0, end: 0 };
+  return { first: Math.ceil(start / bs), end: Math.floor((start + size) / bs) };
+}
+
+/** Those of a dax device's blocks that exist, i.e. were added. */
+export function blocksOfDax(dax: string, bs: number, range = daxBlockRange(dax, bs)): number[] {
   const out: number[] = [];
-  if (!bs || !size) return out;
-  for (let b = Math.floor(start / bs); b < Math.floor((start + size) / bs); b++) {
+  for (let b = range.first; b < range.end; b++) {
     if (existsSync(join(MEMORY, `memory${b}`))) out.push(b);
   }
   return out;
